@@ -1,0 +1,9 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("assessments.urls")),
+    path("", include("people.urls")),
+    path("units/", include("units.urls")),
+    path("admin/", admin.site.urls),
+]

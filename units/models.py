@@ -1,0 +1,255 @@
+"""The qualification library: a unit is data loaded from fixtures, not code.
+
+Every model has a natural key so the fixture in fixtures/ can be loaded
+again and again: loaddata finds the existing row by its natural key and
+updates it in place instead of adding a second copy.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class AwardingBody(models.Model):
+    class CriterionStyle(models.TextChoices):
+        # OCR prints "1.1"; City & Guilds workbooks print "220.1.1".
+        PLAIN = "plain", "Outcome.criterion (1.1)"
+        UNIT_PREFIXED = "unit_prefixed", "Unit.outcome.criterion (220.1.1)"
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    criterion_style = models.CharField(max_length=20, choices=CriterionStyle.choices, default=CriterionStyle.PLAIN)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "awarding bodies"
+
+    class Manager(models.Manager["AwardingBody"]):
+        def get_by_natural_key(self, code: str) -> AwardingBody:
+            return self.get(code=code)
+
+    objects = Manager()
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+
+class AssessmentMethod(models.Model):
+    code = models.CharField(max_length=10, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    # The workbook's printed key lists O, Q, PE, WT and PD; RA and RPL are centre practice.
+    in_workbook_key = models.BooleanField(default=False)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "code"]
+
+    class Manager(models.Manager["AssessmentMethod"]):
+        def get_by_natural_key(self, code: str) -> AssessmentMethod:
+            return self.get(code=code)
+
+    objects = Manager()
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+
+class Unit(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=255)
+    level = models.PositiveSmallIntegerField()
+    credit_value = models.PositiveSmallIntegerField()
+    guided_learning_hours = models.PositiveSmallIntegerField()
+    purpose = models.TextField("unit purpose and aim")
+    summary = models.TextField(blank=True, help_text="The workbook's one-paragraph summary of the unit.")
+    assessment_statement = models.TextField()
+    evidence_guidance = models.TextField("guidance on assessment and evidence requirements", blank=True)
+    nos_mapping = models.TextField("National Occupational Standards mapping", blank=True)
+    additional_information = models.TextField(blank=True)
+    cross_reference_units = models.CharField(
+        max_length=255, blank=True, help_text="Units the workbook suggests cross-referencing evidence to."
+    )
+    simulation_allowed_for_performance = models.BooleanField(default=False)
+    methods = models.ManyToManyField(AssessmentMethod, related_name="units")
+    # The sign-off block's fixed wording.
+    validity_statement = models.TextField()
+    learner_declaration = models.TextField()
+    assessor_statement = models.TextField()
+
+    class Meta:
+        ordering = ["title"]
+
+    class Manager(models.Manager["Unit"]):
+        def get_by_natural_key(self, slug: str) -> Unit:
+            return self.get(slug=slug)
+
+    objects = Manager()
+
+    def __str__(self) -> str:
+        return self.title
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+class UnitCode(models.Model):
+    """The number a unit carries under one awarding body (OCR "C4", City & Guilds "220")."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="codes")
+    awarding_body = models.ForeignKey(AwardingBody, on_delete=models.PROTECT, related_name="unit_codes")
+    code = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["awarding_body__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["awarding_body", "code"], name="unitcode_unique_per_body"),
+            models.UniqueConstraint(fields=["awarding_body", "unit"], name="unitcode_one_per_body"),
+        ]
+
+    class Manager(models.Manager["UnitCode"]):
+        def get_by_natural_key(self, body_code: str, code: str) -> UnitCode:
+            return self.get(awarding_body__code=body_code, code=code)
+
+    objects = Manager()
+
+    def __str__(self) -> str:
+        return f"{self.awarding_body.code} {self.code}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.awarding_body.code, self.code)
+
+    natural_key.dependencies = ["units.awardingbody", "units.unit"]  # type: ignore[attr-defined]
+
+
+class LearningOutcome(models.Model):
+    class Kind(models.TextChoices):
+        PERFORMANCE = "performance", "What you must do"
+        KNOWLEDGE = "knowledge", "What you must know"
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="outcomes")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=255)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    element_title = models.CharField(
+        max_length=255, blank=True, help_text="The workbook's element heading, e.g. 'To deal with difficult customers, you must:'."
+    )
+    guidance_intro = models.CharField(max_length=255, blank=True)
+    guidance = models.JSONField(default=list, help_text="Knowledge, understanding and skills bullets, in order.")
+
+    class Meta:
+        ordering = ["unit", "number"]
+        constraints = [models.UniqueConstraint(fields=["unit", "number"], name="outcome_number_unique")]
+
+    class Manager(models.Manager["LearningOutcome"]):
+        def get_by_natural_key(self, unit_slug: str, number: int) -> LearningOutcome:
+            return self.get(unit__slug=unit_slug, number=number)
+
+    objects = Manager()
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    def natural_key(self) -> tuple[str, int]:
+        return (*self.unit.natural_key(), self.number)
+
+    natural_key.dependencies = ["units.unit"]  # type: ignore[attr-defined]
+
+    @property
+    def is_performance(self) -> bool:
+        return self.kind == self.Kind.PERFORMANCE
+
+
+class Criterion(models.Model):
+    outcome = models.ForeignKey(LearningOutcome, on_delete=models.CASCADE, related_name="criteria")
+    number = models.PositiveSmallIntegerField()
+    text = models.TextField(help_text="The specification's wording.")
+    workbook_text = models.TextField(blank=True, help_text="The workbook's wording, addressed to the learner.")
+
+    class Meta:
+        ordering = ["outcome__unit", "outcome__number", "number"]
+        verbose_name_plural = "criteria"
+        constraints = [models.UniqueConstraint(fields=["outcome", "number"], name="criterion_number_unique")]
+
+    class Manager(models.Manager["Criterion"]):
+        def get_by_natural_key(self, unit_slug: str, outcome_number: int, number: int) -> Criterion:
+            return self.get(outcome__unit__slug=unit_slug, outcome__number=outcome_number, number=number)
+
+    objects = Manager()
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text}"
+
+    def natural_key(self) -> tuple[str, int, int]:
+        return (*self.outcome.natural_key(), self.number)
+
+    natural_key.dependencies = ["units.learningoutcome"]  # type: ignore[attr-defined]
+
+    @property
+    def code(self) -> str:
+        """The specification's number, e.g. "2.10"."""
+        return f"{self.outcome.number}.{self.number}"
+
+    def label(self, unit_code: UnitCode | None = None) -> str:
+        """The number as the awarding body prints it: "1.1" for OCR, "220.1.1" for City & Guilds."""
+        if unit_code and unit_code.awarding_body.criterion_style == AwardingBody.CriterionStyle.UNIT_PREFIXED:
+            return f"{unit_code.code}.{self.code}"
+        return self.code
+
+
+class RangeItem(models.Model):
+    """One situation of "what you must cover": every one must be evidenced."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="range_items")
+    letter = models.CharField(max_length=2)
+    text = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["unit", "letter"]
+        constraints = [models.UniqueConstraint(fields=["unit", "letter"], name="range_letter_unique")]
+
+    class Manager(models.Manager["RangeItem"]):
+        def get_by_natural_key(self, unit_slug: str, letter: str) -> RangeItem:
+            return self.get(unit__slug=unit_slug, letter=letter)
+
+    objects = Manager()
+
+    def __str__(self) -> str:
+        return f"{self.letter} {self.text}"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (*self.unit.natural_key(), self.letter)
+
+    natural_key.dependencies = ["units.unit"]  # type: ignore[attr-defined]
+
+
+class EvidenceRequirement(models.Model):
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="evidence_requirements")
+    number = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    # The requirement whose list is the range ("You must provide evidence ... a, b, c, d").
+    introduces_range = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["unit", "number"]
+        constraints = [models.UniqueConstraint(fields=["unit", "number"], name="requirement_number_unique")]
+
+    class Manager(models.Manager["EvidenceRequirement"]):
+        def get_by_natural_key(self, unit_slug: str, number: int) -> EvidenceRequirement:
+            return self.get(unit__slug=unit_slug, number=number)
+
+    objects = Manager()
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.text[:60]}"
+
+    def natural_key(self) -> tuple[str, int]:
+        return (*self.unit.natural_key(), self.number)
+
+    natural_key.dependencies = ["units.unit"]  # type: ignore[attr-defined]
