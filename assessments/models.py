@@ -59,7 +59,9 @@ class Portfolio(models.Model):
         ordering = ["learner__full_name", "unit__title"]
         constraints = [
             models.UniqueConstraint(fields=["learner", "centre", "unit"], name="portfolio_one_per_unit"),
-            models.CheckConstraint(condition=Q(planned_end_date__gte=F("start_date")), name="portfolio_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(planned_end_date__gte=F("start_date")), name="portfolio_end_after_start"
+            ),
             # Nobody assesses or verifies their own work, and an IV never verifies their own decisions.
             models.CheckConstraint(condition=~Q(assessor=F("learner")), name="portfolio_assessor_not_learner"),
             models.CheckConstraint(condition=~Q(iv=F("learner")), name="portfolio_iv_not_learner"),

@@ -8,10 +8,10 @@ do not even confirm it exists); someone linked to it in the wrong role gets
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from people import roles
-from people.models import Role
+from people.models import EVAllocation, Role
 from people.roles import ActiveRole
 
 
@@ -33,4 +33,38 @@ def require_role(request: HttpRequest, *allowed: Role) -> ActiveRole:
     role = active_role(request)
     if role is None or role.role not in allowed:
         raise PermissionDenied("This page is for another role. Switch role from the menu if you hold it.")
+    return role
+
+
+def linked_centre_ids(request: HttpRequest) -> set[int]:
+    """Centres the person is linked to in any active role: a member there, or its allocated EV."""
+    if not hasattr(request, "_linked_centre_ids"):
+        ids: set[int] = set()
+        for role in available_roles(request):
+            if role.centre is not None:
+                ids.add(role.centre.pk)
+        ev_ids = [r.external_verifier.pk for r in available_roles(request) if r.external_verifier is not None]
+        if ev_ids:
+            ids.update(
+                EVAllocation.objects.filter(external_verifier_id__in=ev_ids, is_active=True).values_list(
+                    "centre_id", flat=True
+                )
+            )
+        request._linked_centre_ids = ids  # type: ignore[attr-defined]
+    return request._linked_centre_ids  # type: ignore[attr-defined]
+
+
+def require_centre_admin(request: HttpRequest, centre_ids: set[int]) -> ActiveRole:
+    """Admin access to an object that belongs to any of `centre_ids`.
+
+    404 when the person has no link to those centres; 403 when they are linked
+    but are not acting as admin of one of them.
+    """
+    linked = linked_centre_ids(request) & centre_ids
+    if not linked:
+        raise Http404
+    role = require_role(request, Role.ADMIN)
+    assert role.centre is not None
+    if role.centre.pk not in centre_ids:
+        raise PermissionDenied("Switch to your centre admin role at that centre.")
     return role

@@ -21,7 +21,7 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. With DEBUG off the app will not start without one: "
-            "set SECRET_KEY to a long random string (python -c \"import secrets; "
+            'set SECRET_KEY to a long random string (python -c "import secrets; '
             'print(secrets.token_urlsafe(50))"), or set DEBUG=true on a development machine.'
         )
     SECRET_KEY = "development-only-key-never-used-with-debug-off"
@@ -35,6 +35,8 @@ if not ALLOWED_HOSTS and not DEBUG:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 SITE_NAME = env_str("SITE_NAME", "NVQ e-portfolio")
+# Where emailed links point; emails are sent outside any request, so it cannot be guessed.
+SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
@@ -137,7 +139,9 @@ LANGUAGES = [("en-gb", "English (UK)")]
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
-DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d/%m/%y"]
+FORMAT_MODULE_PATH = ["portfolio.formats"]
+
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")

@@ -10,6 +10,17 @@ from __future__ import annotations
 from django.db import models
 
 
+class NaturalKeyManager(models.Manager):
+    """Finds a row by the fields of its natural key, so fixtures can name rows instead of numbering them."""
+
+    def __init__(self, *fields: str) -> None:
+        super().__init__()
+        self.key_fields = fields
+
+    def get_by_natural_key(self, *values: object) -> models.Model:
+        return self.get(**dict(zip(self.key_fields, values, strict=True)))
+
+
 class AwardingBody(models.Model):
     class CriterionStyle(models.TextChoices):
         # OCR prints "1.1"; City & Guilds workbooks print "220.1.1".
@@ -20,15 +31,11 @@ class AwardingBody(models.Model):
     name = models.CharField(max_length=200)
     criterion_style = models.CharField(max_length=20, choices=CriterionStyle.choices, default=CriterionStyle.PLAIN)
 
+    objects = NaturalKeyManager("code")
+
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "awarding bodies"
-
-    class Manager(models.Manager["AwardingBody"]):
-        def get_by_natural_key(self, code: str) -> AwardingBody:
-            return self.get(code=code)
-
-    objects = Manager()
 
     def __str__(self) -> str:
         return self.name
@@ -45,14 +52,10 @@ class AssessmentMethod(models.Model):
     in_workbook_key = models.BooleanField(default=False)
     order = models.PositiveSmallIntegerField(default=0)
 
+    objects = NaturalKeyManager("code")
+
     class Meta:
         ordering = ["order", "code"]
-
-    class Manager(models.Manager["AssessmentMethod"]):
-        def get_by_natural_key(self, code: str) -> AssessmentMethod:
-            return self.get(code=code)
-
-    objects = Manager()
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -83,14 +86,10 @@ class Unit(models.Model):
     learner_declaration = models.TextField()
     assessor_statement = models.TextField()
 
+    objects = NaturalKeyManager("slug")
+
     class Meta:
         ordering = ["title"]
-
-    class Manager(models.Manager["Unit"]):
-        def get_by_natural_key(self, slug: str) -> Unit:
-            return self.get(slug=slug)
-
-    objects = Manager()
 
     def __str__(self) -> str:
         return self.title
@@ -106,18 +105,14 @@ class UnitCode(models.Model):
     awarding_body = models.ForeignKey(AwardingBody, on_delete=models.PROTECT, related_name="unit_codes")
     code = models.CharField(max_length=20)
 
+    objects = NaturalKeyManager("awarding_body__code", "code")
+
     class Meta:
         ordering = ["awarding_body__name"]
         constraints = [
             models.UniqueConstraint(fields=["awarding_body", "code"], name="unitcode_unique_per_body"),
             models.UniqueConstraint(fields=["awarding_body", "unit"], name="unitcode_one_per_body"),
         ]
-
-    class Manager(models.Manager["UnitCode"]):
-        def get_by_natural_key(self, body_code: str, code: str) -> UnitCode:
-            return self.get(awarding_body__code=body_code, code=code)
-
-    objects = Manager()
 
     def __str__(self) -> str:
         return f"{self.awarding_body.code} {self.code}"
@@ -138,20 +133,18 @@ class LearningOutcome(models.Model):
     title = models.CharField(max_length=255)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     element_title = models.CharField(
-        max_length=255, blank=True, help_text="The workbook's element heading, e.g. 'To deal with difficult customers, you must:'."
+        max_length=255,
+        blank=True,
+        help_text="The workbook's element heading, e.g. 'To deal with difficult customers, you must:'.",
     )
     guidance_intro = models.CharField(max_length=255, blank=True)
     guidance = models.JSONField(default=list, help_text="Knowledge, understanding and skills bullets, in order.")
 
+    objects = NaturalKeyManager("unit__slug", "number")
+
     class Meta:
         ordering = ["unit", "number"]
         constraints = [models.UniqueConstraint(fields=["unit", "number"], name="outcome_number_unique")]
-
-    class Manager(models.Manager["LearningOutcome"]):
-        def get_by_natural_key(self, unit_slug: str, number: int) -> LearningOutcome:
-            return self.get(unit__slug=unit_slug, number=number)
-
-    objects = Manager()
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
@@ -172,16 +165,12 @@ class Criterion(models.Model):
     text = models.TextField(help_text="The specification's wording.")
     workbook_text = models.TextField(blank=True, help_text="The workbook's wording, addressed to the learner.")
 
+    objects = NaturalKeyManager("outcome__unit__slug", "outcome__number", "number")
+
     class Meta:
         ordering = ["outcome__unit", "outcome__number", "number"]
         verbose_name_plural = "criteria"
         constraints = [models.UniqueConstraint(fields=["outcome", "number"], name="criterion_number_unique")]
-
-    class Manager(models.Manager["Criterion"]):
-        def get_by_natural_key(self, unit_slug: str, outcome_number: int, number: int) -> Criterion:
-            return self.get(outcome__unit__slug=unit_slug, outcome__number=outcome_number, number=number)
-
-    objects = Manager()
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}"
@@ -210,15 +199,11 @@ class RangeItem(models.Model):
     letter = models.CharField(max_length=2)
     text = models.CharField(max_length=255)
 
+    objects = NaturalKeyManager("unit__slug", "letter")
+
     class Meta:
         ordering = ["unit", "letter"]
         constraints = [models.UniqueConstraint(fields=["unit", "letter"], name="range_letter_unique")]
-
-    class Manager(models.Manager["RangeItem"]):
-        def get_by_natural_key(self, unit_slug: str, letter: str) -> RangeItem:
-            return self.get(unit__slug=unit_slug, letter=letter)
-
-    objects = Manager()
 
     def __str__(self) -> str:
         return f"{self.letter} {self.text}"
@@ -236,15 +221,11 @@ class EvidenceRequirement(models.Model):
     # The requirement whose list is the range ("You must provide evidence ... a, b, c, d").
     introduces_range = models.BooleanField(default=False)
 
+    objects = NaturalKeyManager("unit__slug", "number")
+
     class Meta:
         ordering = ["unit", "number"]
         constraints = [models.UniqueConstraint(fields=["unit", "number"], name="requirement_number_unique")]
-
-    class Manager(models.Manager["EvidenceRequirement"]):
-        def get_by_natural_key(self, unit_slug: str, number: int) -> EvidenceRequirement:
-            return self.get(unit__slug=unit_slug, number=number)
-
-    objects = Manager()
 
     def __str__(self) -> str:
         return f"{self.number}. {self.text[:60]}"

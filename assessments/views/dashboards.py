@@ -1,0 +1,93 @@
+"""Each role's landing page. The next issues fill these in; for now they show
+the right people to the right role and nothing more."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from assessments.models import Portfolio, PortfolioStatus
+from people.access import active_role
+from people.models import Centre, EVAllocation, Membership, Role
+from people.roles import ActiveRole
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    role = active_role(request)
+    if role is None:
+        return render(request, "assessments/dashboard_no_role.html")
+    return _DASHBOARDS[role.role](request, role)
+
+
+def _learner(request: HttpRequest, role: ActiveRole) -> HttpResponse:
+    portfolios = Portfolio.objects.filter(learner=request.user, centre=role.centre).with_people()
+    return render(request, "assessments/dashboard_learner.html", {"role": role, "portfolios": portfolios})
+
+
+def _assessor(request: HttpRequest, role: ActiveRole) -> HttpResponse:
+    portfolios = Portfolio.objects.filter(assessor=request.user, centre=role.centre).current().with_people()
+    return render(request, "assessments/dashboard_assessor.html", {"role": role, "portfolios": portfolios})
+
+
+def _iv(request: HttpRequest, role: ActiveRole) -> HttpResponse:
+    portfolios = (
+        Portfolio.objects.filter(iv=request.user, centre=role.centre)
+        .current()
+        .with_people()
+        .order_by("assessor__full_name", "learner__full_name")
+    )
+    by_assessor = [(assessor, list(items)) for assessor, items in groupby(portfolios, key=lambda p: p.assessor)]
+    return render(request, "assessments/dashboard_iv.html", {"role": role, "by_assessor": by_assessor})
+
+
+def _admin(request: HttpRequest, role: ActiveRole) -> HttpResponse:
+    centre = role.centre
+    people = Membership.objects.filter(centre=centre, is_active=True).values("role").annotate(n=Count("id"))
+    counts = {row["role"]: row["n"] for row in people}
+    portfolios = Portfolio.objects.filter(centre=centre)
+    totals = portfolios.aggregate(
+        current=Count("id", filter=~Q(status=PortfolioStatus.WITHDRAWN)),
+        complete=Count("id", filter=Q(status=PortfolioStatus.COMPLETE)),
+        unassigned=Count(
+            "id", filter=~Q(status=PortfolioStatus.WITHDRAWN) & (Q(assessor__isnull=True) | Q(iv__isnull=True))
+        ),
+    )
+    return render(
+        request,
+        "assessments/dashboard_admin.html",
+        {
+            "role": role,
+            "centre": centre,
+            "people_counts": [(r, counts.get(r.value, 0)) for r in (Role.LEARNER, Role.ASSESSOR, Role.IV, Role.ADMIN)],
+            "totals": totals,
+        },
+    )
+
+
+def _ev(request: HttpRequest, role: ActiveRole) -> HttpResponse:
+    ev = role.external_verifier
+    assert ev is not None
+    allocated = EVAllocation.objects.filter(external_verifier=ev, is_active=True).values("centre")
+    centres = (
+        Centre.objects.filter(pk__in=allocated)
+        .annotate(
+            learners=Count(
+                "portfolios",
+                filter=Q(portfolios__awarding_body=ev.awarding_body) & ~Q(portfolios__status=PortfolioStatus.WITHDRAWN),
+            )
+        )
+        .order_by("name")
+    )
+    return render(request, "assessments/dashboard_ev.html", {"role": role, "centres": centres})
+
+
+_DASHBOARDS = {
+    Role.LEARNER: _learner,
+    Role.ASSESSOR: _assessor,
+    Role.IV: _iv,
+    Role.ADMIN: _admin,
+    Role.EV: _ev,
+}

@@ -1,0 +1,70 @@
+"""Personas shared by every test: one person per role at the home centre, and
+an outsider who is an admin at another centre (the strongest outsider)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.core.management import call_command
+
+from people.models import Centre, Qualification, Role, User
+from tests.factories import CentreFactory, PortfolioFactory, external_verifier, member
+from units.models import Unit
+
+UNIT_SLUG = "deliver-customer-service-to-difficult-customers"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        call_command("loaddata", "unit_c4", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def unit(db) -> Unit:
+    # Transactional tests (the browser ones) empty the database afterwards,
+    # so load the unit again when it has gone.
+    if not Unit.objects.filter(slug=UNIT_SLUG).exists():
+        call_command("loaddata", "unit_c4", verbosity=0)
+    return Unit.objects.get(slug=UNIT_SLUG)
+
+
+@dataclass
+class World:
+    centre: Centre
+    other_centre: Centre
+    learner: User
+    assessor: User
+    iv: User
+    admin: User
+    ev: User
+    outsider: User
+    portfolio: object
+
+    def persona(self, name: str) -> User | None:
+        return None if name == "anonymous" else getattr(self, name)
+
+
+@pytest.fixture
+def world(unit) -> World:
+    centre = CentreFactory(name="Northgate Training", number="51001")
+    other = CentreFactory(name="Southbank College", number="52002")
+    assessor = member(centre, Role.ASSESSOR, user__full_name="Asha Assessor", user__email="assessor@example.org")
+    iv = member(centre, Role.IV, user__full_name="Ivan Verifier", user__email="iv@example.org")
+    admin = member(centre, Role.ADMIN, user__full_name="Ada Admin", user__email="admin@example.org")
+    learner = member(centre, Role.LEARNER, user__full_name="Lena Learner", user__email="learner@example.org")
+    ev = external_verifier(centre, full_name="Eve External", email="ev@example.org")
+    outsider = member(other, Role.ADMIN, user__full_name="Otto Outsider", user__email="outsider@example.org")
+    portfolio = PortfolioFactory(centre=centre, learner=learner, assessor=assessor, iv=iv, learner_number="CG-0001")
+    return World(centre, other, learner, assessor, iv, admin, ev, outsider, portfolio)
+
+
+@pytest.fixture
+def qualifying_assessor(world) -> User:
+    return member(world.centre, Role.ASSESSOR, qualification=Qualification.QUALIFYING)

@@ -1,0 +1,192 @@
+"""Writes about people and their roles. Each runs in one transaction, checks
+what it is asked, saves, and leaves an audit row; emails go out only once the
+transaction has committed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from audit.services import audit_log
+from people.models import (
+    QUALIFIABLE_ROLES,
+    Centre,
+    ExternalVerifier,
+    Membership,
+    Qualification,
+    Role,
+    User,
+    normalise_email,
+)
+
+
+def set_password_link(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return settings.SITE_URL + reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+
+
+def _send_welcome(user: User, centre: Centre, role: Role, *, new_account: bool) -> None:
+    context = {
+        "user": user,
+        "centre": centre,
+        "role": role.label.lower(),
+        "link": set_password_link(user) if new_account else settings.SITE_URL + reverse("login"),
+        "new_account": new_account,
+        "site_name": settings.SITE_NAME,
+    }
+    subject = (
+        f"Set your password for {settings.SITE_NAME}"
+        if new_account
+        else f"You are now a {context['role']} at {centre.name}"
+    )
+    send_mail(subject, render_to_string("people/email/welcome.txt", context), None, [user.email])
+
+
+@transaction.atomic
+def member_add(
+    *,
+    actor: User,
+    centre: Centre,
+    email: str,
+    full_name: str,
+    role: Role,
+    qualification: str = "",
+) -> Membership:
+    """Give a person a role at the centre, creating their account if they have none.
+
+    A person who already has an account (say, an assessor at another centre)
+    keeps it and gains the role; a new account gets an emailed link to set a
+    password.
+    """
+    email = normalise_email(email)
+    role = Role(role)
+    if role not in QUALIFIABLE_ROLES:
+        qualification = ""
+    elif qualification not in Qualification.values:
+        raise ValidationError({"qualification": "Say whether this person is qualified or still qualifying."})
+
+    user = User.objects.filter(email__iexact=email).first()
+    new_account = user is None
+    if user is None:
+        user = User.objects.create_user(email=email, full_name=full_name.strip())
+    elif not user.has_usable_password():
+        # They were invited before and never set a password: send a fresh link.
+        new_account = True
+
+    membership = Membership.objects.filter(user=user, centre=centre, role=role).first()
+    if membership is not None and membership.is_active:
+        raise ValidationError({"email": f"{user.full_name} is already a {role.label.lower()} at this centre."})
+    if membership is None:
+        membership = Membership.objects.create(user=user, centre=centre, role=role, qualification=qualification)
+    else:
+        membership.is_active = True
+        membership.qualification = qualification
+        membership.save(update_fields=["is_active", "qualification"])
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+
+    audit_log(
+        actor=actor,
+        actor_role=Role.ADMIN,
+        centre=centre,
+        action="member.added",
+        target=membership,
+        summary=f"{user.full_name} <{user.email}> added as {role.label.lower()}"
+        + (f" ({Qualification(qualification).label.lower()})" if qualification else ""),
+        data={"user": user.pk, "role": role, "qualification": qualification, "new_account": new_account},
+    )
+    transaction.on_commit(lambda: _send_welcome(user, centre, role, new_account=new_account))
+    return membership
+
+
+def _has_other_active_roles(user: User, centre: Centre) -> bool:
+    return (
+        Membership.objects.filter(user=user, is_active=True).exclude(centre=centre).exists()
+        or ExternalVerifier.objects.filter(user=user, is_active=True).exists()
+    )
+
+
+@transaction.atomic
+def member_deactivate(*, actor: User, centre: Centre, user: User) -> int:
+    """End every role the person holds at this centre.
+
+    Their account stays for their other centres; with no role left anywhere
+    it is switched off so that it cannot sign in.
+    """
+    if user.pk == actor.pk:
+        raise ValidationError("You cannot deactivate yourself. Ask another centre admin.")
+    memberships = list(Membership.objects.select_for_update().filter(user=user, centre=centre, is_active=True))
+    if not memberships:
+        raise ValidationError(f"{user.full_name} has no active role at this centre.")
+    for membership in memberships:
+        membership.is_active = False
+        membership.save(update_fields=["is_active"])
+    if not _has_other_active_roles(user, centre):
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    audit_log(
+        actor=actor,
+        actor_role=Role.ADMIN,
+        centre=centre,
+        action="member.deactivated",
+        target=user,
+        summary=f"{user.full_name} deactivated ({', '.join(Role(m.role).label.lower() for m in memberships)})",
+        data={"user": user.pk, "roles": [m.role for m in memberships]},
+    )
+    return len(memberships)
+
+
+@transaction.atomic
+def member_reactivate(*, actor: User, centre: Centre, user: User) -> int:
+    memberships = list(Membership.objects.select_for_update().filter(user=user, centre=centre, is_active=False))
+    if not memberships:
+        raise ValidationError(f"{user.full_name} has no inactive role at this centre.")
+    for membership in memberships:
+        membership.is_active = True
+        membership.save(update_fields=["is_active"])
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+    audit_log(
+        actor=actor,
+        actor_role=Role.ADMIN,
+        centre=centre,
+        action="member.reactivated",
+        target=user,
+        summary=f"{user.full_name} reactivated ({', '.join(Role(m.role).label.lower() for m in memberships)})",
+        data={"user": user.pk, "roles": [m.role for m in memberships]},
+    )
+    return len(memberships)
+
+
+@transaction.atomic
+def membership_set_qualification(*, actor: User, membership: Membership, qualification: str) -> Membership:
+    if membership.role not in QUALIFIABLE_ROLES:
+        raise ValidationError({"qualification": "Only assessors and internal verifiers are qualified or qualifying."})
+    if qualification not in Qualification.values:
+        raise ValidationError({"qualification": "Choose qualified or still qualifying."})
+    if membership.qualification == qualification:
+        return membership
+    before = membership.qualification
+    membership.qualification = qualification
+    membership.save(update_fields=["qualification"])
+    audit_log(
+        actor=actor,
+        actor_role=Role.ADMIN,
+        centre=membership.centre,
+        action="member.qualification_changed",
+        target=membership,
+        summary=f"{membership.user.full_name} as {membership.get_role_display().lower()}: "
+        f"{Qualification(before).label.lower()} → {Qualification(qualification).label.lower()}",
+        data={"before": before, "after": qualification},
+    )
+    return membership

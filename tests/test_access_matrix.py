@@ -1,0 +1,90 @@
+"""Who may open what: every view, every persona.
+
+Rule: no link to the object gives 404; linked but in the wrong role gives 403;
+anonymous visitors are sent to sign in. Add a row for every new view.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from people.models import Membership, Role
+
+PERSONAS = ["learner", "assessor", "iv", "ev", "admin", "outsider"]
+STAFF_PAGE = {"admin": 200, "outsider": 200, "learner": 403, "assessor": 403, "iv": 403, "ev": 403}
+# An object of the home centre: the outsider (admin elsewhere) has no link to it.
+CENTRE_OBJECT = {"admin": 200, "outsider": 404, "learner": 403, "assessor": 403, "iv": 403, "ev": 403}
+CENTRE_OBJECT_POST = {**CENTRE_OBJECT, "admin": 302}
+EVERYONE = dict.fromkeys(PERSONAS, 200)
+
+
+def _url(world, name):
+    objects = {
+        "person": lambda: reverse("centre_person", args=[world.learner.pk]),
+        "deactivate": lambda: reverse("centre_person_deactivate", args=[world.learner.pk]),
+        "reactivate": lambda: reverse("centre_person_reactivate", args=[world.learner.pk]),
+        "qualification": lambda: reverse(
+            "centre_membership_qualification",
+            args=[Membership.objects.get(user=world.assessor, role=Role.ASSESSOR).pk],
+        ),
+        "assign": lambda: reverse("centre_portfolio_assign", args=[world.portfolio.pk]),
+        "unit": lambda: reverse("unit_detail", args=[world.portfolio.unit.slug]),
+    }
+    return objects[name]() if name in objects else reverse(name)
+
+
+MATRIX = [
+    ("home", "get", EVERYONE),
+    ("unit_list", "get", EVERYONE),
+    ("unit", "get", EVERYONE),
+    ("password_change", "get", EVERYONE),
+    ("centre_people", "get", STAFF_PAGE),
+    ("centre_person_add", "get", STAFF_PAGE),
+    ("person", "get", CENTRE_OBJECT),
+    ("deactivate", "post", CENTRE_OBJECT_POST),
+    ("reactivate", "post", CENTRE_OBJECT_POST),
+    ("qualification", "post", CENTRE_OBJECT_POST),
+    ("centre_portfolios", "get", STAFF_PAGE),
+    ("centre_portfolio_register", "get", STAFF_PAGE),
+    ("centre_learner_import", "get", STAFF_PAGE),
+    ("assign", "get", CENTRE_OBJECT),
+]
+
+CASES = [
+    pytest.param(persona, name, method, expected[persona], id=f"{name}-{persona}")
+    for name, method, expected in MATRIX
+    for persona in PERSONAS
+]
+
+
+@pytest.mark.parametrize(("persona", "name", "method", "expected"), CASES)
+def test_persona_gets_expected_status(client, world, persona, name, method, expected):
+    client.force_login(world.persona(persona))
+    response = getattr(client, method)(_url(world, name))
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize(("name", "method"), [(name, method) for name, method, _ in MATRIX])
+def test_anonymous_visitor_is_sent_to_sign_in(client, world, name, method):
+    response = getattr(client, method)(_url(world, name))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("name", ["person", "assign"])
+def test_admin_of_home_centre_acting_in_another_role_gets_403(client, world, name):
+    # Linked to the centre as its admin, but acting as a learner right now.
+    Membership.objects.create(user=world.admin, centre=world.centre, role=Role.LEARNER)
+    client.force_login(world.admin)
+    client.post(reverse("role_switch"), {"role": f"m{Membership.objects.get(user=world.admin, role=Role.LEARNER).pk}"})
+    assert client.get(_url(world, name)).status_code == 403
+
+
+def test_outsider_lists_only_their_own_centre(client, world):
+    client.force_login(world.outsider)
+    people = client.get(reverse("centre_people")).content.decode()
+    registrations = client.get(reverse("centre_portfolios")).content.decode()
+    assert "Lena Learner" not in people and "Asha Assessor" not in people
+    assert "Otto Outsider" in people
+    assert "Lena Learner" not in registrations

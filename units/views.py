@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from units.models import AssessmentMethod, Criterion, LearningOutcome, Unit, UnitCode
+
+
+def unit_list(request: HttpRequest) -> HttpResponse:
+    units = Unit.objects.prefetch_related(
+        Prefetch("codes", queryset=UnitCode.objects.select_related("awarding_body"))
+    ).order_by("title")
+    return render(request, "units/unit_list.html", {"units": units})
+
+
+def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    # The unit library is public to everyone signed in: it is the published specification.
+    unit = get_object_or_404(
+        Unit.objects.prefetch_related(
+            Prefetch("codes", queryset=UnitCode.objects.select_related("awarding_body")),
+            Prefetch(
+                "outcomes",
+                queryset=LearningOutcome.objects.order_by("number").prefetch_related(
+                    Prefetch("criteria", queryset=Criterion.objects.order_by("number"))
+                ),
+            ),
+            "range_items",
+            "evidence_requirements",
+            Prefetch("methods", queryset=AssessmentMethod.objects.order_by("order")),
+        ),
+        slug=slug,
+    )
+    codes = list(unit.codes.all())
+    # Number criteria the way the chosen awarding body prints them (?numbering=CG gives 220.1.1).
+    numbering = next((c for c in codes if c.awarding_body.code == request.GET.get("numbering")), None)
+    outcomes = []
+    for outcome in unit.outcomes.all():
+        criteria = [(criterion.label(numbering), criterion) for criterion in outcome.criteria.all()]
+        outcomes.append((outcome, criteria))
+    return render(
+        request,
+        "units/unit_detail.html",
+        {"unit": unit, "codes": codes, "numbering": numbering, "outcomes": outcomes},
+    )
