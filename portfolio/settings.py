@@ -147,7 +147,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "var" / "media")
-MEDIA_URL = None  # Files are only ever served through views that check access.
+# Uploaded files are only ever served through views that check access. Nothing
+# serves this URL in production; Django merely insists that it is set.
+MEDIA_URL = "/media-is-never-served-directly/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
