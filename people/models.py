@@ -92,6 +92,12 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Centre admin"
     EV = "ev", "External verifier"
 
+    @property
+    def with_article(self) -> str:
+        """ "an assessor", "a learner": for sentences."""
+        name = self.label.lower()
+        return ("an " if name[0] in "aeiou" else "a ") + name
+
 
 CENTRE_ROLES = [Role.LEARNER, Role.ASSESSOR, Role.IV, Role.ADMIN]
 # Roles whose decisions need a countersignature while the holder is still qualifying.

@@ -33,6 +33,11 @@ class ActiveRole:
         return f"{self.role.label} at {self.centre.name}"
 
     @property
+    def in_sentence(self) -> str:
+        """The label for the middle of a sentence: "assessor at Northgate Training"."""
+        return self.label[0].lower() + self.label[1:]
+
+    @property
     def is_qualifying(self) -> bool:
         return self.membership is not None and self.membership.is_qualifying
 

@@ -37,7 +37,7 @@ def _send_welcome(user: User, centre: Centre, role: Role, *, new_account: bool) 
     context = {
         "user": user,
         "centre": centre,
-        "role": role.label.lower(),
+        "role": role.with_article,
         "link": set_password_link(user) if new_account else settings.SITE_URL + reverse("login"),
         "new_account": new_account,
         "site_name": settings.SITE_NAME,
@@ -45,7 +45,7 @@ def _send_welcome(user: User, centre: Centre, role: Role, *, new_account: bool) 
     subject = (
         f"Set your password for {settings.SITE_NAME}"
         if new_account
-        else f"You are now a {context['role']} at {centre.name}"
+        else f"You are now {role.with_article} at {centre.name}"
     )
     send_mail(subject, render_to_string("people/email/welcome.txt", context), None, [user.email])
 
@@ -83,7 +83,7 @@ def member_add(
 
     membership = Membership.objects.filter(user=user, centre=centre, role=role).first()
     if membership is not None and membership.is_active:
-        raise ValidationError({"email": f"{user.full_name} is already a {role.label.lower()} at this centre."})
+        raise ValidationError({"email": f"{user.full_name} is already {role.with_article} at this centre."})
     if membership is None:
         membership = Membership.objects.create(user=user, centre=centre, role=role, qualification=qualification)
     else:

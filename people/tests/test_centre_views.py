@@ -99,9 +99,7 @@ def test_adding_new_person_emails_one_working_set_password_link(
     assert landing.context["validlink"] is True
     assert "Set your password" in landing.content.decode()
     form_path = landing.redirect_chain[-1][0] if landing.redirect_chain else links[0]
-    done = client.post(
-        urlsplit(form_path).path, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
-    )
+    done = client.post(urlsplit(form_path).path, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
     assert done.status_code == 302
     assert done.url == reverse("password_reset_complete")
     user = User.objects.get(email="nina.new@example.org")
@@ -115,7 +113,9 @@ def test_adding_new_person_emails_one_working_set_password_link(
 def test_adding_person_from_other_centre_gives_role_and_keeps_name_and_password(
     admin_client, world, django_capture_on_commit_callbacks
 ):
-    elsewhere = member(world.other_centre, Role.ASSESSOR, user__full_name="Sam Elsewhere", user__email="sam@example.org")
+    elsewhere = member(
+        world.other_centre, Role.ASSESSOR, user__full_name="Sam Elsewhere", user__email="sam@example.org"
+    )
 
     response = add_person(
         admin_client,
@@ -141,7 +141,6 @@ def test_adding_person_from_other_centre_gives_role_and_keeps_name_and_password(
     assert "/accounts/password/reset/" not in mail.outbox[0].body
 
 
-@pytest.mark.xfail(strict=True, reason="bug: people/services.py _send_welcome writes 'a assessor', 'a internal verifier'")
 def test_welcome_email_to_existing_account_uses_right_article(admin_client, world, django_capture_on_commit_callbacks):
     member(world.other_centre, Role.LEARNER, user__email="sam@example.org")
 
@@ -192,7 +191,9 @@ def test_assessor_or_iv_without_qualification_shows_error_beside_qualification(
     )
 
     assert response.status_code == 200
-    assert error_beside(response, "qualification") == "Say whether this assessor or IV is qualified or still qualifying."
+    assert (
+        error_beside(response, "qualification") == "Say whether this assessor or IV is qualified or still qualifying."
+    )
     assert not User.objects.filter(email="quinn@example.org").exists()
     assert mail.outbox == []
 
@@ -399,11 +400,6 @@ def test_people_list_runs_same_number_of_queries_for_3_and_30_people(admin_clien
     assert many == few
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: people/views/centre.py people_list matches the role filter on any membership, active or not, "
-    "so a person whose assessor role here was deactivated is listed among active assessors",
-)
 def test_people_list_role_filter_with_active_lists_only_people_active_in_that_role(
     admin_client, world, django_capture_on_commit_callbacks
 ):

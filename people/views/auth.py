@@ -24,5 +24,5 @@ def role_switch(request: HttpRequest) -> HttpResponse:
     if chosen is None:
         messages.error(request, "You do not hold that role.")
     else:
-        messages.success(request, f"You are now acting as {chosen.label.lower()}.")
+        messages.success(request, f"You are now acting as {chosen.in_sentence}.")
     return redirect("home")

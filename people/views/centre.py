@@ -34,13 +34,15 @@ def people_list(request: HttpRequest) -> HttpResponse:
 
     at_centre = Membership.objects.filter(centre=role.centre)
     people = User.objects.filter(Exists(at_centre.filter(user=OuterRef("pk"))))
+    # "Active" and "deactivated" are about the role asked for, when one is.
+    roles_asked = at_centre.filter(user=OuterRef("pk"))
     if wanted_role in Role.values:
-        people = people.filter(Exists(at_centre.filter(user=OuterRef("pk"), role=wanted_role)))
-    active_here = at_centre.filter(user=OuterRef("pk"), is_active=True)
+        roles_asked = roles_asked.filter(role=wanted_role)
+        people = people.filter(Exists(roles_asked))
     if show == "active":
-        people = people.filter(Exists(active_here))
+        people = people.filter(Exists(roles_asked.filter(is_active=True)))
     elif show == "inactive":
-        people = people.exclude(Exists(active_here))
+        people = people.exclude(Exists(roles_asked.filter(is_active=True)))
     if query:
         people = people.filter(Q(full_name__icontains=query) | Q(email__icontains=query))
     people = people.order_by("full_name", "email").prefetch_related(
@@ -79,7 +81,7 @@ def person_add(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{membership.user.full_name} is now a {membership.get_role_display().lower()} here. "
+                f"{membership.user.full_name} is now {Role(membership.role).with_article} here. "
                 f"We have emailed {membership.user.email}.",
             )
             return redirect("centre_person", user_id=membership.user_id)

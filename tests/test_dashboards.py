@@ -1,0 +1,316 @@
+"""Each role's dashboard shows the right people to the right person, and the role switcher."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from assessments.models import PortfolioStatus
+from people.models import Membership, Qualification, Role
+from people.roles import SESSION_KEY
+from tests.factories import PortfolioFactory, UserFactory, external_verifier, member
+from units.models import AwardingBody
+
+pytestmark = pytest.mark.django_db
+
+
+def page_text(response) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+
+
+def main_text(response) -> str:
+    """The page without its navbar, which names the roles the person holds."""
+    page = response.content.decode()
+    main = page[page.index('<main id="main"') :]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", main)).split())
+
+
+def dashboard(client, user):
+    client.force_login(user)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return response
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+# One dashboard per role --------------------------------------------------------------------------------------------
+
+
+def test_learner_sees_their_unit_and_learner_number(client, world):
+    text = main_text(dashboard(client, world.learner))
+
+    assert "Welcome, Lena Learner" in text
+    assert world.portfolio.unit.title in text
+    assert "learner number CG-0001" in text
+    assert "City & Guilds" in text
+    assert "Assessor: Asha Assessor." in text
+
+
+def test_learner_does_not_see_other_learners_registrations(client, world):
+    PortfolioFactory(centre=world.centre, learner_number="OTHER-77", assessor=world.assessor)
+
+    text = main_text(dashboard(client, world.learner))
+
+    assert "OTHER-77" not in text
+
+
+def test_assessor_sees_own_learner_but_not_learner_of_another_assessor(client, world):
+    colleague = member(world.centre, Role.ASSESSOR, user__full_name="Cal Colleague")
+    PortfolioFactory(
+        centre=world.centre,
+        assessor=colleague,
+        learner=member(world.centre, Role.LEARNER, user__full_name="Theo Theirs"),
+    )
+
+    text = main_text(dashboard(client, world.assessor))
+
+    assert "Lena Learner" in text
+    assert "Ivan Verifier" in text
+    assert "Theo Theirs" not in text
+
+
+def test_assessor_does_not_see_withdrawn_learner(client, world):
+    world.portfolio.status = PortfolioStatus.WITHDRAWN
+    world.portfolio.save()
+
+    text = main_text(dashboard(client, world.assessor))
+
+    assert "Lena Learner" not in text
+    assert "No learners are assigned to you yet." in text
+
+
+def test_qualifying_assessor_is_told_decisions_need_countersignature(client, world, qualifying_assessor):
+    text = main_text(dashboard(client, qualifying_assessor))
+
+    assert "still qualifying: your decisions need a countersignature" in text
+
+
+def test_iv_sees_assessor_and_learner(client, world):
+    other_iv = member(world.centre, Role.IV, user__full_name="Ona Otheriv")
+    PortfolioFactory(
+        centre=world.centre,
+        assessor=world.assessor,
+        iv=other_iv,
+        learner=member(world.centre, Role.LEARNER, user__full_name="Una Unrelated"),
+    )
+
+    text = main_text(dashboard(client, world.iv))
+
+    assert "Assessor: Asha Assessor" in text
+    assert "Lena Learner" in text
+    assert "Una Unrelated" not in text
+
+
+def test_iv_groups_learners_by_assessor(client, world):
+    second = member(world.centre, Role.ASSESSOR, user__full_name="Bea Second")
+    PortfolioFactory(
+        centre=world.centre,
+        assessor=second,
+        iv=world.iv,
+        learner=member(world.centre, Role.LEARNER, user__full_name="Mo Second-Learner"),
+    )
+    PortfolioFactory(
+        centre=world.centre,
+        assessor=world.assessor,
+        iv=world.iv,
+        learner=member(world.centre, Role.LEARNER, user__full_name="Al First-Learner"),
+    )
+
+    response = dashboard(client, world.iv)
+
+    groups = {
+        assessor.full_name: sorted(p.learner.full_name for p in items)
+        for assessor, items in response.context["by_assessor"]
+    }
+    assert groups == {
+        "Asha Assessor": ["Al First-Learner", "Lena Learner"],
+        "Bea Second": ["Mo Second-Learner"],
+    }
+
+
+def test_admin_sees_counts_and_no_unassigned_link_when_all_assigned(client, world):
+    response = dashboard(client, world.admin)
+
+    assert dict(response.context["people_counts"]) == {
+        Role.LEARNER: 1,
+        Role.ASSESSOR: 1,
+        Role.IV: 1,
+        Role.ADMIN: 1,
+    }
+    assert response.context["totals"] == {"current": 1, "complete": 0, "unassigned": 0}
+    text = main_text(response)
+    assert "1 current registration, 0 complete." in text
+    assert "Every current registration has an assessor and an IV." in text
+    assert "?status=unassigned" not in response.content.decode()
+
+
+def test_admin_sees_link_to_unassigned_registrations_when_portfolio_lacks_iv(client, world):
+    PortfolioFactory(centre=world.centre, assessor=world.assessor, iv=None)
+    member(world.centre, Role.LEARNER, is_active=False)
+
+    response = dashboard(client, world.admin)
+
+    assert dict(response.context["people_counts"])[Role.LEARNER] == 2
+    assert f'href="{reverse("centre_portfolios")}?status=unassigned"' in response.content.decode()
+    assert "1 needs an assessor or IV" in main_text(response)
+    assert "2 current registrations, 0 complete." in main_text(response)
+
+
+def test_admin_counts_ignore_other_centre(client, world):
+    PortfolioFactory(centre=world.other_centre, iv=None)
+    member(world.other_centre, Role.ASSESSOR)
+
+    response = dashboard(client, world.admin)
+
+    assert response.context["totals"]["unassigned"] == 0
+    assert dict(response.context["people_counts"])[Role.ASSESSOR] == 1
+
+
+def test_ev_sees_allocated_centre_and_not_the_other(client, world):
+    PortfolioFactory(centre=world.other_centre)
+
+    text = main_text(dashboard(client, world.ev))
+
+    assert "External verifier for City & Guilds" in text
+    assert "Northgate Training (51001) · 1 current registration" in text
+    assert "Southbank College" not in text
+
+
+def test_ev_counts_only_registrations_with_their_awarding_body(client, world):
+    PortfolioFactory(centre=world.centre, awarding_body=AwardingBody.objects.get(code="OCR"))
+
+    text = main_text(dashboard(client, world.ev))
+
+    assert "Northgate Training (51001) · 1 current registration" in text
+
+
+# Switching role ----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_centre_person(world):
+    """Asha assesses at Northgate and is an IV at Southbank."""
+    iv_elsewhere = Membership.objects.create(
+        user=world.assessor, centre=world.other_centre, role=Role.IV, qualification=Qualification.QUALIFIED
+    )
+    southbank_learner = member(world.other_centre, Role.LEARNER, user__full_name="Sol Southbank")
+    PortfolioFactory(centre=world.other_centre, learner=southbank_learner, iv=world.assessor)
+    return iv_elsewhere
+
+
+def test_person_with_roles_at_two_centres_can_switch_and_sees_other_dashboard(client, world, two_centre_person):
+    first = dashboard(client, world.assessor)
+    # The IV role is the busier one, so a new session starts there.
+    assert first.context["role"].membership == two_centre_person
+    assert "Sol Southbank" in main_text(first)
+    assert "Lena Learner" not in main_text(first)
+
+    assessor_key = f"m{Membership.objects.get(user=world.assessor, centre=world.centre).pk}"
+    response = client.post(reverse("role_switch"), {"role": assessor_key}, follow=True)
+
+    assert response.redirect_chain == [(reverse("home"), 302)]
+    assert [m.lower() for m in messages_of(response)] == ["you are now acting as assessor at northgate training."]
+    assert response.context["role"].centre == world.centre
+    assert "Your learners" in main_text(response)
+    assert "Lena Learner" in main_text(response)
+    assert "Sol Southbank" not in main_text(response)
+    # The choice sticks for later pages.
+    assert "Lena Learner" in main_text(client.get(reverse("home")))
+
+
+def test_switch_message_keeps_centre_name_as_written(client, world, two_centre_person):
+    client.force_login(world.assessor)
+    assessor_key = f"m{Membership.objects.get(user=world.assessor, centre=world.centre).pk}"
+
+    response = client.post(reverse("role_switch"), {"role": assessor_key}, follow=True)
+
+    assert "Northgate Training" in messages_of(response)[0]
+
+
+@pytest.mark.parametrize("key", ["admin-of-someone-else", "nonsense", ""])
+def test_switching_to_role_not_held_shows_error_and_changes_nothing(client, world, two_centre_person, key):
+    client.force_login(world.assessor)
+    client.get(reverse("home"))
+    before = client.session[SESSION_KEY]
+    if key == "admin-of-someone-else":
+        key = f"m{Membership.objects.get(user=world.admin).pk}"
+
+    response = client.post(reverse("role_switch"), {"role": key}, follow=True)
+
+    assert "You do not hold that role." in messages_of(response)
+    assert client.session[SESSION_KEY] == before
+    assert response.context["role"].membership == two_centre_person
+    assert "Sol Southbank" in main_text(response)
+
+
+def test_switching_to_own_deactivated_role_is_refused(client, world, two_centre_person):
+    client.force_login(world.assessor)
+    client.get(reverse("home"))
+    old = Membership.objects.get(user=world.assessor, centre=world.centre)
+    old.is_active = False
+    old.save()
+
+    response = client.post(reverse("role_switch"), {"role": f"m{old.pk}"}, follow=True)
+
+    assert "You do not hold that role." in messages_of(response)
+    assert "Lena Learner" not in main_text(response)
+
+
+def test_role_switcher_lists_only_roles_the_person_holds(client, world, two_centre_person):
+    response = dashboard(client, world.assessor)
+
+    assert [r.label for r in response.context["available_roles"]] == [
+        "Assessor at Northgate Training",
+        "Internal verifier at Southbank College",
+    ]
+
+
+def test_person_with_no_active_role_is_told_so(client, world):
+    nobody = UserFactory(full_name="Noel Norole")
+    lapsed = member(world.centre, Role.LEARNER, user__full_name="Lee Lapsed", is_active=False)
+
+    for user in (nobody, lapsed):
+        text = main_text(dashboard(client, user))
+        assert "You have no active role" in text
+        assert "CG-0001" not in text
+
+
+def test_ev_with_no_allocated_centre_sees_none(client, world):
+    ev = external_verifier(None, full_name="Nell Unallocated")
+
+    text = main_text(dashboard(client, ev))
+
+    assert "No centres are allocated to you yet." in text
+    assert "Northgate Training" not in text
+
+
+# Query counts ------------------------------------------------------------------------------------------------------
+
+
+def test_assessor_dashboard_runs_same_number_of_queries_for_2_and_20_learners(client, world):
+    def add_learners(n: int) -> None:
+        for _ in range(n):
+            PortfolioFactory(centre=world.centre, assessor=world.assessor, iv=member(world.centre, Role.IV))
+
+    def count_queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("home"))
+        assert response.status_code == 200
+        return len(queries), len(response.context["portfolios"])
+
+    dashboard(client, world.assessor)  # settle the session first
+    add_learners(1)
+    few, shown_few = count_queries()
+    add_learners(18)
+    many, shown_many = count_queries()
+
+    assert (shown_few, shown_many) == (2, 20)
+    assert many == few

@@ -1,0 +1,91 @@
+"""The settings module reads the environment and refuses to start on bad or missing values."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from portfolio.env import env_bool, env_int, env_list
+
+ROOT = Path(__file__).resolve().parent.parent
+_TEST_ENV = {
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DEBUG",
+    "DATABASE_URL",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_COOKIES",
+    "STATICFILES_BACKEND",
+    "EMAIL_BACKEND",
+    "SITE_URL",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
+
+
+def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
+    # Start from the caller's environment without what pytest.ini sets for the tests.
+    clean = {k: v for k, v in os.environ.items() if k not in _TEST_ENV}
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_without_secret_key_and_debug_off_start_up_stops_with_a_clear_message():
+    result = _run("check", ALLOWED_HOSTS="example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_without_allowed_hosts_and_debug_off_start_up_stops_with_a_clear_message():
+    result = _run("check", SECRET_KEY="x" * 60)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS is not set" in result.stderr
+
+
+def test_a_bad_yes_no_value_stops_start_up():
+    result = _run("check", DEBUG="perhaps")
+    assert result.returncode != 0
+    assert "DEBUG='perhaps' is not a yes/no value" in result.stderr
+
+
+def test_deploy_check_passes_with_production_settings():
+    result = _run(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        SECRET_KEY="k8Jq2-production-like-secret-key-with-plenty-of-variety-0192837465",
+        ALLOWED_HOSTS="portfolio.example.org",
+        DEBUG="false",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_database_url_selects_postgresql():
+    result = _run(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])",
+        DEBUG="true",
+        DATABASE_URL="postgres://someone@db.example.org:5432/portfolio",
+    )
+    assert result.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql"
+
+
+def test_env_readers_fail_loudly(monkeypatch):
+    monkeypatch.setenv("X_BOOL", "maybe")
+    monkeypatch.setenv("X_INT", "ten")
+    monkeypatch.setenv("X_LIST", " a.example, ,b.example ")
+    with pytest.raises(ImproperlyConfigured):
+        env_bool("X_BOOL", False)
+    with pytest.raises(ImproperlyConfigured):
+        env_int("X_INT", 1)
+    assert env_list("X_LIST") == ["a.example", "b.example"]
+    assert env_bool("X_UNSET", True) is True
