@@ -9,10 +9,17 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 from portfolio.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A development machine keeps its settings in .env (./dev writes one); the real
+# environment always wins. ENV_FILE= (empty) reads no file, as the tests do.
+_env_file = env_str("ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file:
+    load_dotenv(_env_file, override=False)
 
 DEBUG = env_bool("DEBUG", False)
 

@@ -30,6 +30,7 @@ _TEST_ENV = {
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
     # Start from the caller's environment without what pytest.ini sets for the tests.
     clean = {k: v for k, v in os.environ.items() if k not in _TEST_ENV}
+    clean["ENV_FILE"] = ""
     clean.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
