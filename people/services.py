@@ -115,6 +115,31 @@ def _has_other_active_roles(user: User, centre: Centre) -> bool:
     )
 
 
+def _switch_roles_at_centre(*, actor: User, centre: Centre, user: User, active: bool) -> int:
+    memberships = list(Membership.objects.select_for_update().filter(user=user, centre=centre, is_active=not active))
+    if not memberships:
+        state = "inactive" if active else "active"
+        raise ValidationError(f"{user.full_name} has no {state} role at this centre.")
+    Membership.objects.filter(pk__in=[m.pk for m in memberships]).update(is_active=active)
+    # The account itself is on while any role anywhere is; off only when none is left.
+    account_active = active or _has_other_active_roles(user, centre)
+    if user.is_active != account_active:
+        user.is_active = account_active
+        user.save(update_fields=["is_active"])
+    verb = "reactivated" if active else "deactivated"
+    roles = [m.role for m in memberships]
+    audit_log(
+        actor=actor,
+        actor_role=Role.ADMIN,
+        centre=centre,
+        action=f"member.{verb}",
+        target=user,
+        summary=f"{user.full_name} {verb} ({', '.join(Role(r).label.lower() for r in roles)})",
+        data={"user": user.pk, "roles": roles},
+    )
+    return len(memberships)
+
+
 @transaction.atomic
 def member_deactivate(*, actor: User, centre: Centre, user: User) -> int:
     """End every role the person holds at this centre.
@@ -124,48 +149,12 @@ def member_deactivate(*, actor: User, centre: Centre, user: User) -> int:
     """
     if user.pk == actor.pk:
         raise ValidationError("You cannot deactivate yourself. Ask another centre admin.")
-    memberships = list(Membership.objects.select_for_update().filter(user=user, centre=centre, is_active=True))
-    if not memberships:
-        raise ValidationError(f"{user.full_name} has no active role at this centre.")
-    for membership in memberships:
-        membership.is_active = False
-        membership.save(update_fields=["is_active"])
-    if not _has_other_active_roles(user, centre):
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-    audit_log(
-        actor=actor,
-        actor_role=Role.ADMIN,
-        centre=centre,
-        action="member.deactivated",
-        target=user,
-        summary=f"{user.full_name} deactivated ({', '.join(Role(m.role).label.lower() for m in memberships)})",
-        data={"user": user.pk, "roles": [m.role for m in memberships]},
-    )
-    return len(memberships)
+    return _switch_roles_at_centre(actor=actor, centre=centre, user=user, active=False)
 
 
 @transaction.atomic
 def member_reactivate(*, actor: User, centre: Centre, user: User) -> int:
-    memberships = list(Membership.objects.select_for_update().filter(user=user, centre=centre, is_active=False))
-    if not memberships:
-        raise ValidationError(f"{user.full_name} has no inactive role at this centre.")
-    for membership in memberships:
-        membership.is_active = True
-        membership.save(update_fields=["is_active"])
-    if not user.is_active:
-        user.is_active = True
-        user.save(update_fields=["is_active"])
-    audit_log(
-        actor=actor,
-        actor_role=Role.ADMIN,
-        centre=centre,
-        action="member.reactivated",
-        target=user,
-        summary=f"{user.full_name} reactivated ({', '.join(Role(m.role).label.lower() for m in memberships)})",
-        data={"user": user.pk, "roles": [m.role for m in memberships]},
-    )
-    return len(memberships)
+    return _switch_roles_at_centre(actor=actor, centre=centre, user=user, active=True)
 
 
 @transaction.atomic

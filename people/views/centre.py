@@ -115,28 +115,27 @@ def person_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-@require_POST
-def person_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+def _person_action(request: HttpRequest, user_id: int, action, done: str) -> HttpResponse:
     role, person = _get_person_for_admin(request, user_id)
     try:
-        services.member_deactivate(actor=request.user, centre=role.centre, user=person)
+        action(actor=request.user, centre=role.centre, user=person)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"{person.full_name} no longer has a role at this centre.")
+        messages.success(request, done.format(name=person.full_name))
     return redirect("centre_person", user_id=person.pk)
+
+
+@require_POST
+def person_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+    return _person_action(request, user_id, services.member_deactivate, "{name} no longer has a role at this centre.")
 
 
 @require_POST
 def person_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
-    role, person = _get_person_for_admin(request, user_id)
-    try:
-        services.member_reactivate(actor=request.user, centre=role.centre, user=person)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"{person.full_name}'s roles at this centre are active again.")
-    return redirect("centre_person", user_id=person.pk)
+    return _person_action(
+        request, user_id, services.member_reactivate, "{name}'s roles at this centre are active again."
+    )
 
 
 @require_POST
