@@ -51,6 +51,8 @@ class Portfolio(models.Model):
     start_date = models.DateField()
     planned_end_date = models.DateField()
     status = models.CharField(max_length=30, choices=PortfolioStatus.choices, default=PortfolioStatus.IN_PROGRESS)
+    # The last evidence number handed out: references are never reused, even after a deletion.
+    evidence_counter = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PortfolioQuerySet.as_manager()
@@ -78,3 +80,44 @@ class Portfolio(models.Model):
             if code.awarding_body_id == self.awarding_body_id:
                 return code
         return None
+
+
+class EvidenceSetting(models.TextChoices):
+    REAL_WORK = "real_work", "Real work"
+    REALISTIC = "realistic", "A realistic working environment"
+    SIMULATION = "simulation", "Simulation"
+
+
+class Evidence(models.Model):
+    """One item of evidence in a learner's portfolio: the workbook's evidence reference table row."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="evidence")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    method = models.ForeignKey("units.AssessmentMethod", on_delete=models.PROTECT, related_name="+")
+    activity_date = models.DateField("date of the activity")
+    setting = models.CharField("where it happened", max_length=20, choices=EvidenceSetting.choices)
+    description = models.TextField("description or written account", blank=True)
+    criteria = models.ManyToManyField("units.Criterion", blank=True, related_name="evidence")
+    range_items = models.ManyToManyField("units.RangeItem", blank=True, related_name="evidence")
+    # Witness testimony (method WT): who saw the learner at work, and what they say.
+    witness_name = models.CharField(max_length=150, blank=True)
+    witness_job_title = models.CharField(max_length=150, blank=True)
+    witness_relationship = models.CharField("relationship to the learner", max_length=150, blank=True)
+    witness_email = models.EmailField(blank=True)
+    witness_statement = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["portfolio", "number"]
+        verbose_name_plural = "evidence"
+        constraints = [models.UniqueConstraint(fields=["portfolio", "number"], name="evidence_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"E{self.number}"

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from people.models import Membership, Role
+from tests.factories import external_verifier, member
 
 PERSONAS = ["learner", "assessor", "iv", "ev", "admin", "outsider"]
 STAFF_PAGE = {"admin": 200, "outsider": 200, "learner": 403, "assessor": 403, "iv": 403, "ev": 403}
@@ -17,6 +18,24 @@ STAFF_PAGE = {"admin": 200, "outsider": 200, "learner": 403, "assessor": 403, "i
 CENTRE_OBJECT = {"admin": 200, "outsider": 404, "learner": 403, "assessor": 403, "iv": 403, "ev": 403}
 CENTRE_OBJECT_POST = {**CENTRE_OBJECT, "admin": 302}
 EVERYONE = dict.fromkeys(PERSONAS, 200)
+# A learner's portfolio: everyone linked to it may read; only its learner may change it.
+PORTFOLIO_READ = {**dict.fromkeys(PERSONAS, 200), "outsider": 404}
+PORTFOLIO_WRITE = {**dict.fromkeys(PERSONAS, 403), "learner": 200, "outsider": 404}
+PORTFOLIO_WRITE_POST = {**PORTFOLIO_WRITE, "learner": 302}
+
+
+def _evidence(world):
+    from assessments.services import evidence_save
+    from units.models import AssessmentMethod
+
+    return evidence_save(
+        actor=world.learner,
+        portfolio=world.portfolio,
+        title="Reflective account",
+        method=AssessmentMethod.objects.get(code="RA"),
+        activity_date=world.portfolio.start_date,
+        setting="real_work",
+    )
 
 
 def _url(world, name):
@@ -30,6 +49,12 @@ def _url(world, name):
         ),
         "assign": lambda: reverse("centre_portfolio_assign", args=[world.portfolio.pk]),
         "unit": lambda: reverse("unit_detail", args=[world.portfolio.unit.slug]),
+        "portfolio": lambda: reverse("portfolio_detail", args=[world.portfolio.pk]),
+        "evidence_list": lambda: reverse("evidence_list", args=[world.portfolio.pk]),
+        "evidence_add": lambda: reverse("evidence_add", args=[world.portfolio.pk]),
+        "evidence_edit": lambda: reverse("evidence_edit", args=[_evidence(world).pk]),
+        "evidence_delete_confirm": lambda: reverse("evidence_delete_confirm", args=[_evidence(world).pk]),
+        "evidence_delete": lambda: reverse("evidence_delete", args=[_evidence(world).pk]),
     }
     return objects[name]() if name in objects else reverse(name)
 
@@ -49,6 +74,12 @@ MATRIX = [
     ("centre_portfolio_register", "get", STAFF_PAGE),
     ("centre_learner_import", "get", STAFF_PAGE),
     ("assign", "get", CENTRE_OBJECT),
+    ("portfolio", "get", PORTFOLIO_READ),
+    ("evidence_list", "get", PORTFOLIO_READ),
+    ("evidence_add", "get", PORTFOLIO_WRITE),
+    ("evidence_edit", "get", PORTFOLIO_WRITE),
+    ("evidence_delete_confirm", "get", PORTFOLIO_WRITE),
+    ("evidence_delete", "post", PORTFOLIO_WRITE_POST),
 ]
 
 CASES = [
@@ -88,3 +119,16 @@ def test_outsider_lists_only_their_own_centre(client, world):
     assert "Lena Learner" not in people and "Asha Assessor" not in people
     assert "Otto Outsider" in people
     assert "Lena Learner" not in registrations
+
+
+@pytest.mark.parametrize("role", [Role.LEARNER, Role.ASSESSOR, Role.IV])
+@pytest.mark.parametrize("name", ["portfolio", "evidence_list", "evidence_edit"])
+def test_people_at_the_same_centre_not_linked_to_the_portfolio_get_404(client, world, role, name):
+    # Another learner, an assessor of other learners, an IV of other assessors.
+    client.force_login(member(world.centre, role))
+    assert client.get(_url(world, name)).status_code == 404
+
+
+def test_ev_of_another_awarding_body_gets_404(client, world):
+    client.force_login(external_verifier(world.centre, body_code="OCR"))
+    assert client.get(_url(world, "portfolio")).status_code == 404

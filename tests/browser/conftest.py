@@ -71,3 +71,11 @@ def page(browser, live_server):
     page.problems = problems
     yield page
     context.close()
+
+
+@pytest.fixture
+def axe_page(browser, live_server):
+    # axe-core is injected as a script, which the CSP would block: this page bypasses it.
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True, locale="en-GB")
+    yield context.new_page()
+    context.close()

@@ -18,13 +18,6 @@ AXE = Path(__file__).with_name("axe.min.js")
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
-@pytest.fixture
-def axe_page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, bypass_csp=True, locale="en-GB")
-    yield context.new_page()
-    context.close()
-
-
 def violations(page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)

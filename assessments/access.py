@@ -1,0 +1,64 @@
+"""Who is linked to a portfolio, and how.
+
+A portfolio is seen by its learner, its assessor, its IV, the admins of its
+centre and the EVs of its awarding body allocated to that centre. Anyone else
+gets 404; a linked person whose link does not allow the action gets 403.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from assessments.models import Evidence, Portfolio
+from people.access import available_roles
+from people.models import EVAllocation, Role
+
+
+def portfolio_links(request: HttpRequest, portfolio: Portfolio) -> set[Role]:
+    user = request.user
+    links: set[Role] = set()
+    for role in available_roles(request):
+        if role.centre is not None and role.centre.pk == portfolio.centre_id:
+            if role.role == Role.LEARNER and portfolio.learner_id == user.pk:
+                links.add(Role.LEARNER)
+            elif role.role == Role.ASSESSOR and portfolio.assessor_id == user.pk:
+                links.add(Role.ASSESSOR)
+            elif role.role == Role.IV and portfolio.iv_id == user.pk:
+                links.add(Role.IV)
+            elif role.role == Role.ADMIN:
+                links.add(Role.ADMIN)
+        elif (
+            role.external_verifier is not None
+            and role.external_verifier.awarding_body_id == portfolio.awarding_body_id
+            and EVAllocation.objects.filter(
+                external_verifier=role.external_verifier, centre_id=portfolio.centre_id, is_active=True
+            ).exists()
+        ):
+            links.add(Role.EV)
+    return links
+
+
+def _check(request: HttpRequest, portfolio: Portfolio, allowed: set[Role] | None) -> set[Role]:
+    links = portfolio_links(request, portfolio)
+    if not links:
+        raise Http404("No such portfolio.")
+    if allowed is not None and not links & allowed:
+        raise PermissionDenied("Only the learner can change their evidence.")
+    return links
+
+
+def get_portfolio_for_user(request: HttpRequest, portfolio_id: int, allowed: set[Role] | None = None) -> Portfolio:
+    """The portfolio, if the user is linked to it (404 otherwise) in one of `allowed` ways (403 otherwise)."""
+    portfolio = get_object_or_404(Portfolio.objects.with_people(), pk=portfolio_id)
+    _check(request, portfolio, allowed)
+    return portfolio
+
+
+def get_evidence_for_user(request: HttpRequest, evidence_id: int, allowed: set[Role] | None = None) -> Evidence:
+    evidence = get_object_or_404(
+        Evidence.objects.select_related("portfolio__unit", "portfolio__centre", "method"), pk=evidence_id
+    )
+    _check(request, evidence.portfolio, allowed)
+    return evidence

@@ -1,0 +1,206 @@
+"""The learner builds their portfolio: adding, changing and deleting evidence,
+the specification's rules, and the coverage grid."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments import services
+from assessments.models import Evidence, EvidenceSetting
+from audit.models import AuditEvent
+from units.models import AssessmentMethod, Criterion, RangeItem
+
+
+def crit(code: str) -> Criterion:
+    outcome, number = code.split(".")
+    return Criterion.objects.get(outcome__number=int(outcome), number=int(number))
+
+
+def rng(letter: str) -> RangeItem:
+    return RangeItem.objects.get(letter=letter)
+
+
+def add(world, *, criteria=(), range_items=(), setting=EvidenceSetting.REAL_WORK, days_ago=1, method="O", **extra):
+    return services.evidence_save(
+        actor=world.learner,
+        portfolio=world.portfolio,
+        title=extra.pop("title", "Angry caller about a late delivery"),
+        method=AssessmentMethod.objects.get(code=method),
+        activity_date=timezone.localdate() - datetime.timedelta(days=days_ago),
+        setting=setting,
+        criteria=[crit(c) for c in criteria],
+        range_items=[rng(r) for r in range_items],
+        **extra,
+    )
+
+
+def form_data(**overrides):
+    data = {
+        "title": "Customer complaint at the till",
+        "method": AssessmentMethod.objects.get(code="RA").pk,
+        "activity_date": (timezone.localdate() - datetime.timedelta(days=2)).isoformat(),
+        "setting": EvidenceSetting.REAL_WORK,
+        "description": "A customer shouted about a refund; I listened and explained our policy.",
+        "criteria": [crit("2.1").pk, crit("2.4").pk],
+        "range_items": [rng("b").pk],
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def learner_client(client, world):
+    client.force_login(world.learner)
+    return client
+
+
+def test_learner_adds_evidence_with_criteria_and_range_and_it_shows_in_the_grid(learner_client, world):
+    response = learner_client.post(reverse("evidence_add", args=[world.portfolio.pk]), form_data())
+    assert response.status_code == 302
+    evidence = Evidence.objects.get(portfolio=world.portfolio)
+    assert evidence.reference == "E1"
+    assert sorted(c.code for c in evidence.criteria.all()) == ["2.1", "2.4"]
+    assert [r.letter for r in evidence.range_items.all()] == ["b"]
+    assert AuditEvent.objects.filter(action="evidence.added", target_id=str(evidence.pk)).exists()
+    grid = learner_client.get(reverse("portfolio_detail", args=[world.portfolio.pk])).content.decode()
+    assert "2 of 27 criteria, 1 of 4 range items" in grid
+    assert "Nothing yet during routine delivery of customer service" in grid
+
+
+def test_references_are_numbered_in_order_and_never_reused_after_a_deletion(learner_client, world):
+    first, second = add(world), add(world)
+    assert (first.reference, second.reference) == ("E1", "E2")
+    learner_client.post(reverse("evidence_delete", args=[second.pk]))
+    assert not Evidence.objects.filter(pk=second.pk).exists()
+    assert add(world).reference == "E3"
+
+
+def test_simulation_cannot_cover_performance_criteria_or_the_range(learner_client, world):
+    response = learner_client.post(
+        reverse("evidence_add", args=[world.portfolio.pk]),
+        form_data(setting=EvidenceSetting.SIMULATION, criteria=[crit("2.1").pk], range_items=[rng("b").pk]),
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert (
+        "Simulation is not allowed for performance evidence in this unit, so it cannot cover 2.1." in errors["criteria"]
+    )
+    assert "range_items" in errors
+    assert not Evidence.objects.exists()
+    assert world.portfolio.__class__.objects.get(pk=world.portfolio.pk).evidence_counter == 0
+
+
+def test_simulation_may_cover_knowledge_criteria(learner_client, world):
+    response = learner_client.post(
+        reverse("evidence_add", args=[world.portfolio.pk]),
+        form_data(setting=EvidenceSetting.SIMULATION, criteria=[crit("3.6").pk], range_items=[]),
+    )
+    assert response.status_code == 302
+    assert Evidence.objects.get().setting == EvidenceSetting.SIMULATION
+
+
+@pytest.mark.parametrize(
+    ("when", "message"),
+    [
+        (lambda w: timezone.localdate() + datetime.timedelta(days=1), "cannot be in the future"),
+        (lambda w: w.portfolio.start_date - datetime.timedelta(days=1), "before this registration started"),
+    ],
+)
+def test_activity_date_in_the_future_or_before_the_start_is_refused(learner_client, world, when, message):
+    response = learner_client.post(
+        reverse("evidence_add", args=[world.portfolio.pk]), form_data(activity_date=when(world).isoformat())
+    )
+    assert message in " ".join(response.context["form"].errors["activity_date"])
+    assert not Evidence.objects.exists()
+
+
+def test_witness_testimony_needs_the_witness_and_their_statement(learner_client, world):
+    method = AssessmentMethod.objects.get(code="WT").pk
+    response = learner_client.post(reverse("evidence_add", args=[world.portfolio.pk]), form_data(method=method))
+    errors = response.context["form"].errors
+    assert {"witness_name", "witness_email", "witness_statement"} <= set(errors)
+    assert not Evidence.objects.exists()
+    response = learner_client.post(
+        reverse("evidence_add", args=[world.portfolio.pk]),
+        form_data(
+            method=method,
+            witness_name="Sam Supervisor",
+            witness_job_title="Shift manager",
+            witness_relationship="Line manager",
+            witness_email="sam@shop.example",
+            witness_statement="I saw Lena calm an angry customer.",
+        ),
+    )
+    assert response.status_code == 302
+    assert Evidence.objects.get().witness_name == "Sam Supervisor"
+
+
+def test_learner_changes_their_evidence_mapping(learner_client, world):
+    evidence = add(world, criteria=["1.1"])
+    response = learner_client.post(
+        reverse("evidence_edit", args=[evidence.pk]), form_data(criteria=[crit("1.2").pk], range_items=[])
+    )
+    assert response.status_code == 302
+    assert [c.code for c in evidence.criteria.all()] == ["1.2"]
+    assert AuditEvent.objects.filter(action="evidence.changed").count() == 1
+
+
+def test_deleting_asks_for_confirmation_first(learner_client, world):
+    evidence = add(world)
+    page = learner_client.get(reverse("evidence_delete_confirm", args=[evidence.pk])).content.decode()
+    assert "will not be used again" in page
+    assert Evidence.objects.filter(pk=evidence.pk).exists()
+    assert learner_client.get(reverse("evidence_delete", args=[evidence.pk])).status_code == 405
+
+
+def test_criterion_covered_on_one_date_only_is_flagged(learner_client, world):
+    add(world, criteria=["2.1"], days_ago=3)
+    add(world, criteria=["2.1"], days_ago=3)
+    add(world, criteria=["2.2"], days_ago=3)
+    add(world, criteria=["2.2"], days_ago=5)
+    coverage = learner_client.get(reverse("portfolio_detail", args=[world.portfolio.pk])).context["coverage"]
+    flagged = [row.criterion.code for row in coverage.one_date_only]
+    assert flagged == ["2.1"]
+
+
+def test_range_matrix_shows_which_situation_each_criterion_was_shown_in(learner_client, world):
+    add(world, criteria=["2.1", "2.2"], range_items=["a"])
+    add(world, criteria=["2.1"], range_items=["d"])
+    coverage = learner_client.get(reverse("portfolio_detail", args=[world.portfolio.pk])).context["coverage"]
+    rows = {criterion.code: cells for _, criterion, cells in coverage.matrix}
+    assert rows["2.1"] == [["E1"], [], [], ["E2"]]
+    assert rows["2.2"] == [["E1"], [], [], []]
+    assert "3.1" not in rows  # knowledge criteria are not in the range matrix
+
+
+def test_evidence_list_filters_by_method_and_criterion_and_sorts(learner_client, world):
+    add(world, criteria=["1.1"], method="O", title="Observed call", days_ago=5)
+    add(world, criteria=["1.2"], method="RA", title="My reflective account", days_ago=1)
+    url = reverse("evidence_list", args=[world.portfolio.pk])
+    assert [e.title for e in learner_client.get(url, {"method": "RA"}).context["page"]] == ["My reflective account"]
+    by_criterion = learner_client.get(url, {"criterion": crit("1.1").pk}).context["page"]
+    assert [e.title for e in by_criterion] == ["Observed call"]
+    oldest_first = learner_client.get(url, {"sort": "date"}).context["page"]
+    assert [e.reference for e in oldest_first] == ["E1", "E2"]
+
+
+@pytest.mark.parametrize("name", ["portfolio_detail", "evidence_list"])
+def test_portfolio_pages_run_the_same_number_of_queries_at_5_and_at_50_items(learner_client, world, name):
+    def count() -> int:
+        learner_client.get(reverse(name, args=[world.portfolio.pk]))  # the first visit also saves the session
+        with CaptureQueriesContext(connection) as queries:
+            assert learner_client.get(reverse(name, args=[world.portfolio.pk])).status_code == 200
+        return len(queries)
+
+    for _ in range(5):
+        add(world, criteria=["2.1", "3.1"], range_items=["a"])
+    at_five = count()
+    for _ in range(45):
+        add(world, criteria=["2.1", "3.1"], range_items=["a"])
+    assert count() == at_five

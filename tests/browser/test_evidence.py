@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_accessibility import violations
+from tests.browser.test_sign_in import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_learner_adds_evidence_sees_it_in_the_grid_and_is_refused_simulation(page, world):
+    sign_in(page, world.learner.email)
+    page.get_by_role("link", name="Deliver customer service to difficult customers").click()
+    expect(page.get_by_text("0 of 27 criteria, 0 of 4 range items")).to_be_visible()
+    page.get_by_role("link", name="Add evidence").click()
+    page.get_by_role("textbox", name="Title*", exact=True).fill("Refund complaint on a busy Saturday")
+    page.get_by_label("Assessment method").select_option(label="RA Reflective account")
+    page.get_by_label("Date of the activity").fill(world.portfolio.start_date.isoformat())
+    page.get_by_label("Real work").check()
+    page.get_by_label("Description or written account").fill("I listened, asked questions and agreed a refund.")
+    page.get_by_label("2.1 Listen patiently").check()
+    page.get_by_label("2.4 Express empathy").check()
+    page.get_by_label("during a busy time in your job").check()
+    page.get_by_role("button", name="Add evidence").click()
+    expect(page.get_by_text("Added E1 Refund complaint on a busy Saturday")).to_be_visible()
+    expect(page.get_by_text("2 of 27 criteria, 1 of 4 range items")).to_be_visible()
+    expect(page.get_by_role("row", name="220.2.1 Listen patiently")).to_contain_text("E1")
+
+    page.get_by_role("link", name="Add evidence").click()
+    page.get_by_role("textbox", name="Title*", exact=True).fill("Role play in training")
+    page.get_by_label("Assessment method").select_option(label="RA Reflective account")
+    page.get_by_label("Date of the activity").fill(world.portfolio.start_date.isoformat())
+    page.get_by_label("Simulation", exact=True).check()
+    page.get_by_label("2.1 Listen patiently").check()
+    page.get_by_role("button", name="Add evidence").click()
+    expect(page.get_by_text("Simulation is not allowed for performance evidence in this unit")).to_be_visible()
+    assert page.problems == []
+
+
+def test_portfolio_and_evidence_form_have_no_wcag_violations(axe_page, world):
+    sign_in(axe_page, world.learner.email)
+    for path in (f"/portfolios/{world.portfolio.pk}/", f"/portfolios/{world.portfolio.pk}/evidence/add/"):
+        axe_page.goto(path)
+        assert violations(axe_page) == [], path
