@@ -52,7 +52,8 @@ def _check(request: HttpRequest, portfolio: Portfolio, allowed: set[Role] | None
 def get_portfolio_for_user(request: HttpRequest, portfolio_id: int, allowed: set[Role] | None = None) -> Portfolio:
     """The portfolio, if the user is linked to it (404 otherwise) in one of `allowed` ways (403 otherwise)."""
     portfolio = get_object_or_404(Portfolio.objects.with_people(), pk=portfolio_id)
-    _check(request, portfolio, allowed)
+    # Kept on the object so the view can tell the learner from readers without asking again.
+    portfolio.links = _check(request, portfolio, allowed)  # type: ignore[attr-defined]
     return portfolio
 
 

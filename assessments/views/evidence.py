@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from assessments import services
-from assessments.access import get_evidence_for_user, get_portfolio_for_user, portfolio_links
+from assessments.access import get_evidence_for_user, get_portfolio_for_user
 from assessments.coverage import portfolio_coverage
 from assessments.forms import EvidenceForm
 from assessments.models import Evidence
@@ -31,7 +31,7 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         {
             "portfolio": portfolio,
             "coverage": portfolio_coverage(portfolio),
-            "is_learner": Role.LEARNER in portfolio_links(request, portfolio),
+            "is_learner": Role.LEARNER in portfolio.links,
         },
     )
 
@@ -64,7 +64,7 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "method": method,
             "criterion": criterion,
             "sort": sort,
-            "is_learner": Role.LEARNER in portfolio_links(request, portfolio),
+            "is_learner": Role.LEARNER in portfolio.links,
         },
     )
 
