@@ -68,3 +68,9 @@ def world(unit) -> World:
 @pytest.fixture
 def qualifying_assessor(world) -> User:
     return member(world.centre, Role.ASSESSOR, qualification=Qualification.QUALIFYING)
+
+
+@pytest.fixture(autouse=True)
+def _files_in_memory(settings):
+    # Every test gets its own empty file store; the code only ever reaches files through the storage API.
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}

@@ -170,6 +170,29 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Evidence files. Limits are per file, by kind, in megabytes (MB = 1,000,000 bytes, as phones show them).
+EVIDENCE_MAX_MB = {
+    "document": env_int("EVIDENCE_MAX_DOCUMENT_MB", 20),
+    "image": env_int("EVIDENCE_MAX_IMAGE_MB", 20),
+    "audio": env_int("EVIDENCE_MAX_AUDIO_MB", 100),
+    "video": env_int("EVIDENCE_MAX_VIDEO_MB", 500),
+}
+EVIDENCE_MAX_FILES = env_int("EVIDENCE_MAX_FILES", 10)  # per upload
+EVIDENCE_MAX_UPLOAD_MB = env_int("EVIDENCE_MAX_UPLOAD_MB", 600)  # all files in one upload together
+# Pillow only warns at 89 million pixels; the project refuses well before that (a phone photo is ~12-50 MP).
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 60_000_000)
+# Word and Excel files are ZIP archives: refuse ones that would unpack to something huge (a zip bomb).
+OFFICE_MAX_UNPACKED_MB = env_int("OFFICE_MAX_UNPACKED_MB", 250)
+OFFICE_MAX_ENTRIES = env_int("OFFICE_MAX_ENTRIES", 5000)
+# Django refuses a request with more files than this before any view runs; the view's own, friendlier
+# limit (EVIDENCE_MAX_FILES) is lower, so people see that one.
+DATA_UPLOAD_MAX_NUMBER_FILES = max(100, EVIDENCE_MAX_FILES * 2)
+# Files over this size go to a temporary file while uploading rather than memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Witness testimony: how long the emailed confirmation link works.
+WITNESS_LINK_DAYS = env_int("WITNESS_LINK_DAYS", 14)
+
 # Email: printed to the console unless an SMTP host is configured.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
 EMAIL_BACKEND = env_str(
