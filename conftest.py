@@ -4,6 +4,7 @@ an outsider who is an admin at another centre (the strongest outsider)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -74,3 +75,37 @@ def qualifying_assessor(world) -> User:
 def _files_in_memory(settings):
     # Every test gets its own empty file store; the code only ever reaches files through the storage API.
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+
+
+SECOND_UNIT_FIXTURE = Path(__file__).resolve().parent / "tests" / "fixtures" / "unit_second.json"
+SECOND_UNIT_SLUG = "test-communicate-with-customers"
+
+
+@pytest.fixture
+def second_unit(unit) -> Unit:
+    """A small test-only unit (codes CG 998, OCR T98) on which simulation may count as performance evidence."""
+    call_command("loaddata", str(SECOND_UNIT_FIXTURE), verbosity=0)
+    return Unit.objects.get(slug=SECOND_UNIT_SLUG)
+
+
+@pytest.fixture
+def second_portfolio(world, second_unit):
+    """The world learner's registration on the second unit, at the same centre with the same assessor and IV."""
+    return PortfolioFactory(
+        centre=world.centre,
+        learner=world.learner,
+        unit=second_unit,
+        assessor=world.assessor,
+        iv=world.iv,
+        learner_number="CG-0001",
+    )
+
+
+THIRD_UNIT_FIXTURE = Path(__file__).resolve().parent / "tests" / "fixtures" / "unit_third.json"
+
+
+@pytest.fixture
+def third_unit(unit) -> Unit:
+    """Another small test-only unit (codes CG 997, OCR T97), for a learner with three portfolios at one centre."""
+    call_command("loaddata", str(THIRD_UNIT_FIXTURE), verbosity=0)
+    return Unit.objects.get(slug="test-keep-customer-records")

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from assessments.models import Evidence, Portfolio
+from assessments.models import Evidence, EvidenceFile, Portfolio
 from people.access import available_roles
 from people.models import EVAllocation, Role
 
@@ -40,6 +40,20 @@ def portfolio_links(request: HttpRequest, portfolio: Portfolio) -> set[Role]:
     return links
 
 
+def links_reach_sibling(request: HttpRequest, portfolio: Portfolio, sibling: Portfolio) -> bool:
+    """Whether `portfolio.links` (the viewer's links to it) also let them open `sibling`, another portfolio
+    of the same learner at the same centre (one an evidence item is cross-referenced between), without a query."""
+    links: set[Role] = portfolio.links  # type: ignore[attr-defined]
+    if sibling.learner_id != portfolio.learner_id or sibling.centre_id != portfolio.centre_id:
+        return False
+    return bool(
+        links & {Role.LEARNER, Role.ADMIN}
+        or (Role.ASSESSOR in links and sibling.assessor_id == request.user.pk)
+        or (Role.IV in links and sibling.iv_id == request.user.pk)
+        or (Role.EV in links and sibling.awarding_body_id == portfolio.awarding_body_id)
+    )
+
+
 def _check(request: HttpRequest, portfolio: Portfolio, allowed: set[Role] | None) -> set[Role]:
     links = portfolio_links(request, portfolio)
     if not links:
@@ -63,3 +77,16 @@ def get_evidence_for_user(request: HttpRequest, evidence_id: int, allowed: set[R
     )
     _check(request, evidence.portfolio, allowed)
     return evidence
+
+
+def get_evidence_file_for_user(request: HttpRequest, file_id: int) -> EvidenceFile:
+    """A file, for anyone who may read its evidence item in any portfolio it counts towards; else 404."""
+    record = get_object_or_404(
+        EvidenceFile.objects.select_related("evidence__portfolio").prefetch_related("evidence__cross_references"),
+        pk=file_id,
+    )
+    evidence = record.evidence
+    for portfolio in (evidence.portfolio, *evidence.cross_references.all()):
+        if portfolio_links(request, portfolio):
+            return record
+    raise Http404("No such file.")

@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class AssessmentsConfig(AppConfig):
     name = "assessments"
     verbose_name = "Portfolios and assessment"
+
+    def ready(self) -> None:
+        import pillow_heif
+        from django.conf import settings
+        from PIL import Image
+
+        # iPhones take HEIC photos; Pillow reads them once this opener is registered.
+        pillow_heif.register_heif_opener()
+        # The project's own limit, so Pillow's bomb warning fires there (uploads.py treats it as an error).
+        Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS

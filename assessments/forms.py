@@ -1,11 +1,30 @@
 from __future__ import annotations
 
-from django import forms
+from dataclasses import dataclass
 
-from assessments.models import EvidenceSetting, Portfolio
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+
+from assessments.models import EvidenceFile, EvidenceSetting, Portfolio
+from assessments.services.evidence import cross_reference_candidates
+from assessments.services.witness import ANSWERED, LOCKED_MESSAGE
+from assessments.uploads import MB, accept_attribute, inspect_upload, size_text
 from people.models import Centre, Role, User
-from portfolio.forms import DateInput
+from portfolio.forms import DateInput, MultipleFileField, MultipleFileInput
 from units.models import AssessmentMethod, Criterion, LearningOutcome, RangeItem, UnitCode
+
+
+class WitnessCorrectionForm(forms.Form):
+    """The witness's own wording, when the statement written in their name is not right."""
+
+    statement = forms.CharField(
+        label="Your corrected statement",
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Change what is not right. The learner's wording stays on record.",
+    )
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -97,6 +116,18 @@ class EvidenceForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+    files = MultipleFileField(
+        label="Files",
+        required=False,
+        help_text="Documents (PDF, Word, Excel, text), photos (JPEG, PNG, HEIC), sound recordings or videos. "
+        "A written account needs no file.",
+    )
+    remove_files = forms.ModelMultipleChoiceField(
+        label="Remove files",
+        queryset=EvidenceFile.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
     witness_name = forms.CharField(label="Witness's name", max_length=150, required=False)
     witness_job_title = forms.CharField(label="Witness's job title", max_length=150, required=False)
     witness_relationship = forms.CharField(label="Their relationship to you", max_length=150, required=False)
@@ -109,17 +140,109 @@ class EvidenceForm(forms.Form):
         super().__init__(*args, **kwargs)
         unit = portfolio.unit
         self.fields["method"].queryset = unit.methods.order_by("order")
-        self.fields["criteria"].queryset = (
-            Criterion.objects.filter(outcome__unit=unit).select_related("outcome").order_by("outcome__number", "number")
+        self.portfolio = portfolio
+        # The learner's other units here: the item may also count towards them (the workbook's cross-references).
+        self.other_portfolios = list(
+            cross_reference_candidates(portfolio)
+            .select_related("unit", "awarding_body")
+            .prefetch_related(Prefetch("unit__codes", queryset=UnitCode.objects.select_related("awarding_body")))
+            .order_by("unit__title")
         )
-        self.fields["range_items"].queryset = RangeItem.objects.filter(unit=unit).order_by("letter")
+        unit_ids = [unit.pk, *(p.unit_id for p in self.other_portfolios)]
+        self.fields["criteria"].queryset = (
+            Criterion.objects.filter(outcome__unit_id__in=unit_ids)
+            .select_related("outcome")
+            .order_by("outcome__number", "number")
+        )
+        self.fields["range_items"].queryset = RangeItem.objects.filter(unit_id__in=unit_ids).order_by("letter")
         self.unit_code = portfolio.unit_code
+        # A statement the witness has answered is fixed: shown as text, and its saved values are the ones kept
+        # (a disabled field ignores what is posted). The edit view puts the item's witness_status in `initial`.
+        self.witness_answered = self.initial.get("witness_status") in ANSWERED
+        if self.witness_answered:
+            for name in self.fields:
+                if name.startswith("witness_"):
+                    self.fields[name].disabled = True
+        self.fields["files"].widget = MultipleFileInput(
+            attrs={
+                "accept": accept_attribute(),
+                "data-max-files": settings.EVIDENCE_MAX_FILES,
+                "data-max-bytes": settings.EVIDENCE_MAX_UPLOAD_MB * MB,
+            }
+        )
 
-    def criteria_by_outcome(self) -> list[tuple[LearningOutcome, list[tuple[str, Criterion, bool]]]]:
-        """The criteria boxes grouped by learning outcome, each with its label and text, for the template."""
+    def clean_files(self) -> list:
+        files = self.cleaned_data.get("files") or []
+        if len(files) > settings.EVIDENCE_MAX_FILES:
+            raise ValidationError(
+                f"You chose {len(files)} files; add up to {settings.EVIDENCE_MAX_FILES} at a time."
+            )
+        total = sum(f.size or 0 for f in files)
+        if total > settings.EVIDENCE_MAX_UPLOAD_MB * MB:
+            raise ValidationError(
+                f"These files come to {size_text(total)}; one upload can be up to "
+                f"{size_text(settings.EVIDENCE_MAX_UPLOAD_MB * MB)}. Add them in smaller batches."
+            )
+        inspected, errors = [], []
+        for upload in files:
+            try:
+                inspected.append(inspect_upload(upload))
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return inspected
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.witness_answered:
+            # A disabled field keeps its saved value whatever is posted: refuse a change rather than ignore it.
+            for name in self.fields:
+                posted = self.data.get(name) if name.startswith("witness_") else None
+                if posted is not None and posted.strip() != (self.initial.get(name) or ""):
+                    self.add_error(name, LOCKED_MESSAGE)
+        return data
+
+    def criteria_by_outcome(
+        self, unit_id: int | None = None, unit_code: UnitCode | None = None
+    ) -> list[tuple[LearningOutcome, list[tuple[str, Criterion, bool]]]]:
+        """The criteria boxes grouped by learning outcome, each with its label and text, for the template.
+
+        This portfolio's unit unless another unit (one of the learner's other portfolios) is named."""
+        if unit_id is None:
+            unit_id, unit_code = self.portfolio.unit_id, self.unit_code
         chosen = {str(v) for v in (self["criteria"].value() or [])}
         groups: dict[int, tuple[LearningOutcome, list]] = {}
         for criterion in self.fields["criteria"].queryset:
+            if criterion.outcome.unit_id != unit_id:
+                continue
             group = groups.setdefault(criterion.outcome_id, (criterion.outcome, []))
-            group[1].append((criterion.label(self.unit_code), criterion, str(criterion.pk) in chosen))
+            group[1].append((criterion.label(unit_code), criterion, str(criterion.pk) in chosen))
         return list(groups.values())
+
+    def range_choices(self, unit_id: int | None = None) -> list[tuple[RangeItem, bool]]:
+        """The range boxes of this portfolio's unit (or another unit), each with whether it is ticked."""
+        if unit_id is None:
+            unit_id = self.portfolio.unit_id
+        chosen = {str(v) for v in (self["range_items"].value() or [])}
+        return [(r, str(r.pk) in chosen) for r in self.fields["range_items"].queryset if r.unit_id == unit_id]
+
+    def cross_reference_sections(self) -> list[CrossReferenceSection]:
+        """One section per other portfolio of the learner's, with that unit's criteria and range."""
+        sections = []
+        for other in self.other_portfolios:
+            outcomes = self.criteria_by_outcome(other.unit_id, other.unit_code)
+            range_items = self.range_choices(other.unit_id)
+            ticked = any(checked for _, rows in outcomes for _, _, checked in rows) or any(c for _, c in range_items)
+            sections.append(CrossReferenceSection(other, outcomes, range_items, ticked))
+        return sections
+
+
+@dataclass
+class CrossReferenceSection:
+    """The boxes of one of the learner's other units on the evidence form; open when any is ticked."""
+
+    portfolio: Portfolio
+    outcomes: list[tuple[LearningOutcome, list[tuple[str, Criterion, bool]]]]
+    range_items: list[tuple[RangeItem, bool]]
+    ticked: bool

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.views import centre, dashboards, evidence
+from assessments.views import centre, dashboards, evidence, files, witness
 
 urlpatterns = [
     path("", dashboards.home, name="home"),
@@ -14,4 +14,8 @@ urlpatterns = [
     path("evidence/<int:evidence_id>/edit/", evidence.evidence_edit, name="evidence_edit"),
     path("evidence/<int:evidence_id>/delete/", evidence.evidence_delete_confirm, name="evidence_delete_confirm"),
     path("evidence/<int:evidence_id>/delete/confirm/", evidence.evidence_delete, name="evidence_delete"),
+    path("files/<int:file_id>/", files.file_download, name="file_download"),
+    path("files/<int:file_id>/thumbnail/", files.file_thumbnail, name="file_thumbnail"),
+    path("evidence/<int:evidence_id>/witness/resend/", witness.witness_resend, name="witness_resend"),
+    path("witness/<str:token>/", witness.witness_respond, name="witness_respond"),
 ]

@@ -38,6 +38,26 @@ def _evidence(world):
     )
 
 
+def _evidence_file(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from assessments.services import evidence_save
+    from assessments.uploads import inspect_upload
+    from tests import samples
+    from units.models import AssessmentMethod
+
+    evidence = evidence_save(
+        actor=world.learner,
+        portfolio=world.portfolio,
+        title="Photo of the complaints log",
+        method=AssessmentMethod.objects.get(code="PE"),
+        activity_date=world.portfolio.start_date,
+        setting="real_work",
+        files=[inspect_upload(SimpleUploadedFile("log.png", samples.png()))],
+    )
+    return evidence.files.get()
+
+
 def _url(world, name):
     objects = {
         "person": lambda: reverse("centre_person", args=[world.learner.pk]),
@@ -55,6 +75,9 @@ def _url(world, name):
         "evidence_edit": lambda: reverse("evidence_edit", args=[_evidence(world).pk]),
         "evidence_delete_confirm": lambda: reverse("evidence_delete_confirm", args=[_evidence(world).pk]),
         "evidence_delete": lambda: reverse("evidence_delete", args=[_evidence(world).pk]),
+        "witness_resend": lambda: reverse("witness_resend", args=[_witness_evidence(world).pk]),
+        "file_download": lambda: reverse("file_download", args=[_evidence_file(world).pk]),
+        "file_thumbnail": lambda: reverse("file_thumbnail", args=[_evidence_file(world).pk]),
     }
     return objects[name]() if name in objects else reverse(name)
 
@@ -80,7 +103,14 @@ MATRIX = [
     ("evidence_edit", "get", PORTFOLIO_WRITE),
     ("evidence_delete_confirm", "get", PORTFOLIO_WRITE),
     ("evidence_delete", "post", PORTFOLIO_WRITE_POST),
+    # Files: everyone linked may read; everyone else gets 404, whatever their role.
+    ("file_download", "get", PORTFOLIO_READ),
+    ("file_thumbnail", "get", PORTFOLIO_READ),
 ]
+
+# Witness testimony: only the learner may send the witness a new link. The witness's own page needs no sign-in
+# and is tested at the end of this file.
+MATRIX += [("witness_resend", "post", PORTFOLIO_WRITE_POST)]
 
 CASES = [
     pytest.param(persona, name, method, expected[persona], id=f"{name}-{persona}")
@@ -122,13 +152,53 @@ def test_outsider_lists_only_their_own_centre(client, world):
 
 
 @pytest.mark.parametrize("role", [Role.LEARNER, Role.ASSESSOR, Role.IV])
-@pytest.mark.parametrize("name", ["portfolio", "evidence_list", "evidence_edit"])
+@pytest.mark.parametrize("name", ["portfolio", "evidence_list", "evidence_edit", "file_download", "file_thumbnail"])
 def test_people_at_the_same_centre_not_linked_to_the_portfolio_get_404(client, world, role, name):
     # Another learner, an assessor of other learners, an IV of other assessors.
     client.force_login(member(world.centre, role))
     assert client.get(_url(world, name)).status_code == 404
 
 
-def test_ev_of_another_awarding_body_gets_404(client, world):
+@pytest.mark.parametrize("name", ["portfolio", "file_download"])
+def test_ev_of_another_awarding_body_gets_404(client, world, name):
     client.force_login(external_verifier(world.centre, body_code="OCR"))
-    assert client.get(_url(world, "portfolio")).status_code == 404
+    assert client.get(_url(world, name)).status_code == 404
+
+
+@pytest.mark.parametrize("name", ["portfolio", "file_download"])
+def test_ev_whose_allocation_to_the_centre_ended_gets_404(client, world, name):
+    from people.models import EVAllocation
+
+    EVAllocation.objects.filter(external_verifier__user=world.ev).update(is_active=False)
+    client.force_login(world.ev)
+    assert client.get(_url(world, name)).status_code == 404
+
+
+def _witness_evidence(world):
+    from assessments.services import evidence_save
+    from units.models import AssessmentMethod
+
+    return evidence_save(
+        actor=world.learner,
+        portfolio=world.portfolio,
+        title="Witness testimony from the shift manager",
+        method=AssessmentMethod.objects.get(code="WT"),
+        activity_date=world.portfolio.start_date,
+        setting="real_work",
+        witness_name="Sam Supervisor",
+        witness_email="sam@shop.example",
+        witness_statement="I saw Lena calm an angry customer.",
+    )
+
+
+def test_anonymous_visitor_opens_a_valid_witness_link_but_nothing_else(client, world):
+    from assessments.services import witness_request_send
+
+    evidence = _witness_evidence(world)
+    token = witness_request_send(actor=world.learner, evidence=evidence).token
+    assert client.get(reverse("witness_respond", args=[token])).status_code == 200
+    for name in ["portfolio", "evidence_list", "evidence_edit", "evidence_delete_confirm"]:
+        response = client.get(_url(world, name))
+        assert response.status_code == 302 and response.url.startswith(reverse("login")), name
+    response = client.post(reverse("witness_resend", args=[evidence.pk]))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import html
 import re
 
@@ -9,12 +10,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import formats, timezone
 
-from assessments.models import PortfolioStatus
+from assessments import services
+from assessments.models import EvidenceSetting, PortfolioStatus
 from people.models import Membership, Qualification, Role
 from people.roles import SESSION_KEY
 from tests.factories import PortfolioFactory, UserFactory, external_verifier, member
-from units.models import AwardingBody
+from units.models import AssessmentMethod, AwardingBody, Criterion, RangeItem
 
 pytestmark = pytest.mark.django_db
 
@@ -314,3 +317,100 @@ def test_assessor_dashboard_runs_same_number_of_queries_for_2_and_20_learners(cl
 
     assert (shown_few, shown_many) == (2, 20)
     assert many == few
+
+
+# The learner's progress across their units ----------------------------------------------------------------------
+
+
+def _evidence(learner, portfolio, criteria, range_items=(), days_ago=1):
+    return services.evidence_save(
+        actor=learner,
+        portfolio=portfolio,
+        title="Customer at the desk",
+        method=AssessmentMethod.objects.get(code="O"),
+        activity_date=timezone.localdate() - datetime.timedelta(days=days_ago),
+        setting=EvidenceSetting.REAL_WORK,
+        criteria=list(criteria),
+        range_items=list(range_items),
+    )
+
+
+def _criteria(slug, *codes):
+    pairs = [code.split(".") for code in codes]
+    return [Criterion.objects.get(outcome__unit__slug=slug, outcome__number=o, number=n) for o, n in pairs]
+
+
+def _range(slug, *letters):
+    return [RangeItem.objects.get(unit__slug=slug, letter=letter) for letter in letters]
+
+
+C4_SLUG = "deliver-customer-service-to-difficult-customers"
+SECOND_SLUG = "test-communicate-with-customers"
+
+
+def test_learner_dashboard_shows_progress_for_each_unit_counting_cross_referenced_evidence(
+    client, world, second_portfolio
+):
+    _evidence(
+        world.learner,
+        world.portfolio,
+        _criteria(C4_SLUG, "2.1", "2.4") + _criteria(SECOND_SLUG, "1.1"),
+        _range(C4_SLUG, "b") + _range(SECOND_SLUG, "a"),
+        days_ago=4,
+    )
+    _evidence(world.learner, world.portfolio, _criteria(C4_SLUG, "2.1", "3.1"), days_ago=2)
+    latest_own = _evidence(world.learner, second_portfolio, _criteria(SECOND_SLUG, "1.1", "2.1"), days_ago=1)
+
+    response = dashboard(client, world.learner)
+
+    progress = {p.unit.slug: p.progress for p in response.context["portfolios"]}
+    c4, second = progress[C4_SLUG], progress[SECOND_SLUG]
+    assert (c4.criteria_covered, c4.criteria_total, c4.range_covered, c4.range_total) == (3, 27, 1, 4)
+    assert (c4.evidence, c4.cross_referenced) == (2, 0)
+    assert (second.criteria_covered, second.criteria_total, second.range_covered, second.range_total) == (2, 4, 1, 2)
+    assert (second.evidence, second.cross_referenced, second.latest) == (2, 1, latest_own.activity_date)
+    page = response.content.decode()
+    assert f'id="criteria-progress-{world.portfolio.pk}" max="27" value="3"' in page
+    assert f'id="range-progress-{second_portfolio.pk}" max="2" value="1"' in page
+    text = main_text(response)
+    assert "Deliver customer service to difficult customers unit 220" in text
+    assert "Communicate with customers (test unit) unit 998" in text
+    assert "3 of 27 criteria have evidence" in text
+    assert "1 of 4 range items have evidence" in text
+    assert "2 of 4 criteria have evidence" in text
+    assert "1 of 2 range items have evidence" in text
+    latest = formats.date_format(latest_own.activity_date)
+    assert f"2 evidence items (1 cross-referenced from your other units); the latest is dated {latest}." in text
+    assert f'href="{reverse("portfolio_detail", args=[second_portfolio.pk])}"' in page
+
+
+def test_learner_dashboard_with_no_evidence_says_so(client, world):
+    text = main_text(dashboard(client, world.learner))
+
+    assert "0 of 27 criteria have evidence" in text
+    assert "No evidence yet." in text
+
+
+def test_learner_dashboard_runs_the_same_number_of_queries_for_1_and_3_portfolios(
+    client, world, second_unit, third_unit
+):
+    def count_queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("home"))
+        assert response.status_code == 200
+        return len(queries), len(response.context["portfolios"])
+
+    dashboard(client, world.learner)  # settle the session first
+    _evidence(world.learner, world.portfolio, _criteria(C4_SLUG, "1.1"))
+    one, shown_one = count_queries()
+
+    second = PortfolioFactory(centre=world.centre, learner=world.learner, unit=second_unit)
+    third = PortfolioFactory(centre=world.centre, learner=world.learner, unit=third_unit)
+    for days_ago in range(1, 6):
+        _evidence(world.learner, world.portfolio, _criteria(C4_SLUG, "2.1") + _criteria(SECOND_SLUG, "1.1"))
+        _evidence(world.learner, second, _criteria(SECOND_SLUG, "2.1"), _range(SECOND_SLUG, "b"), days_ago=days_ago)
+    _evidence(world.learner, third, _criteria("test-keep-customer-records", "1.1"))
+    three, shown_three = count_queries()
+
+    assert (shown_one, shown_three) == (1, 3)
+    assert three == one

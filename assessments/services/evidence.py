@@ -3,15 +3,71 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.models import Evidence, EvidenceSetting, Portfolio
+from assessments.models import Evidence, EvidenceFile, EvidenceSetting, Portfolio, PortfolioQuerySet
+from assessments.services.files import file_summary, files_discard, files_store, removes_files_if_failed
+from assessments.services.witness import witness_after_save, witness_before_save
+from assessments.uploads import InspectedFile
 from audit.services import audit_log
 from people.models import Role, User
 from units.models import AssessmentMethod, Criterion, LearningOutcome, RangeItem
+
+
+def cross_reference_candidates(portfolio: Portfolio) -> PortfolioQuerySet:
+    """The portfolios an item in `portfolio` may also count towards: the same learner's other current
+    registrations at the same centre (so an item, and the people who may see it, stay within one centre)."""
+    return (
+        Portfolio.objects.current()
+        .filter(learner_id=portfolio.learner_id, centre_id=portfolio.centre_id)
+        .exclude(pk=portfolio.pk)
+        .exclude(unit_id=portfolio.unit_id)
+    )
+
+
+def _cross_referenced(
+    *, portfolio: Portfolio, criteria: list[Criterion], range_items: list[RangeItem]
+) -> tuple[list[Portfolio], dict[str, list[str]]]:
+    """The learner's other portfolios the mapping reaches, and errors for anything mapped outside them.
+
+    The cross-references are worked out here, from the criteria and range items, and nowhere else: an item
+    counts in another portfolio when it covers one of that portfolio's unit's criteria or range items.
+    """
+    unit_ids = {c.outcome.unit_id for c in criteria} | {r.unit_id for r in range_items}
+    unit_ids.discard(portfolio.unit_id)
+    if not unit_ids:
+        return [], {}
+    others = list(
+        cross_reference_candidates(portfolio)
+        .filter(unit_id__in=unit_ids)
+        .select_related("unit")
+        .order_by("unit__title")
+    )
+    registered = {portfolio.unit_id} | {p.unit_id for p in others}
+    errors: dict[str, list[str]] = {}
+    if any(c.outcome.unit_id not in registered for c in criteria):
+        errors["criteria"] = ["A criterion chosen is not from this unit or another unit you are registered on."]
+    if any(r.unit_id not in registered for r in range_items):
+        errors["range_items"] = ["A range item chosen is not from this unit or another unit you are registered on."]
+    return others, errors
+
+
+def _cross_reference_audit(
+    cross_references: list[Portfolio], criteria: list[Criterion], range_items: list[RangeItem]
+) -> list[dict[str, object]]:
+    return [
+        {
+            "portfolio": p.pk,
+            "unit": p.unit.slug,
+            "criteria": sorted(c.code for c in criteria if c.outcome.unit_id == p.unit_id),
+            "range": sorted(r.letter for r in range_items if r.unit_id == p.unit_id),
+        }
+        for p in cross_references
+    ]
 
 
 def _check_evidence(
@@ -23,8 +79,9 @@ def _check_evidence(
     criteria: list[Criterion],
     range_items: list[RangeItem],
     witness: dict[str, str],
-) -> None:
-    errors: dict[str, list[str]] = {}
+) -> list[Portfolio]:
+    """Refuse what the specification's rules forbid; return the portfolios the item is cross-referenced to."""
+    cross_references, errors = _cross_referenced(portfolio=portfolio, criteria=criteria, range_items=range_items)
     unit = portfolio.unit
     if not unit.methods.filter(pk=method.pk).exists():
         errors.setdefault("method", []).append(f"{method.name} is not an assessment method for this unit.")
@@ -34,20 +91,30 @@ def _check_evidence(
         errors.setdefault("activity_date", []).append(
             f"The date of the activity is before this registration started ({portfolio.start_date:%d/%m/%Y})."
         )
-    if any(c.outcome.unit_id != unit.pk for c in criteria):
-        errors.setdefault("criteria", []).append("A criterion chosen is not from this unit.")
-    if any(r.unit_id != unit.pk for r in range_items):
-        errors.setdefault("range_items", []).append("A range item chosen is not from this unit.")
-    if setting == EvidenceSetting.SIMULATION and not unit.simulation_allowed_for_performance:
-        performance = [c for c in criteria if c.outcome.kind == LearningOutcome.Kind.PERFORMANCE]
+    else:
+        for other in cross_references:
+            if activity_date < other.start_date:
+                errors.setdefault("activity_date", []).append(
+                    f"The date of the activity is before your registration on “{other.unit.title}” started "
+                    f"({other.start_date:%d/%m/%Y})."
+                )
+    # Each unit's own rule on simulation applies to that unit's criteria and range.
+    simulated_units = (unit, *(p.unit for p in cross_references)) if setting == EvidenceSetting.SIMULATION else ()
+    for each in simulated_units:
+        if each.simulation_allowed_for_performance:
+            continue
+        where, its = ("this unit", "the") if each.pk == unit.pk else (f"“{each.title}”", "its")
+        performance = [
+            c for c in criteria if c.outcome.unit_id == each.pk and c.outcome.kind == LearningOutcome.Kind.PERFORMANCE
+        ]
         if performance:
             codes = ", ".join(c.code for c in performance)
             errors.setdefault("criteria", []).append(
-                f"Simulation is not allowed for performance evidence in this unit, so it cannot cover {codes}."
+                f"Simulation is not allowed for performance evidence in {where}, so it cannot cover {codes}."
             )
-        if range_items:
+        if any(r.unit_id == each.pk for r in range_items):
             errors.setdefault("range_items", []).append(
-                "Simulation is not allowed for performance evidence in this unit, so it cannot cover the range."
+                f"Simulation is not allowed for performance evidence in {where}, so it cannot cover {its} range."
             )
     if method.code == "WT":
         for field, label in (
@@ -59,11 +126,13 @@ def _check_evidence(
                 errors.setdefault(field, []).append(f"Witness testimony needs {label}.")
     if errors:
         raise ValidationError(errors)
+    return cross_references
 
 
 WITNESS_FIELDS = ("witness_name", "witness_job_title", "witness_relationship", "witness_email", "witness_statement")
 
 
+@removes_files_if_failed
 @transaction.atomic
 def evidence_save(
     *,
@@ -77,6 +146,8 @@ def evidence_save(
     description: str = "",
     criteria: list[Criterion] | None = None,
     range_items: list[RangeItem] | None = None,
+    files: Sequence[InspectedFile] = (),
+    remove_files: Sequence[EvidenceFile] = (),
     **witness: str,
 ) -> Evidence:
     """Add an evidence item to the portfolio, or change one, with its mapping."""
@@ -87,7 +158,7 @@ def evidence_save(
     range_items = list(range_items or [])
     # Lock the portfolio row: numbering and (next issue) sign-off both go through it.
     portfolio = Portfolio.objects.select_for_update().select_related("unit").get(pk=portfolio.pk)
-    _check_evidence(
+    cross_references = _check_evidence(
         portfolio=portfolio,
         method=method,
         activity_date=activity_date,
@@ -106,6 +177,7 @@ def evidence_save(
         "description": description,
         **{f: witness.get(f, "").strip() for f in WITNESS_FIELDS},
     }
+    witness_before = witness_before_save(evidence=evidence, method_code=method.code, fields=fields)
     created = evidence is None
     if created:
         portfolio.evidence_counter += 1
@@ -121,6 +193,12 @@ def evidence_save(
         evidence.save()
     evidence.criteria.set(criteria)
     evidence.range_items.set(range_items)
+    evidence.cross_references.set(cross_references)
+    removed = [f for f in remove_files if f.evidence_id == evidence.pk]
+    removed_summary = [file_summary(f) for f in removed]
+    files_discard(removed)
+    added = files_store(actor=actor, evidence=evidence, files=files)
+    witness_after_save(actor=actor, evidence=evidence, before=witness_before)
     audit_log(
         actor=actor,
         actor_role=Role.LEARNER,
@@ -130,9 +208,16 @@ def evidence_save(
         summary=f"{evidence.reference} {evidence.title} ({method.code})",
         data={
             "portfolio": portfolio.pk,
-            "criteria": sorted(c.code for c in criteria),
-            "range": sorted(r.letter for r in range_items),
+            "criteria": sorted(c.code for c in criteria if c.outcome.unit_id == portfolio.unit_id),
+            "range": sorted(r.letter for r in range_items if r.unit_id == portfolio.unit_id),
             "setting": setting,
+            **(
+                {"cross_references": _cross_reference_audit(cross_references, criteria, range_items)}
+                if cross_references
+                else {}
+            ),
+            **({"files_added": [file_summary(f) for f in added]} if added else {}),
+            **({"files_removed": removed_summary} if removed_summary else {}),
         },
     )
     return evidence
@@ -148,6 +233,11 @@ def evidence_delete(*, actor: User, evidence: Evidence) -> None:
         action="evidence.deleted",
         target=evidence,
         summary=f"{evidence.reference} {evidence.title} deleted",
-        data={"portfolio": portfolio.pk, "number": evidence.number},
+        data={
+            "portfolio": portfolio.pk,
+            "number": evidence.number,
+            "files": [file_summary(f) for f in evidence.files.all()],
+        },
     )
+    files_discard(evidence.files.all())
     evidence.delete()

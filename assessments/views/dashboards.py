@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from assessments.coverage import portfolios_progress
 from assessments.models import Portfolio, PortfolioStatus
 from people.access import active_role
 from people.models import Centre, EVAllocation, Membership, Role
 from people.roles import ActiveRole
+from units.models import UnitCode
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -23,7 +25,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _learner(request: HttpRequest, role: ActiveRole) -> HttpResponse:
-    portfolios = Portfolio.objects.filter(learner=request.user, centre=role.centre).with_people()
+    portfolios = list(
+        Portfolio.objects.filter(learner=request.user, centre=role.centre)
+        .with_people()
+        .prefetch_related(Prefetch("unit__codes", queryset=UnitCode.objects.select_related("awarding_body")))
+    )
+    # Worked out for all the learner's units at once, in the same few queries however many there are.
+    progress = portfolios_progress(portfolios)
+    for portfolio in portfolios:
+        portfolio.progress = progress[portfolio.pk]  # type: ignore[attr-defined]
     return render(request, "assessments/dashboard_learner.html", {"role": role, "portfolios": portfolios})
 
 

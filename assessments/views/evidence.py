@@ -4,18 +4,22 @@ read-only."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import TooManyFilesSent, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Case, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assessments import services
-from assessments.access import get_evidence_for_user, get_portfolio_for_user
-from assessments.coverage import portfolio_coverage
+from assessments.access import get_evidence_for_user, get_portfolio_for_user, links_reach_sibling
+from assessments.coverage import home_unit_code, in_portfolio, portfolio_coverage, shown_reference
 from assessments.forms import EvidenceForm
-from assessments.models import Evidence
+from assessments.models import Evidence, Portfolio
+from assessments.uploads import MB, size_text
 from people.models import Role
 from portfolio.forms import apply_validation_error
 
@@ -38,10 +42,23 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id)
+    # Its own items and those cross-referenced to it from the learner's other units.
     items = (
-        Evidence.objects.filter(portfolio=portfolio)
-        .select_related("method")
-        .prefetch_related("criteria__outcome", "range_items")
+        Evidence.objects.filter(in_portfolio(portfolio))
+        .select_related("method", "portfolio__unit")
+        .annotate(
+            home_unit_code=home_unit_code(),
+            elsewhere=Case(When(portfolio_id=portfolio.pk, then=Value(0)), default=Value(1)),
+        )
+        .prefetch_related(
+            "criteria__outcome",
+            "range_items",
+            "files",
+            Prefetch(
+                "cross_references",
+                queryset=Portfolio.objects.select_related("unit").annotate(code=home_unit_code(via="")),
+            ),
+        )
     )
     method = request.GET.get("method", "")
     criterion = request.GET.get("criterion", "")
@@ -50,8 +67,17 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         items = items.filter(method__code=method)
     if criterion.isdigit():
         items = items.filter(criteria__pk=int(criterion))
-    items = items.order_by(SORTS.get(sort, "-number"))
+    order = SORTS.get(sort, "-number")
+    # By reference: own items first, then the other units' (whose numbers are their own); by date: all together.
+    items = items.order_by(*(("elsewhere", order, "portfolio_id") if "number" in order else (order, "elsewhere")))
     page = Paginator(items, 25).get_page(request.GET.get("page"))
+    for e in page:
+        e.shown_reference = shown_reference(e, portfolio)  # type: ignore[attr-defined]
+        e.is_home = e.portfolio_id == portfolio.pk  # type: ignore[attr-defined]
+        e.home_link = not e.is_home and links_reach_sibling(request, portfolio, e.portfolio)  # type: ignore[attr-defined]
+        # What it covers in this unit only: a cross-referenced item covers other units' criteria too.
+        e.covers = [c for c in e.criteria.all() if c.outcome.unit_id == portfolio.unit_id]  # type: ignore[attr-defined]
+        e.covers_range = [r for r in e.range_items.all() if r.unit_id == portfolio.unit_id]  # type: ignore[attr-defined]
     form = EvidenceForm(portfolio=portfolio)
     return render(
         request,
@@ -60,7 +86,7 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "portfolio": portfolio,
             "page": page,
             "methods": form.fields["method"].queryset,
-            "criteria": [(c.label(form.unit_code), c) for c in form.fields["criteria"].queryset],
+            "criteria": [(label, c) for _, rows in form.criteria_by_outcome() for label, c, _ in rows],
             "method": method,
             "criterion": criterion,
             "sort": sort,
@@ -79,13 +105,59 @@ def _save(request: HttpRequest, form: EvidenceForm, portfolio, evidence: Evidenc
         return None
 
 
+def _upload_refusal(request: HttpRequest) -> tuple[str, int] | None:
+    """Refuse an upload over the limits before reading it: a clear message, never a 500 or a reset."""
+    if request.method != "POST":
+        return None
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    limit = settings.EVIDENCE_MAX_UPLOAD_MB * MB
+    # The other fields are small; allow them a megabyte beside the files.
+    if length > limit + MB:
+        return (
+            f"That upload was {size_text(length)}; one upload can be up to {size_text(limit)}. "
+            "Nothing was saved: add the files in smaller batches.",
+            413,
+        )
+    try:
+        request.FILES  # noqa: B018 - parsing here is what raises
+    except TooManyFilesSent:
+        return (
+            f"That was too many files at once; add up to {settings.EVIDENCE_MAX_FILES} at a time. Nothing was saved.",
+            400,
+        )
+    return None
+
+
+def _form_page(request: HttpRequest, form: EvidenceForm, context: dict, refusal: tuple[str, int] | None):
+    return render(
+        request,
+        "assessments/evidence_form.html",
+        {"form": form, "upload_refusal": refusal[0] if refusal else None, **context},
+        status=refusal[1] if refusal else 200,
+    )
+
+
+def _saved(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    url = reverse("portfolio_detail", args=[portfolio_id])
+    if request.headers.get("HX-Request"):
+        # The upload went through htmx (for its progress bar): have it load the page itself,
+        # so the confirmation message shows there rather than being used up by the XHR.
+        return HttpResponse(headers={"HX-Redirect": url})
+    return redirect(url)
+
+
 def evidence_add(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id, LEARNER_ONLY)
-    form = EvidenceForm(request.POST or None, portfolio=portfolio)
-    if request.method == "POST" and (evidence := _save(request, form, portfolio, None)):
+    refusal = _upload_refusal(request)
+    posted = request.method == "POST" and refusal is None
+    form = EvidenceForm(request.POST if posted else None, request.FILES if posted else None, portfolio=portfolio)
+    if posted and (evidence := _save(request, form, portfolio, None)):
         messages.success(request, f"Added {evidence.reference} {evidence.title}.")
-        return redirect("portfolio_detail", portfolio_id=portfolio.pk)
-    return render(request, "assessments/evidence_form.html", {"form": form, "portfolio": portfolio})
+        return _saved(request, portfolio.pk)
+    return _form_page(request, form, {"portfolio": portfolio}, refusal)
 
 
 def evidence_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
@@ -100,13 +172,20 @@ def evidence_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
         "criteria": list(evidence.criteria.all()),
         "range_items": list(evidence.range_items.all()),
         **{name: getattr(evidence, name) for name in services.WITNESS_FIELDS},
+        "witness_status": evidence.witness_status,
     }
-    form = EvidenceForm(request.POST or None, portfolio=portfolio, initial=initial)
-    if request.method == "POST" and _save(request, form, portfolio, evidence):
+    refusal = _upload_refusal(request)
+    posted = request.method == "POST" and refusal is None
+    form = EvidenceForm(
+        request.POST if posted else None, request.FILES if posted else None, portfolio=portfolio, initial=initial
+    )
+    form.fields["remove_files"].queryset = evidence.files.all()
+    if posted and _save(request, form, portfolio, evidence):
         messages.success(request, f"Saved {evidence.reference}.")
-        return redirect("portfolio_detail", portfolio_id=portfolio.pk)
-    return render(
-        request, "assessments/evidence_form.html", {"form": form, "portfolio": portfolio, "evidence": evidence}
+        return _saved(request, portfolio.pk)
+    witness_request = services.witness_request_latest(evidence=evidence)
+    return _form_page(
+        request, form, {"portfolio": portfolio, "evidence": evidence, "witness_request": witness_request}, refusal
     )
 
 

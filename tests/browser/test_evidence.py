@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from assessments.models import EvidenceFile
+from tests import samples
 from tests.browser.test_accessibility import violations
 from tests.browser.test_sign_in import sign_in
 
@@ -11,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 def test_learner_adds_evidence_sees_it_in_the_grid_and_is_refused_simulation(page, world):
     sign_in(page, world.learner.email)
-    page.get_by_role("link", name="Deliver customer service to difficult customers").click()
+    page.get_by_role("link", name="Deliver customer service to difficult customers", exact=True).click()
     expect(page.get_by_text("0 of 27 criteria, 0 of 4 range items")).to_be_visible()
     page.get_by_role("link", name="Add evidence").click()
     page.get_by_role("textbox", name="Title*", exact=True).fill("Refund complaint on a busy Saturday")
@@ -19,6 +21,9 @@ def test_learner_adds_evidence_sees_it_in_the_grid_and_is_refused_simulation(pag
     page.get_by_label("Date of the activity").fill(world.portfolio.start_date.isoformat())
     page.get_by_label("Real work").check()
     page.get_by_label("Description or written account").fill("I listened, asked questions and agreed a refund.")
+    page.get_by_label("Files").set_input_files(
+        [{"name": "complaints-log.png", "mimeType": "image/png", "buffer": samples.png((800, 600))}]
+    )
     page.get_by_label("2.1 Listen patiently").check()
     page.get_by_label("2.4 Express empathy").check()
     page.get_by_label("during a busy time in your job").check()
@@ -26,6 +31,18 @@ def test_learner_adds_evidence_sees_it_in_the_grid_and_is_refused_simulation(pag
     expect(page.get_by_text("Added E1 Refund complaint on a busy Saturday")).to_be_visible()
     expect(page.get_by_text("2 of 27 criteria, 1 of 4 range items")).to_be_visible()
     expect(page.get_by_role("row", name="220.2.1 Listen patiently")).to_contain_text("E1")
+    expect(page.get_by_role("row", name="b during a busy time")).to_contain_text("E1")
+    record = EvidenceFile.objects.get()
+    assert (record.original_name, record.content_type) == ("complaints-log.png", "image/png")
+
+    page.get_by_role("link", name="Evidence list").click()
+    expect(page.get_by_role("link", name="complaints-log.png")).to_be_visible()
+    expect(page.get_by_role("img", name="complaints-log.png")).to_be_visible()
+    href = page.get_by_role("link", name="complaints-log.png").get_attribute("href")
+    served = page.request.get(href)
+    assert served.status == 200 and served.body() == samples.png((800, 600))
+    assert served.headers["content-security-policy"] == "sandbox"
+    assert served.headers["x-content-type-options"] == "nosniff"
 
     page.get_by_role("link", name="Add evidence").click()
     page.get_by_role("textbox", name="Title*", exact=True).fill("Role play in training")
