@@ -174,9 +174,7 @@ class EvidenceForm(forms.Form):
     def clean_files(self) -> list:
         files = self.cleaned_data.get("files") or []
         if len(files) > settings.EVIDENCE_MAX_FILES:
-            raise ValidationError(
-                f"You chose {len(files)} files; add up to {settings.EVIDENCE_MAX_FILES} at a time."
-            )
+            raise ValidationError(f"You chose {len(files)} files; add up to {settings.EVIDENCE_MAX_FILES} at a time.")
         total = sum(f.size or 0 for f in files)
         if total > settings.EVIDENCE_MAX_UPLOAD_MB * MB:
             raise ValidationError(

@@ -133,9 +133,7 @@ def fill(items: int):
         for e in bulk
         for k in range(4)
     )
-    through_r.objects.bulk_create(
-        through_r(evidence_id=e.pk, rangeitem_id=range_items[e.number % 4].pk) for e in bulk
-    )
+    through_r.objects.bulk_create(through_r(evidence_id=e.pk, rangeitem_id=range_items[e.number % 4].pk) for e in bulk)
     return portfolio
 
 

@@ -15,9 +15,7 @@ from assessments.models import EvidenceFile
 
 
 def _file_response(field, *, content_type: str, filename: str, inline: bool) -> FileResponse:
-    response = FileResponse(
-        field.open("rb"), content_type=content_type, as_attachment=not inline, filename=filename
-    )
+    response = FileResponse(field.open("rb"), content_type=content_type, as_attachment=not inline, filename=filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
     response["Cross-Origin-Resource-Policy"] = "same-origin"

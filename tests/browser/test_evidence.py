@@ -55,8 +55,49 @@ def test_learner_adds_evidence_sees_it_in_the_grid_and_is_refused_simulation(pag
     assert page.problems == []
 
 
-def test_portfolio_and_evidence_form_have_no_wcag_violations(axe_page, world):
+def test_portfolio_and_evidence_form_have_no_wcag_violations(axe_page, world, mailoutbox):
+    from django.core.files.uploadedfile import SimpleUploadedFile as Upload
+
+    from assessments.tests.test_evidence_views import add
+    from assessments.uploads import inspect_upload
+
+    add(world, criteria=["2.1"], range_items=["b"])
+    photo = add(world, criteria=["2.4"], files=[inspect_upload(Upload("till.png", samples.png()))])
+    add(
+        world,
+        method="WT",
+        criteria=["1.1"],
+        witness_name="Sam Supervisor",
+        witness_email="sam@example.org",
+        witness_statement="I saw Lena calm an angry customer.",
+    )
+    witness_link = next(line for line in mailoutbox[-1].body.splitlines() if "/witness/" in line).strip()
     sign_in(axe_page, world.learner.email)
-    for path in (f"/portfolios/{world.portfolio.pk}/", f"/portfolios/{world.portfolio.pk}/evidence/add/"):
+    for path in (
+        f"/portfolios/{world.portfolio.pk}/",
+        f"/portfolios/{world.portfolio.pk}/evidence/add/",
+        f"/portfolios/{world.portfolio.pk}/evidence/",
+        f"/evidence/{photo.pk}/edit/",
+        "/" + witness_link.split("/", 3)[3],
+    ):
         axe_page.goto(path)
         assert violations(axe_page) == [], path
+
+
+def test_the_browser_refuses_an_upload_over_the_limit_before_sending_it(page, world, settings):
+    settings.EVIDENCE_MAX_FILES = 1
+    sign_in(page, world.learner.email)
+    page.goto(f"/portfolios/{world.portfolio.pk}/evidence/add/")
+    requests = []
+    page.on("request", lambda r: requests.append(r) if r.method == "POST" else None)
+    page.get_by_label("Files").set_input_files(
+        [
+            {"name": "one.png", "mimeType": "image/png", "buffer": samples.png()},
+            {"name": "two.png", "mimeType": "image/png", "buffer": samples.png()},
+        ]
+    )
+    page.get_by_role("button", name="Add evidence").click()
+    expect(page.get_by_text("You chose 2 files; add up to 1 at a time.")).to_be_visible()
+    expect(page.get_by_label("Files")).to_be_focused()
+    assert requests == []
+    assert page.problems == []
