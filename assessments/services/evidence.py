@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.models import Evidence, EvidenceFile, EvidenceSetting, Portfolio, PortfolioQuerySet
+from assessments.models import LOCKED_STATUSES, Evidence, EvidenceFile, EvidenceSetting, Portfolio, PortfolioQuerySet
 from assessments.services.files import file_summary, files_discard, files_store, removes_files_if_failed
 from assessments.services.witness import witness_after_save, witness_before_save
 from assessments.uploads import InspectedFile
@@ -68,6 +68,21 @@ def _cross_reference_audit(
         }
         for p in cross_references
     ]
+
+
+def check_unlocked(*, portfolio: Portfolio, evidence: Evidence | None = None) -> None:
+    """Refuse any change to evidence behind a signed unit: its own portfolio's, or one it is cross-referenced to."""
+    if portfolio.is_locked:
+        raise ValidationError(
+            "This unit has been signed off, so its evidence is locked. "
+            "The signer (or a centre admin) must withdraw the signature before anything can change."
+        )
+    if evidence is not None and evidence.pk:
+        locked = evidence.cross_references.filter(status__in=LOCKED_STATUSES).select_related("unit").first()
+        if locked is not None:
+            raise ValidationError(
+                f"This item also counts towards {locked.unit.title}, which has been signed off, so it is locked."
+            )
 
 
 def _check_evidence(
@@ -158,6 +173,7 @@ def evidence_save(
     range_items = list(range_items or [])
     # Lock the portfolio row: numbering and (next issue) sign-off both go through it.
     portfolio = Portfolio.objects.select_for_update().select_related("unit").get(pk=portfolio.pk)
+    check_unlocked(portfolio=portfolio, evidence=evidence)
     cross_references = _check_evidence(
         portfolio=portfolio,
         method=method,
@@ -226,6 +242,7 @@ def evidence_save(
 @transaction.atomic
 def evidence_delete(*, actor: User, evidence: Evidence) -> None:
     portfolio = Portfolio.objects.select_for_update().get(pk=evidence.portfolio_id)
+    check_unlocked(portfolio=portfolio, evidence=evidence)
     audit_log(
         actor=actor,
         actor_role=Role.LEARNER,

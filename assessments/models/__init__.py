@@ -1,0 +1,44 @@
+"""A learner's portfolio (their registration on one unit at one centre), its evidence, the assessor's
+judgements and the sign-off chain."""
+
+from assessments.models.evidence import (
+    Author,
+    Decision,
+    Evidence,
+    EvidenceFile,
+    EvidenceSetting,
+    FileKind,
+    WitnessRequest,
+    WitnessStatus,
+    evidence_file_name,
+    evidence_thumbnail_name,
+)
+from assessments.models.judgements import AssessmentPlan, ClaimJudgement, Feedback, PlanAction, Verdict
+from assessments.models.portfolio import LOCKED_STATUSES, TRANSITIONS, Portfolio, PortfolioQuerySet, PortfolioStatus
+from assessments.models.signoff import Referral, Signature, SignatureKind
+
+__all__ = [
+    "LOCKED_STATUSES",
+    "TRANSITIONS",
+    "AssessmentPlan",
+    "Author",
+    "ClaimJudgement",
+    "Decision",
+    "Evidence",
+    "EvidenceFile",
+    "EvidenceSetting",
+    "Feedback",
+    "FileKind",
+    "PlanAction",
+    "Portfolio",
+    "PortfolioQuerySet",
+    "PortfolioStatus",
+    "Referral",
+    "Signature",
+    "SignatureKind",
+    "Verdict",
+    "WitnessRequest",
+    "WitnessStatus",
+    "evidence_file_name",
+    "evidence_thumbnail_name",
+]

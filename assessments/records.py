@@ -1,0 +1,208 @@
+"""Reads behind the sign-off: the canonical record a signature covers, its digest,
+and whether the unit is complete enough for the assessor to sign.
+
+The record is plain JSON built from the database in a fixed number of queries.
+The same portfolio always gives the same bytes (keys sorted, lists in a fixed
+order), so a digest taken at signing can be compared with one taken today.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from assessments.models import (
+    ClaimJudgement,
+    Decision,
+    Evidence,
+    EvidenceFile,
+    EvidenceSetting,
+    Portfolio,
+    Signature,
+    Verdict,
+    WitnessStatus,
+)
+from units.models import Criterion, RangeItem
+
+RECORD_VERSION = 1
+
+
+def portfolio_evidence(portfolio: Portfolio):
+    """Its own items and those cross-referenced into it from the learner's other units."""
+    return Evidence.objects.filter(Q(portfolio=portfolio) | Q(cross_references=portfolio)).distinct()
+
+
+def build_record(portfolio: Portfolio) -> dict:
+    """Everything a signature vouches for, as plain data."""
+    unit = portfolio.unit
+    criteria = list(
+        Criterion.objects.filter(outcome__unit=unit).select_related("outcome").order_by("outcome__number", "number")
+    )
+    range_items = list(RangeItem.objects.filter(unit=unit).order_by("letter"))
+    items = list(portfolio_evidence(portfolio).select_related("method", "portfolio").order_by("portfolio_id", "number"))
+    ids = [e.pk for e in items]
+    criteria_ids = {c.pk for c in criteria}
+    range_ids = {r.pk for r in range_items}
+    mapped_c: dict[int, list[int]] = defaultdict(list)
+    for eid, cid in Evidence.criteria.through.objects.filter(evidence_id__in=ids).values_list(
+        "evidence_id", "criterion_id"
+    ):
+        if cid in criteria_ids:
+            mapped_c[eid].append(cid)
+    mapped_r: dict[int, list[int]] = defaultdict(list)
+    for eid, rid in Evidence.range_items.through.objects.filter(evidence_id__in=ids).values_list(
+        "evidence_id", "rangeitem_id"
+    ):
+        if rid in range_ids:
+            mapped_r[eid].append(rid)
+    verdicts: dict[tuple[int, str, int], str] = {}
+    for j in ClaimJudgement.objects.filter(evidence_id__in=ids):
+        key = (j.evidence_id, "c", j.criterion_id) if j.criterion_id else (j.evidence_id, "r", j.range_item_id)
+        verdicts[key] = j.verdict
+    files: dict[int, list[dict]] = defaultdict(list)
+    for f in EvidenceFile.objects.filter(evidence_id__in=ids).order_by("pk"):
+        files[f.evidence_id].append({"name": f.original_name, "sha256": f.sha256, "size": f.size})
+    code = {c.pk: c.code for c in criteria}
+    letter = {r.pk: r.letter for r in range_items}
+
+    def ref(e: Evidence) -> str:
+        return e.reference if e.portfolio_id == portfolio.pk else f"{e.reference}@{e.portfolio_id}"
+
+    evidence = []
+    for e in items:
+        evidence.append(
+            {
+                "ref": ref(e),
+                "title": e.title,
+                "method": e.method.code,
+                "date": e.activity_date.isoformat(),
+                "setting": e.setting,
+                "author": e.author,
+                "description_sha256": hashlib.sha256(e.description.encode()).hexdigest(),
+                "witness": {
+                    "name": e.witness_name,
+                    "status": e.witness_status,
+                    "statement_sha256": hashlib.sha256(e.witness_statement.encode()).hexdigest(),
+                }
+                if e.method.code == "WT"
+                else None,
+                "decision": e.decision,
+                "criteria": {code[c]: verdicts.get((e.pk, "c", c), "") for c in sorted(mapped_c[e.pk], key=code.get)},
+                "range": {letter[r]: verdicts.get((e.pk, "r", r), "") for r in sorted(mapped_r[e.pk], key=letter.get)},
+                "files": files[e.pk],
+            }
+        )
+    unit_code = portfolio.unit_code
+    return {
+        "version": RECORD_VERSION,
+        "unit": {"slug": unit.slug, "title": unit.title, "code": f"{unit_code}" if unit_code else ""},
+        "portfolio": portfolio.pk,
+        "learner": {"id": portfolio.learner_id, "number": portfolio.learner_number},
+        "centre": portfolio.centre_id,
+        "round": portfolio.round,
+        "criteria": [c.code for c in criteria],
+        "range": [r.letter for r in range_items],
+        "evidence": evidence,
+    }
+
+
+def digest_of(record: dict) -> str:
+    canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def current_digest(portfolio: Portfolio) -> str:
+    return digest_of(build_record(portfolio))
+
+
+@dataclass
+class SignatureCheck:
+    signature: Signature
+    matches: bool
+
+
+def signature_checks(portfolio: Portfolio) -> list[SignatureCheck]:
+    """Each standing signature of the current round, and whether the record still matches what was signed."""
+    digest = current_digest(portfolio)
+    signatures = Signature.objects.filter(portfolio=portfolio).select_related("signer").order_by("signed_at", "pk")
+    return [SignatureCheck(s, s.digest == digest) for s in signatures if s.withdrawn_at is None]
+
+
+@dataclass
+class Completeness:
+    """Why the unit is or is not ready for the assessor's signature, in plain words."""
+
+    missing_criteria: list[Criterion] = field(default_factory=list)
+    missing_range: list[RangeItem] = field(default_factory=list)
+    unconfirmed_witnesses: list[str] = field(default_factory=list)
+    undecided: list[str] = field(default_factory=list)
+    simulated: list[str] = field(default_factory=list)
+
+    @property
+    def is_complete(self) -> bool:
+        return not (
+            self.missing_criteria
+            or self.missing_range
+            or self.unconfirmed_witnesses
+            or self.undecided
+            or self.simulated
+        )
+
+    def reasons(self, unit_code=None) -> list[str]:
+        out = []
+        if self.missing_criteria:
+            out.append(
+                "No confirmed evidence yet for " + ", ".join(c.label(unit_code) for c in self.missing_criteria) + "."
+            )
+        if self.missing_range:
+            out.append(
+                "No confirmed evidence yet for range "
+                + ", ".join(f"{r.letter} ({r.text})" for r in self.missing_range)
+                + "."
+            )
+        out += [
+            f"The witness statement in {ref} is not yet confirmed by the witness." for ref in self.unconfirmed_witnesses
+        ]
+        out += [f"{ref} has not been judged yet: accept it or send it back." for ref in self.undecided]
+        out += [f"{ref} is from simulation but backs a performance criterion or the range." for ref in self.simulated]
+        return out
+
+
+def completeness(portfolio: Portfolio) -> Completeness:
+    """Every criterion and range item confirmed on accepted evidence, every witness confirmed, nothing undecided."""
+    unit = portfolio.unit
+    criteria = list(
+        Criterion.objects.filter(outcome__unit=unit).select_related("outcome").order_by("outcome__number", "number")
+    )
+    range_items = list(RangeItem.objects.filter(unit=unit).order_by("letter"))
+    items = {e.pk: e for e in portfolio_evidence(portfolio).select_related("method")}
+    accepted = {pk for pk, e in items.items() if e.decision == Decision.ACCEPTED}
+    confirmed = ClaimJudgement.objects.filter(evidence_id__in=accepted, verdict=Verdict.CONFIRMED)
+    covered_c: set[int] = set()
+    covered_r: set[int] = set()
+    backing: set[int] = set()
+    performance = {c.pk for c in criteria if c.outcome.is_performance}
+    for j in confirmed:
+        if j.criterion_id:
+            covered_c.add(j.criterion_id)
+            if j.criterion_id in performance:
+                backing.add(j.evidence_id)
+        elif j.range_item_id:
+            covered_r.add(j.range_item_id)
+            backing.add(j.evidence_id)
+    result = Completeness(
+        missing_criteria=[c for c in criteria if c.pk not in covered_c],
+        missing_range=[r for r in range_items if r.pk not in covered_r],
+    )
+    for pk, e in sorted(items.items(), key=lambda kv: (kv[1].portfolio_id != portfolio.pk, kv[1].number)):
+        if e.decision == Decision.PENDING and e.portfolio_id == portfolio.pk:
+            result.undecided.append(e.reference)
+        if pk in accepted and e.method.code == "WT" and e.witness_status == WitnessStatus.UNCONFIRMED:
+            result.unconfirmed_witnesses.append(e.reference)
+        if pk in backing and e.setting == EvidenceSetting.SIMULATION and not unit.simulation_allowed_for_performance:
+            result.simulated.append(e.reference)
+    return result

@@ -1,0 +1,400 @@
+"""The unit's status and sign-off chain: submit, sign, countersign, sample, release,
+refer back and withdraw a signature.
+
+Every service locks the portfolio row first and re-reads its status, so two
+people acting at once (two tabs, two assessors, a learner editing while the
+assessor signs) are put in order: the second sees what the first did. A
+signature covers the digest of the record at that moment, and a signer who
+saw an older record (`expected_digest`) is told to look again instead.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from assessments.models import TRANSITIONS, Portfolio, PortfolioStatus, Referral, Signature, SignatureKind
+from assessments.records import build_record, completeness, digest_of
+from audit.services import audit_log
+from people.models import EVAllocation, Membership, Qualification, Role, User
+
+S = PortfolioStatus
+K = SignatureKind
+
+
+class TransitionError(ValidationError):
+    """A move the status map does not allow, or one this person may not make now."""
+
+
+COUNTERSIGN_STATEMENT = "I countersign this decision by {name}, who is still qualifying, and agree with it."
+IV_STATEMENT = "I have internally verified this unit and agree with the assessment decision."
+EV_STATEMENT = "I have externally verified this unit and agree with the assessment and verification decisions."
+
+# What each signature moves the unit to.
+SIGNED_STATUS = {
+    K.LEARNER: S.SUBMITTED,
+    K.ASSESSOR: S.ASSESSOR_SIGNED,
+    K.ASSESSOR_COUNTERSIGN: S.ASSESSOR_COUNTERSIGNED,
+    K.IV: S.IV_SIGNED,
+    K.IV_COUNTERSIGN: S.IV_COUNTERSIGNED,
+    K.EV: S.EV_SIGNED,
+}
+
+
+def _lock(portfolio: Portfolio) -> Portfolio:
+    # of=("self",): PostgreSQL cannot lock the nullable side of the joins that select_related makes.
+    return (
+        Portfolio.objects.select_for_update(of=("self",))
+        .select_related("unit", "centre", "learner", "assessor", "iv", "awarding_body")
+        .get(pk=portfolio.pk)
+    )
+
+
+def _move(portfolio: Portfolio, to: str, *, actor: User, role: str, action: str, summary: str, **data) -> None:
+    before = portfolio.status
+    if to not in TRANSITIONS[before]:
+        raise TransitionError(f"This unit is {S(before).label.lower()}, so it cannot become {S(to).label.lower()} now.")
+    portfolio.status = to
+    portfolio.save(update_fields=["status", "round", "iv_sampled", "ev_sampled"])
+    audit_log(
+        actor=actor,
+        actor_role=role,
+        centre=portfolio.centre,
+        action=action,
+        target=portfolio,
+        summary=summary,
+        data={"before": before, "after": to, "round": portfolio.round, **data},
+    )
+
+
+def _check_password(actor: User, password: str) -> None:
+    if not actor.check_password(password or ""):
+        raise ValidationError({"password": "That is not your password. Enter the password you sign in with."})
+
+
+def _qualification(user: User | None, centre_id: int, role: Role) -> str | None:
+    if user is None:
+        return None
+    membership = Membership.objects.filter(user=user, centre_id=centre_id, role=role, is_active=True).first()
+    return membership.qualification if membership else None
+
+
+def _standing(portfolio: Portfolio, kind: str) -> Signature | None:
+    return Signature.objects.standing().filter(portfolio=portfolio, kind=kind).first()
+
+
+def _is_allocated_ev(actor: User, portfolio: Portfolio) -> bool:
+    return EVAllocation.objects.filter(
+        external_verifier__user=actor,
+        external_verifier__awarding_body_id=portfolio.awarding_body_id,
+        centre_id=portfolio.centre_id,
+        is_active=True,
+    ).exists()
+
+
+def _who_may_sign(portfolio: Portfolio, kind: str, actor: User) -> str:
+    """The role the actor signs in, or a TransitionError saying why they may not sign this part."""
+    centre = portfolio.centre_id
+    if kind == K.LEARNER:
+        if actor.pk != portfolio.learner_id:
+            raise TransitionError("Only the learner makes the learner's declaration.")
+        return Role.LEARNER
+    if kind == K.ASSESSOR:
+        if actor.pk != portfolio.assessor_id:
+            raise TransitionError("Only the learner's assessor signs the assessment decision.")
+        return Role.ASSESSOR
+    if kind == K.ASSESSOR_COUNTERSIGN:
+        if actor.pk in (portfolio.assessor_id, portfolio.learner_id):
+            raise TransitionError("A countersignature must come from another, qualified assessor.")
+        if _qualification(actor, centre, Role.ASSESSOR) != Qualification.QUALIFIED:
+            raise TransitionError("Only a qualified assessor at this centre can countersign.")
+        return Role.ASSESSOR
+    if kind == K.IV:
+        if actor.pk != portfolio.iv_id:
+            raise TransitionError("Only the unit's internal verifier signs its verification.")
+        if actor.pk == portfolio.assessor_id:
+            raise TransitionError("An internal verifier cannot verify their own assessment decisions.")
+        return Role.IV
+    if kind == K.IV_COUNTERSIGN:
+        if actor.pk in (portfolio.iv_id, portfolio.assessor_id, portfolio.learner_id):
+            raise TransitionError("An IV countersignature must come from another, qualified IV not involved here.")
+        if _qualification(actor, centre, Role.IV) != Qualification.QUALIFIED:
+            raise TransitionError("Only a qualified internal verifier at this centre can countersign.")
+        return Role.IV
+    if kind == K.EV:
+        if not _is_allocated_ev(actor, portfolio):
+            raise TransitionError("Only an external verifier allocated to this centre signs here.")
+        return Role.EV
+    raise TransitionError("Unknown signature.")
+
+
+def _check_order(portfolio: Portfolio, kind: str) -> None:
+    """The chain's own rules beyond the status map: who must have signed, what must be sampled."""
+    assessor_qualifying = _qualification(portfolio.assessor, portfolio.centre_id, Role.ASSESSOR) == (
+        Qualification.QUALIFYING
+    )
+    iv_qualifying = _qualification(portfolio.iv, portfolio.centre_id, Role.IV) == Qualification.QUALIFYING
+    status = portfolio.status
+    if kind == K.ASSESSOR_COUNTERSIGN and not assessor_qualifying:
+        raise TransitionError("The assessor is qualified, so their decision needs no countersignature.")
+    if kind == K.IV and status == S.ASSESSOR_SIGNED and assessor_qualifying:
+        raise TransitionError("The assessor is still qualifying: their decision must be countersigned first.")
+    if kind == K.IV_COUNTERSIGN and not iv_qualifying:
+        raise TransitionError("The IV is qualified, so their decision needs no countersignature.")
+    if kind == K.EV:
+        if not portfolio.ev_sampled:
+            raise TransitionError("Mark the unit as sampled before signing it as its external verifier.")
+        if status == S.IV_SIGNED and iv_qualifying:
+            raise TransitionError("The IV is still qualifying: their decision must be countersigned first.")
+
+
+def _complete_if_nothing_left(portfolio: Portfolio, *, actor: User, role: str) -> None:
+    """After the last signature the chain needs, the unit is complete: ready to claim the certificate."""
+    iv_qualifying = _qualification(portfolio.iv, portfolio.centre_id, Role.IV) == Qualification.QUALIFYING
+    waiting_for_ev = portfolio.ev_sampled and portfolio.status != S.EV_SIGNED
+    done = (
+        portfolio.status == S.EV_SIGNED
+        or (portfolio.status == S.IV_COUNTERSIGNED and not waiting_for_ev)
+        or (portfolio.status == S.IV_SIGNED and not iv_qualifying and not waiting_for_ev)
+        or (portfolio.status == S.IV_RELEASED and not waiting_for_ev)
+    )
+    if done:
+        _move(
+            portfolio,
+            S.COMPLETE,
+            actor=actor,
+            role=role,
+            action="portfolio.completed",
+            summary=f"{portfolio.learner.full_name}: {portfolio.unit.title} complete",
+        )
+
+
+@transaction.atomic
+def unit_sign(
+    *, actor: User, portfolio: Portfolio, kind: str, password: str, expected_digest: str | None = None
+) -> Signature:
+    """Sign one part of the sign-off block over the record as it stands, and move the unit on."""
+    portfolio = _lock(portfolio)
+    role = _who_may_sign(portfolio, kind, actor)
+    _check_password(actor, password)
+    to = SIGNED_STATUS[SignatureKind(kind)]
+    if to not in TRANSITIONS[portfolio.status]:
+        raise TransitionError(
+            f"This unit is {portfolio.get_status_display().lower()}: "
+            f"the {SignatureKind(kind).label.lower()} signature is not due now."
+        )
+    _check_order(portfolio, kind)
+    if _standing(portfolio, kind):
+        raise TransitionError(f"The {SignatureKind(kind).label.lower()} signature has already been made.")
+    if kind == K.ASSESSOR:
+        check = completeness(portfolio)
+        if not check.is_complete:
+            raise TransitionError(["The unit is not complete yet.", *check.reasons(portfolio.unit_code)])
+    record = build_record(portfolio)
+    digest = digest_of(record)
+    if expected_digest and expected_digest != digest:
+        raise TransitionError("The record changed after you opened this page. Check it again, then sign.")
+    if kind == K.IV:
+        portfolio.iv_sampled = True
+    statement = {
+        K.LEARNER: portfolio.unit.learner_declaration,
+        K.ASSESSOR: portfolio.unit.assessor_statement,
+        K.ASSESSOR_COUNTERSIGN: COUNTERSIGN_STATEMENT.format(
+            name=portfolio.assessor.full_name if portfolio.assessor else ""
+        ),
+        K.IV: IV_STATEMENT,
+        K.IV_COUNTERSIGN: COUNTERSIGN_STATEMENT.format(name=portfolio.iv.full_name if portfolio.iv else ""),
+        K.EV: EV_STATEMENT,
+    }[SignatureKind(kind)]
+    signature = Signature.objects.create(
+        portfolio=portfolio,
+        kind=kind,
+        round=portfolio.round,
+        signer=actor,
+        signer_name=actor.full_name,
+        role=role,
+        statement=statement,
+        signed_at=timezone.now(),
+        record=record,
+        digest=digest,
+    )
+    _move(
+        portfolio,
+        to,
+        actor=actor,
+        role=role,
+        action="signature.made",
+        summary=f"{SignatureKind(kind).label} signed by {actor.full_name}",
+        signature=signature.pk,
+        kind=kind,
+        digest=digest,
+    )
+    _complete_if_nothing_left(portfolio, actor=actor, role=role)
+    return signature
+
+
+@transaction.atomic
+def unit_mark_sampled(*, actor: User, portfolio: Portfolio, role: str) -> Portfolio:
+    """The IV or the EV chooses this unit for their sample."""
+    portfolio = _lock(portfolio)
+    if portfolio.status in (S.COMPLETE, S.WITHDRAWN):
+        raise TransitionError("This unit is already complete; it can no longer be sampled.")
+    if role == Role.IV:
+        if actor.pk != portfolio.iv_id:
+            raise TransitionError("Only the unit's internal verifier samples it.")
+        field = "iv_sampled"
+    elif role == Role.EV:
+        if not _is_allocated_ev(actor, portfolio):
+            raise TransitionError("Only an external verifier allocated to this centre samples it.")
+        field = "ev_sampled"
+    else:
+        raise TransitionError("Only verifiers sample units.")
+    if getattr(portfolio, field):
+        return portfolio
+    setattr(portfolio, field, True)
+    portfolio.save(update_fields=[field])
+    audit_log(
+        actor=actor,
+        actor_role=role,
+        centre=portfolio.centre,
+        action="portfolio.sampled",
+        target=portfolio,
+        summary=f"Sampled by the {'IV' if role == Role.IV else 'EV'}, {actor.full_name}",
+        data={"by": role, "status": portfolio.status},
+    )
+    return portfolio
+
+
+@transaction.atomic
+def unit_release(*, actor: User, portfolio: Portfolio) -> Portfolio:
+    """The IV lets the assessed unit through without sampling it."""
+    portfolio = _lock(portfolio)
+    if actor.pk != portfolio.iv_id:
+        raise TransitionError("Only the unit's internal verifier releases it.")
+    if portfolio.iv_sampled:
+        raise TransitionError("You have sampled this unit: sign it or refer it back.")
+    if portfolio.status == S.ASSESSOR_SIGNED and (
+        _qualification(portfolio.assessor, portfolio.centre_id, Role.ASSESSOR) == Qualification.QUALIFYING
+    ):
+        raise TransitionError("The assessor is still qualifying: their decision must be countersigned first.")
+    _move(
+        portfolio,
+        S.IV_RELEASED,
+        actor=actor,
+        role=Role.IV,
+        action="portfolio.released",
+        summary=f"Released unsampled by the IV, {actor.full_name}",
+    )
+    _complete_if_nothing_left(portfolio, actor=actor, role=Role.IV)
+    return portfolio
+
+
+REFERRERS = {
+    Role.ASSESSOR: {S.SUBMITTED},
+    Role.IV: {S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED},
+    Role.EV: {S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED, S.IV_SIGNED, S.IV_COUNTERSIGNED, S.IV_RELEASED},
+}
+
+
+@transaction.atomic
+def unit_refer(*, actor: User, portfolio: Portfolio, role: str, reasons: str) -> Referral:
+    """Send the unit back to the learner with reasons. This closes the round and unlocks the evidence."""
+    portfolio = _lock(portfolio)
+    reasons = reasons.strip()
+    if not reasons:
+        raise ValidationError({"reasons": "Say why the unit is referred back, so the learner knows what to do."})
+    allowed = {
+        Role.ASSESSOR: actor.pk == portfolio.assessor_id,
+        Role.IV: actor.pk == portfolio.iv_id and actor.pk != portfolio.assessor_id,
+        Role.EV: _is_allocated_ev(actor, portfolio),
+    }
+    if not allowed.get(Role(role), False):
+        raise TransitionError("You cannot refer this unit back.")
+    if portfolio.status not in REFERRERS[Role(role)]:
+        raise TransitionError(f"This unit is {portfolio.get_status_display().lower()}: you cannot refer it back now.")
+    if role == Role.IV and not portfolio.iv_sampled:
+        portfolio.iv_sampled = True
+    referral = Referral.objects.create(
+        portfolio=portfolio, round=portfolio.round, referred_by=actor, role=role, reasons=reasons
+    )
+    # Every standing signature of the round falls with it; the history keeps them, marked withdrawn.
+    now = timezone.now()
+    for signature in Signature.objects.standing().filter(portfolio=portfolio):
+        signature.withdrawn_at = now
+        signature.withdrawn_by = actor
+        signature.withdrawal_reason = f"Referred back: {reasons}"
+        signature.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    old_round = portfolio.round
+    portfolio.round += 1
+    portfolio.iv_sampled = False
+    portfolio.ev_sampled = False
+    _move(
+        portfolio,
+        S.IN_PROGRESS,
+        actor=actor,
+        role=role,
+        action="portfolio.referred",
+        summary=f"Referred back by {actor.full_name}: {reasons}",
+        reasons=reasons,
+        closed_round=old_round,
+    )
+    return referral
+
+
+# A withdrawn signature takes the unit back to where it was before that signature.
+_BACK = {
+    K.LEARNER: S.IN_PROGRESS,
+    K.ASSESSOR: S.SUBMITTED,
+    K.ASSESSOR_COUNTERSIGN: S.ASSESSOR_SIGNED,
+    K.IV_COUNTERSIGN: S.IV_SIGNED,
+}
+
+
+@transaction.atomic
+def signature_withdraw(*, actor: User, signature: Signature, reason: str, as_admin: bool = False) -> Signature:
+    """Withdraw the latest signature, by its signer or a centre admin, with a reason. This unlocks what it locked."""
+    portfolio = _lock(signature.portfolio)
+    signature = Signature.objects.select_for_update().get(pk=signature.pk)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason for withdrawing the signature."})
+    if signature.withdrawn_at is not None:
+        raise TransitionError("This signature has already been withdrawn.")
+    is_admin = (
+        as_admin
+        and Membership.objects.filter(
+            user=actor, centre_id=portfolio.centre_id, role=Role.ADMIN, is_active=True
+        ).exists()
+    )
+    if actor.pk != signature.signer_id and not is_admin:
+        raise TransitionError("Only the signer or a centre admin can withdraw a signature.")
+    latest = Signature.objects.standing().filter(portfolio=portfolio).order_by("-signed_at", "-pk").first()
+    if latest is None or latest.pk != signature.pk:
+        raise TransitionError("Withdraw the later signatures first: only the latest one can be withdrawn.")
+    if portfolio.status == S.COMPLETE:
+        raise TransitionError("The unit is complete: its signatures stand.")
+    if signature.kind == K.IV:
+        countersigned = _standing(portfolio, K.ASSESSOR_COUNTERSIGN) is not None
+        back = S.ASSESSOR_COUNTERSIGNED if countersigned else S.ASSESSOR_SIGNED
+        portfolio.iv_sampled = True
+    else:
+        back = _BACK.get(SignatureKind(signature.kind))
+    if back is None:
+        raise TransitionError("This signature cannot be withdrawn.")
+    signature.withdrawn_at = timezone.now()
+    signature.withdrawn_by = actor
+    signature.withdrawal_reason = reason
+    signature.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    _move(
+        portfolio,
+        back,
+        actor=actor,
+        role=Role.ADMIN if is_admin and actor.pk != signature.signer_id else signature.role,
+        action="signature.withdrawn",
+        summary=f"{signature.get_kind_display()} signature withdrawn by {actor.full_name}: {reason}",
+        signature=signature.pk,
+        kind=signature.kind,
+        reason=reason,
+    )
+    return signature
