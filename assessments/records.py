@@ -127,6 +127,8 @@ class SignatureCheck:
 
 def signature_checks(portfolio: Portfolio) -> list[SignatureCheck]:
     """Each standing signature of the current round, and whether the record still matches what was signed."""
+    # Read afresh: the question is what the database holds now, not what a caller's copy says.
+    portfolio = Portfolio.objects.select_related("unit", "awarding_body").get(pk=portfolio.pk)
     digest = current_digest(portfolio)
     signatures = Signature.objects.filter(portfolio=portfolio).select_related("signer").order_by("signed_at", "pk")
     return [SignatureCheck(s, s.digest == digest) for s in signatures if s.withdrawn_at is None]
