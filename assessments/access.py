@@ -75,7 +75,7 @@ def get_evidence_for_user(request: HttpRequest, evidence_id: int, allowed: set[R
     evidence = get_object_or_404(
         Evidence.objects.select_related("portfolio__unit", "portfolio__centre", "method"), pk=evidence_id
     )
-    _check(request, evidence.portfolio, allowed)
+    evidence.portfolio.links = _check(request, evidence.portfolio, allowed)  # type: ignore[attr-defined]
     return evidence
 
 

@@ -244,3 +244,52 @@ class CrossReferenceSection:
     outcomes: list[tuple[LearningOutcome, list[tuple[str, Criterion, bool]]]]
     range_items: list[tuple[RangeItem, bool]]
     ticked: bool
+
+
+class PlanActionForm(forms.Form):
+    """One action of the assessment plan: what is to be gathered, by which method, covering what, by when."""
+
+    description = forms.CharField(
+        label="What is to be gathered or done",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    method = forms.ModelChoiceField(label="Assessment method", queryset=AssessmentMethod.objects.none())
+    criteria = forms.ModelMultipleChoiceField(
+        label="Criteria it is to cover",
+        queryset=Criterion.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    range_items = forms.ModelMultipleChoiceField(
+        label="Range items it is to cover",
+        queryset=RangeItem.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    due_date = forms.DateField(label="Due by", widget=DateInput())
+
+    def __init__(self, *args: object, portfolio: Portfolio, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.portfolio = portfolio
+        self.unit_code = portfolio.unit_code
+        self.fields["method"].queryset = portfolio.unit.methods.order_by("order")
+        self.fields["criteria"].queryset = (
+            Criterion.objects.filter(outcome__unit_id=portfolio.unit_id)
+            .select_related("outcome")
+            .order_by("outcome__number", "number")
+        )
+        self.fields["range_items"].queryset = RangeItem.objects.filter(unit_id=portfolio.unit_id).order_by("letter")
+
+    def criteria_by_outcome(self) -> list[tuple[LearningOutcome, list[tuple[str, Criterion, bool]]]]:
+        """The criteria boxes grouped by learning outcome, each with its label and whether it is ticked."""
+        chosen = {str(getattr(v, "pk", v)) for v in (self["criteria"].value() or [])}
+        groups: dict[int, tuple[LearningOutcome, list]] = {}
+        for criterion in self.fields["criteria"].queryset:
+            group = groups.setdefault(criterion.outcome_id, (criterion.outcome, []))
+            group[1].append((criterion.label(self.unit_code), criterion, str(criterion.pk) in chosen))
+        return list(groups.values())
+
+    def range_choices(self) -> list[tuple[RangeItem, bool]]:
+        chosen = {str(getattr(v, "pk", v)) for v in (self["range_items"].value() or [])}
+        return [(r, str(r.pk) in chosen) for r in self.fields["range_items"].queryset]

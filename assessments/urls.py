@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.views import centre, dashboards, evidence, files, witness
+from assessments.views import centre, dashboards, evidence, files, plans, review, signoff, witness
 
 urlpatterns = [
     path("", dashboards.home, name="home"),
@@ -14,8 +14,26 @@ urlpatterns = [
     path("evidence/<int:evidence_id>/edit/", evidence.evidence_edit, name="evidence_edit"),
     path("evidence/<int:evidence_id>/delete/", evidence.evidence_delete_confirm, name="evidence_delete_confirm"),
     path("evidence/<int:evidence_id>/delete/confirm/", evidence.evidence_delete, name="evidence_delete"),
+    path("evidence/<int:evidence_id>/", review.evidence_detail, name="evidence_detail"),
+    path("evidence/<int:evidence_id>/review/", review.evidence_review, name="evidence_review"),
+    path("evidence/<int:evidence_id>/feedback/", review.evidence_feedback, name="evidence_feedback"),
+    path("evidence/<int:evidence_id>/record/", review.assessor_record_edit, name="assessor_record_edit"),
+    path("portfolios/<int:portfolio_id>/records/<str:method>/", review.assessor_record_add, name="assessor_record_add"),
+    path("portfolios/<int:portfolio_id>/plan/", plans.plan_detail, name="plan_detail"),
+    path("portfolios/<int:portfolio_id>/plan/actions/add/", plans.plan_action_add, name="plan_action_add"),
+    path("portfolios/<int:portfolio_id>/plan/agree/", plans.plan_agree, name="plan_agree"),
+    path("plan-actions/<int:action_id>/edit/", plans.plan_action_edit, name="plan_action_edit"),
+    path("plan-actions/<int:action_id>/delete/", plans.plan_action_delete_confirm, name="plan_action_delete_confirm"),
+    path("plan-actions/<int:action_id>/delete/confirm/", plans.plan_action_delete, name="plan_action_delete"),
     path("files/<int:file_id>/", files.file_download, name="file_download"),
     path("files/<int:file_id>/thumbnail/", files.file_thumbnail, name="file_thumbnail"),
     path("evidence/<int:evidence_id>/witness/resend/", witness.witness_resend, name="witness_resend"),
     path("witness/<str:token>/", witness.witness_respond, name="witness_respond"),
+    path("portfolios/<int:portfolio_id>/signoff/", signoff.signoff_page, name="signoff"),
+    path("portfolios/<int:portfolio_id>/signoff/sign/<str:kind>/", signoff.signoff_sign, name="signoff_sign"),
+    path("portfolios/<int:portfolio_id>/signoff/sample/", signoff.signoff_sample, name="signoff_sample"),
+    path("portfolios/<int:portfolio_id>/signoff/release/", signoff.signoff_release, name="signoff_release"),
+    path("portfolios/<int:portfolio_id>/signoff/refer/", signoff.signoff_refer, name="signoff_refer"),
+    path("signatures/<int:signature_id>/withdraw/", signoff.signature_withdraw, name="signature_withdraw"),
+    path("portfolios/<int:portfolio_id>/history/", signoff.portfolio_history, name="portfolio_history"),
 ]

@@ -58,6 +58,25 @@ def _evidence_file(world):
     return evidence.files.get()
 
 
+def _assessor_record(world):
+    from django.utils import timezone
+
+    from assessments.services import assessor_record_save
+    from units.models import AssessmentMethod, Criterion
+
+    return assessor_record_save(
+        actor=world.assessor,
+        portfolio=world.portfolio,
+        method=AssessmentMethod.objects.get(code="O"),
+        title="Observation at the service desk",
+        activity_date=timezone.localdate(),
+        description="Calmed an angry customer.",
+        place="Service desk",
+        criteria=[Criterion.objects.filter(outcome__unit=world.portfolio.unit).first()],
+        range_items=[],
+    )
+
+
 def _url(world, name):
     objects = {
         "person": lambda: reverse("centre_person", args=[world.learner.pk]),
@@ -78,8 +97,17 @@ def _url(world, name):
         "witness_resend": lambda: reverse("witness_resend", args=[_witness_evidence(world).pk]),
         "file_download": lambda: reverse("file_download", args=[_evidence_file(world).pk]),
         "file_thumbnail": lambda: reverse("file_thumbnail", args=[_evidence_file(world).pk]),
+        "evidence_detail": lambda: reverse("evidence_detail", args=[_evidence(world).pk]),
+        "evidence_review": lambda: reverse("evidence_review", args=[_evidence(world).pk]),
+        "evidence_feedback": lambda: reverse("evidence_feedback", args=[_evidence(world).pk]),
+        "assessor_record_add": lambda: reverse("assessor_record_add", args=[world.portfolio.pk, "o"]),
+        "assessor_record_edit": lambda: reverse("assessor_record_edit", args=[_assessor_record(world).pk]),
+        "learner_edits_assessor_record": lambda: reverse("evidence_edit", args=[_assessor_record(world).pk]),
+        "learner_deletes_assessor_record": lambda: reverse("evidence_delete", args=[_assessor_record(world).pk]),
     }
-    return objects[name]() if name in objects else reverse(name)
+    if name in objects:
+        return objects[name]()
+    return MORE_URLS[name](world) if name in MORE_URLS else reverse(name)
 
 
 MATRIX = [
@@ -111,6 +139,116 @@ MATRIX = [
 # Witness testimony: only the learner may send the witness a new link. The witness's own page needs no sign-in
 # and is tested at the end of this file.
 MATRIX += [("witness_resend", "post", PORTFOLIO_WRITE_POST)]
+
+# The assessor's review: everyone linked reads an item, its verdicts and its feedback thread; only the learner's
+# assessor judges it or makes their own records (O, Q, PD); learner and assessor write in the thread; nobody
+# changes the assessor's records through the learner's pages. An empty POST gets the form back with its errors.
+ASSESSOR_ONLY = {**dict.fromkeys(PERSONAS, 403), "assessor": 200, "outsider": 404}
+THREAD_WRITE = {**ASSESSOR_ONLY, "learner": 200}
+NOBODY = {**dict.fromkeys(PERSONAS, 403), "outsider": 404}
+MATRIX += [
+    ("evidence_detail", "get", PORTFOLIO_READ),
+    ("evidence_review", "get", ASSESSOR_ONLY),
+    ("evidence_review", "post", ASSESSOR_ONLY),
+    ("evidence_feedback", "post", THREAD_WRITE),
+    ("assessor_record_add", "get", ASSESSOR_ONLY),
+    ("assessor_record_add", "post", ASSESSOR_ONLY),
+    ("assessor_record_edit", "get", ASSESSOR_ONLY),
+    ("learner_edits_assessor_record", "get", NOBODY),
+    ("learner_deletes_assessor_record", "post", NOBODY),
+]
+
+# URLs that need an object made first, for the blocks below: name -> function of the world.
+MORE_URLS = {}
+
+
+# The sign-off: everyone linked reads the page and the history; each signature, sample, release and referral
+# only by the link it needs (the services check the finer rules and say why in a message).
+def _learner_signature(world):
+    from assessments.services.signoff import unit_sign
+    from tests.factories import PASSWORD
+
+    return unit_sign(actor=world.learner, portfolio=world.portfolio, kind="learner", password=PASSWORD)
+
+
+def _linked_only(*allowed, status=302):
+    return {**dict.fromkeys(PERSONAS, 403), **dict.fromkeys(allowed, status), "outsider": 404}
+
+
+MORE_URLS.update(
+    {
+        "signoff": lambda w: reverse("signoff", args=[w.portfolio.pk]),
+        "portfolio_history": lambda w: reverse("portfolio_history", args=[w.portfolio.pk]),
+        "sign_learner": lambda w: reverse("signoff_sign", args=[w.portfolio.pk, "learner"]),
+        "sign_assessor": lambda w: reverse("signoff_sign", args=[w.portfolio.pk, "assessor"]),
+        "sign_iv": lambda w: reverse("signoff_sign", args=[w.portfolio.pk, "iv"]),
+        "sign_ev": lambda w: reverse("signoff_sign", args=[w.portfolio.pk, "ev"]),
+        "signoff_sample": lambda w: reverse("signoff_sample", args=[w.portfolio.pk]),
+        "signoff_release": lambda w: reverse("signoff_release", args=[w.portfolio.pk]),
+        "signoff_refer": lambda w: reverse("signoff_refer", args=[w.portfolio.pk]),
+        "signature_withdraw": lambda w: reverse("signature_withdraw", args=[_learner_signature(w).pk]),
+    }
+)
+MATRIX += [
+    ("signoff", "get", PORTFOLIO_READ),
+    ("portfolio_history", "get", PORTFOLIO_READ),
+    ("sign_learner", "post", _linked_only("learner")),
+    ("sign_assessor", "post", _linked_only("assessor")),
+    ("sign_iv", "post", _linked_only("iv")),
+    ("sign_ev", "post", _linked_only("ev")),
+    ("signoff_sample", "post", _linked_only("iv", "ev")),
+    ("signoff_release", "post", _linked_only("iv")),
+    ("signoff_refer", "post", _linked_only("assessor", "iv", "ev")),
+    # The learner's own declaration: its signer, or a centre admin, may withdraw it.
+    ("signature_withdraw", "post", _linked_only("learner", "admin")),
+]
+
+
+# The assessment plan: everyone linked reads it; only the learner's assessor adds, changes and deletes its actions
+# (a post with nothing filled in shows the form again); the learner and the assessor agree to it.
+def _plan_action(world):
+    import datetime
+
+    from django.utils import timezone
+
+    from assessments.services import plan_action_add
+    from units.models import AssessmentMethod, Criterion
+
+    return plan_action_add(
+        actor=world.assessor,
+        portfolio=world.portfolio,
+        description="Observe a complaint at the counter",
+        method=AssessmentMethod.objects.get(code="O"),
+        criteria=[Criterion.objects.get(outcome__unit=world.portfolio.unit, outcome__number=2, number=1)],
+        due_date=timezone.localdate() + datetime.timedelta(days=14),
+    )
+
+
+PLAN_CHANGE = {**dict.fromkeys(PERSONAS, 403), "assessor": 200, "outsider": 404}
+PLAN_CHANGE_POST = {**PLAN_CHANGE, "assessor": 302}
+PLAN_AGREE_POST = {**PLAN_CHANGE_POST, "learner": 302}
+MORE_URLS.update(
+    {
+        "plan": lambda w: reverse("plan_detail", args=[w.portfolio.pk]),
+        "plan_action_add_post": lambda w: reverse("plan_action_add", args=[w.portfolio.pk]),
+        "plan_action_add": lambda w: reverse("plan_action_add", args=[w.portfolio.pk]),
+        "plan_action_edit": lambda w: reverse("plan_action_edit", args=[_plan_action(w).pk]),
+        "plan_action_edit_post": lambda w: reverse("plan_action_edit", args=[_plan_action(w).pk]),
+        "plan_action_delete_confirm": lambda w: reverse("plan_action_delete_confirm", args=[_plan_action(w).pk]),
+        "plan_action_delete": lambda w: reverse("plan_action_delete", args=[_plan_action(w).pk]),
+        "plan_agree": lambda w: (_plan_action(w), reverse("plan_agree", args=[w.portfolio.pk]))[1],
+    }
+)
+MATRIX += [
+    ("plan", "get", PORTFOLIO_READ),
+    ("plan_action_add", "get", PLAN_CHANGE),
+    ("plan_action_add_post", "post", PLAN_CHANGE),
+    ("plan_action_edit", "get", PLAN_CHANGE),
+    ("plan_action_edit_post", "post", PLAN_CHANGE),
+    ("plan_action_delete_confirm", "get", PLAN_CHANGE),
+    ("plan_action_delete", "post", PLAN_CHANGE_POST),
+    ("plan_agree", "post", PLAN_AGREE_POST),
+]
 
 CASES = [
     pytest.param(persona, name, method, expected[persona], id=f"{name}-{persona}")

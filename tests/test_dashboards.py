@@ -8,12 +8,23 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import formats, timezone
 
 from assessments import services
-from assessments.models import EvidenceSetting, PortfolioStatus
+from assessments.models import (
+    Author,
+    Decision,
+    Evidence,
+    EvidenceSetting,
+    Portfolio,
+    PortfolioStatus,
+    Referral,
+    Signature,
+    SignatureKind,
+)
 from people.models import Membership, Qualification, Role
 from people.roles import SESSION_KEY
 from tests.factories import PortfolioFactory, UserFactory, external_verifier, member
@@ -414,3 +425,156 @@ def test_learner_dashboard_runs_the_same_number_of_queries_for_1_and_3_portfolio
 
     assert (shown_one, shown_three) == (1, 3)
     assert three == one
+
+
+# The assessor's caseload: progress and what waits for them -----------------------------------------------------------
+
+
+def _aged(evidence, days: float) -> None:
+    Evidence.objects.filter(pk=evidence.pk).update(updated_at=timezone.now() - datetime.timedelta(days=days))
+
+
+def _submit(portfolio, days_ago: float) -> None:
+    """The learner's declaration as the sign-off chain records it, made `days_ago`."""
+    Signature.objects.create(
+        portfolio=portfolio,
+        kind=SignatureKind.LEARNER,
+        round=portfolio.round,
+        signer=portfolio.learner,
+        signer_name=portfolio.learner.full_name,
+        role=Role.LEARNER,
+        statement="I confirm that the evidence provided is a result of my own work.",
+        signed_at=timezone.now() - datetime.timedelta(days=days_ago),
+        record={},
+        digest="0" * 64,
+    )
+    Portfolio.objects.filter(pk=portfolio.pk).update(status=PortfolioStatus.SUBMITTED)
+
+
+def _refer(portfolio, by, role: Role, days_ago: float, reasons: str = "Range c needs real evidence.") -> Referral:
+    """A referral as the sign-off chain records it: it closes the round the unit was in."""
+    portfolio.refresh_from_db()
+    referral = Referral.objects.create(
+        portfolio=portfolio, round=portfolio.round, referred_by=by, role=role, reasons=reasons
+    )
+    Referral.objects.filter(pk=referral.pk).update(created_at=timezone.now() - datetime.timedelta(days=days_ago))
+    Portfolio.objects.filter(pk=portfolio.pk).update(round=F("round") + 1)
+    return referral
+
+
+def test_assessor_dashboard_lists_what_waits_oldest_first_with_counts(client, world):
+    lena = world.portfolio
+    new_old = _evidence(world.learner, lena, _criteria(C4_SLUG, "2.1"), days_ago=3)  # E1
+    new_recent = _evidence(world.learner, lena, _criteria(C4_SLUG, "2.2"))  # E2
+    accepted = _evidence(world.learner, lena, _criteria(C4_SLUG, "2.3"))  # E3
+    changed = _evidence(world.learner, lena, _criteria(C4_SLUG, "2.4"))  # E4
+    own_record = _evidence(world.learner, lena, _criteria(C4_SLUG, "2.5"))  # E5
+    Evidence.objects.filter(pk=accepted.pk).update(decision=Decision.ACCEPTED, decided_at=timezone.now())
+    Evidence.objects.filter(pk=changed.pk).update(decided_at=timezone.now() - datetime.timedelta(days=4))
+    Evidence.objects.filter(pk=own_record.pk).update(author=Author.ASSESSOR)
+    _aged(new_old, 5)
+    _aged(changed, 2)
+    _aged(new_recent, 1)
+    _aged(own_record, 9)
+    mo = PortfolioFactory(
+        centre=world.centre,
+        assessor=world.assessor,
+        iv=world.iv,
+        learner=member(world.centre, Role.LEARNER, user__full_name="Mo Submitted"),
+    )
+    _submit(mo, days_ago=4)
+    ria = PortfolioFactory(
+        centre=world.centre,
+        assessor=world.assessor,
+        iv=world.iv,
+        learner=member(world.centre, Role.LEARNER, user__full_name="Ria Referred"),
+    )
+    _refer(ria, world.assessor, Role.ASSESSOR, days_ago=8)  # their own referral does not wait for them
+    _refer(ria, world.iv, Role.IV, days_ago=7, reasons="An older round.")  # a round since closed
+    _refer(ria, world.iv, Role.IV, days_ago=3, reasons="The witness statement for E2 is unsigned.")
+    # Another assessor's learner, and a withdrawn registration, wait for nobody here.
+    theirs = PortfolioFactory(centre=world.centre, assessor=member(world.centre, Role.ASSESSOR))
+    _evidence(theirs.learner, theirs, _criteria(C4_SLUG, "2.1"))
+    gone = PortfolioFactory(centre=world.centre, assessor=world.assessor)
+    _evidence(gone.learner, gone, _criteria(C4_SLUG, "2.1"))
+    Portfolio.objects.filter(pk=gone.pk).update(status=PortfolioStatus.WITHDRAWN)
+
+    response = dashboard(client, world.assessor)
+
+    caseload = response.context["caseload"]
+    assert [(w.kind, w.portfolio.pk, w.title) for w in caseload.waiting] == [
+        ("evidence", lena.pk, f"E1 {new_old.title}"),
+        ("submitted", mo.pk, "Unit submitted for sign-off"),
+        ("referral", ria.pk, "Referred back by the IV, Ivan Verifier"),
+        ("evidence", lena.pk, f"E4 {changed.title}"),
+        ("evidence", lena.pk, f"E2 {new_recent.title}"),
+    ]
+    assert dict(caseload.counts) == {"evidence": 3, "submitted": 1, "referral": 1}
+    assert [w.detail for w in caseload.waiting if w.kind == "evidence"] == [
+        "New evidence",
+        "Changed since you judged it",
+        "New evidence",
+    ]
+    by_name = {p.learner.full_name: p for p in response.context["portfolios"]}
+    assert sorted(by_name) == ["Lena Learner", "Mo Submitted", "Ria Referred"]
+    assert by_name["Lena Learner"].waiting_evidence == 3
+    assert by_name["Lena Learner"].progress.criteria_covered == 5
+    page = response.content.decode()
+    assert f'href="{reverse("evidence_review", args=[new_old.pk])}"' in page
+    assert f'href="{reverse("signoff", args=[mo.pk])}"' in page
+    assert f'href="{reverse("portfolio_history", args=[ria.pk])}"' in page
+    assert f'id="criteria-progress-{lena.pk}" max="27" value="5"' in page
+    text = main_text(response)
+    assert "3 evidence items to judge · 1 unit submitted for sign-off · 1 referral by the IV or EV" in text
+    assert "Waiting 5 days" in text
+    assert "The witness statement for E2 is unsigned." in text
+    assert "An older round." not in text
+    assert "3 items to judge" in text
+    assert "Referred back by the IV" in text
+
+
+def test_assessor_with_nothing_waiting_is_told_so(client, world):
+    text = main_text(dashboard(client, world.assessor))
+
+    assert "Nothing waits for you." in text
+    assert "0 of 27 criteria" in text
+
+
+def test_assessor_dashboard_runs_the_same_number_of_queries_for_2_and_6_learners_with_evidence(client, world):
+    made = [0]
+
+    def add_learner(items: int, *, submitted: bool = False, referred: bool = False):
+        made[0] += 1
+        portfolio = PortfolioFactory(
+            centre=world.centre,
+            assessor=world.assessor,
+            iv=world.iv,
+            learner=member(world.centre, Role.LEARNER, user__full_name=f"Learner {made[0]:02d}"),
+        )
+        for n in range(items):
+            codes = ["2.1", "2.2", "3.1", "1.1"][: 1 + n % 4]
+            _evidence(portfolio.learner, portfolio, _criteria(C4_SLUG, *codes), _range(C4_SLUG, "abcd"[n % 4]))
+        if referred:
+            _refer(portfolio, world.iv, Role.IV, days_ago=2)
+        if submitted:
+            _submit(portfolio, days_ago=1)
+
+    def count_queries() -> tuple[int, int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("home"))
+        assert response.status_code == 200
+        return len(queries), len(response.context["portfolios"]), len(response.context["caseload"].waiting)
+
+    dashboard(client, world.assessor)  # settle the session first
+    _evidence(world.learner, world.portfolio, _criteria(C4_SLUG, "2.1"))
+    add_learner(2, submitted=True)
+    few, shown_few, waiting_few = count_queries()
+    add_learner(7, referred=True)
+    add_learner(0, submitted=True)
+    add_learner(12)
+    add_learner(3, referred=True, submitted=True)
+    many, shown_many, waiting_many = count_queries()
+
+    assert (shown_few, shown_many) == (2, 6)
+    assert (waiting_few, waiting_many) == (4, 30)
+    assert many == few

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.functional import cached_property
 
 
 class PortfolioStatus(models.TextChoices):
@@ -118,10 +119,12 @@ class Portfolio(models.Model):
     def is_locked(self) -> bool:
         return self.status in LOCKED_STATUSES
 
-    @property
+    @cached_property
     def unit_code(self):  # -> UnitCode | None
         """The unit's number under the learner's awarding body ("220" for City & Guilds)."""
         for code in self.unit.codes.all():
             if code.awarding_body_id == self.awarding_body_id:
+                # The body is already here: spare every caller a query for it.
+                code.awarding_body = self.awarding_body
                 return code
         return None

@@ -1,7 +1,9 @@
 """Writes on portfolios and evidence. Each runs in one transaction: validate, save, audit."""
 
 from assessments.services.evidence import WITNESS_FIELDS, evidence_delete, evidence_save
+from assessments.services.plans import plan_action_add, plan_action_change, plan_action_delete, plan_agree
 from assessments.services.portfolios import portfolio_assign, portfolio_register
+from assessments.services.review import assessor_record_save, evidence_judge, feedback_post
 from assessments.services.witness import (
     WitnessLinkError,
     witness_confirm,
@@ -22,3 +24,5 @@ __all__ += [
     "witness_request_send",
     "witness_token_known",
 ]
+__all__ += ["plan_action_add", "plan_action_change", "plan_action_delete", "plan_agree"]
+__all__ += ["assessor_record_save", "evidence_judge", "feedback_post"]

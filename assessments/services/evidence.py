@@ -194,6 +194,12 @@ def evidence_save(
         **{f: witness.get(f, "").strip() for f in WITNESS_FIELDS},
     }
     witness_before = witness_before_save(evidence=evidence, method_code=method.code, fields=fields)
+    from assessments.services.review import learner_change  # here: review.py builds on this module
+
+    learner_change(
+        actor=actor, evidence=evidence, fields=fields, criteria=criteria, range_items=range_items, files=files,
+        remove_files=remove_files,
+    )  # fmt: skip
     created = evidence is None
     if created:
         portfolio.evidence_counter += 1
@@ -243,6 +249,9 @@ def evidence_save(
 def evidence_delete(*, actor: User, evidence: Evidence) -> None:
     portfolio = Portfolio.objects.select_for_update().get(pk=evidence.portfolio_id)
     check_unlocked(portfolio=portfolio, evidence=evidence)
+    from assessments.services.review import check_learner_made  # here: review.py builds on this module
+
+    check_learner_made(evidence)
     audit_log(
         actor=actor,
         actor_role=Role.LEARNER,

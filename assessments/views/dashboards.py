@@ -9,6 +9,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from assessments.caseload import WAITING_SHOWN, assessor_caseload
 from assessments.coverage import portfolios_progress
 from assessments.models import Portfolio, PortfolioStatus
 from people.access import active_role
@@ -38,8 +39,14 @@ def _learner(request: HttpRequest, role: ActiveRole) -> HttpResponse:
 
 
 def _assessor(request: HttpRequest, role: ActiveRole) -> HttpResponse:
-    portfolios = Portfolio.objects.filter(assessor=request.user, centre=role.centre).current().with_people()
-    return render(request, "assessments/dashboard_assessor.html", {"role": role, "portfolios": portfolios})
+    assert role.centre is not None
+    # Progress and what waits, for the whole caseload at once, in the same few queries however large it is.
+    caseload = assessor_caseload(request.user, role.centre)  # type: ignore[arg-type]
+    return render(
+        request,
+        "assessments/dashboard_assessor.html",
+        {"role": role, "portfolios": caseload.portfolios, "caseload": caseload, "shown": WAITING_SHOWN},
+    )
 
 
 def _iv(request: HttpRequest, role: ActiveRole) -> HttpResponse:

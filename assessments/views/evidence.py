@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import TooManyFilesSent, ValidationError
+from django.core.exceptions import PermissionDenied, TooManyFilesSent, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse
@@ -18,13 +18,21 @@ from assessments import services
 from assessments.access import get_evidence_for_user, get_portfolio_for_user, links_reach_sibling
 from assessments.coverage import home_unit_code, in_portfolio, portfolio_coverage, shown_reference
 from assessments.forms import EvidenceForm
-from assessments.models import Evidence, Portfolio
+from assessments.models import Author, Evidence, Portfolio
 from assessments.uploads import MB, size_text
 from people.models import Role
 from portfolio.forms import apply_validation_error
 
 LEARNER_ONLY = {Role.LEARNER}
 SORTS = {"ref": "number", "-ref": "-number", "date": "activity_date", "-date": "-activity_date"}
+
+
+def _learners_item(request: HttpRequest, evidence_id: int) -> Evidence:
+    """An item the learner may change: one of their own, never the assessor's record (403)."""
+    evidence = get_evidence_for_user(request, evidence_id, LEARNER_ONLY)
+    if evidence.author != Author.LEARNER:
+        raise PermissionDenied("This is the assessor's record: only the assessor can change it.")
+    return evidence
 
 
 def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
@@ -36,6 +44,7 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "portfolio": portfolio,
             "coverage": portfolio_coverage(portfolio),
             "is_learner": Role.LEARNER in portfolio.links,
+            "is_assessor": Role.ASSESSOR in portfolio.links,
         },
     )
 
@@ -91,6 +100,7 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "criterion": criterion,
             "sort": sort,
             "is_learner": Role.LEARNER in portfolio.links,
+            "is_assessor": Role.ASSESSOR in portfolio.links,
         },
     )
 
@@ -161,7 +171,7 @@ def evidence_add(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 
 def evidence_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    evidence = get_evidence_for_user(request, evidence_id, LEARNER_ONLY)
+    evidence = _learners_item(request, evidence_id)
     portfolio = evidence.portfolio
     initial = {
         "title": evidence.title,
@@ -190,13 +200,13 @@ def evidence_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
 
 
 def evidence_delete_confirm(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    evidence = get_evidence_for_user(request, evidence_id, LEARNER_ONLY)
+    evidence = _learners_item(request, evidence_id)
     return render(request, "assessments/evidence_delete.html", {"evidence": evidence})
 
 
 @require_POST
 def evidence_delete(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    evidence = get_evidence_for_user(request, evidence_id, LEARNER_ONLY)
+    evidence = _learners_item(request, evidence_id)
     portfolio_id = evidence.portfolio_id
     reference = evidence.reference
     services.evidence_delete(actor=request.user, evidence=evidence)

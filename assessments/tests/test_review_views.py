@@ -1,0 +1,559 @@
+"""The assessor reviews evidence: accept or send back, a verdict on each claim, the feedback thread, and the
+assessor's own observation, questioning and professional discussion records."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+import wave
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments import services
+from assessments.models import (
+    Author,
+    ClaimJudgement,
+    Decision,
+    Evidence,
+    EvidenceFile,
+    EvidenceSetting,
+    Feedback,
+    Portfolio,
+    PortfolioStatus,
+    Verdict,
+)
+from assessments.records import completeness
+from assessments.tests.test_evidence_views import add, crit, rng
+from audit.models import AuditEvent
+from people.models import Role
+from tests import samples
+from tests.factories import member
+from units.models import AssessmentMethod, Criterion
+
+
+def field(claim) -> str:
+    return f"claim_c{claim.pk}" if isinstance(claim, Criterion) else f"claim_r{claim.pk}"
+
+
+def judge_data(decision: str, verdicts: dict, feedback: str = "") -> dict:
+    """POST data for the review form; `verdicts` maps "2.1" or "b" (a range letter) to a verdict."""
+    data = {"decision": decision, "feedback": feedback}
+    for code, verdict in verdicts.items():
+        data[field(crit(code) if "." in code else rng(code))] = verdict
+    return data
+
+
+def verdicts_of(evidence: Evidence) -> dict[str, str]:
+    return {
+        (j.criterion.code if j.criterion_id else j.range_item.letter): j.verdict
+        for j in ClaimJudgement.objects.filter(evidence=evidence).select_related("criterion__outcome", "range_item")
+    }
+
+
+def lock(world) -> None:
+    Portfolio.objects.filter(pk=world.portfolio.pk).update(status=PortfolioStatus.ASSESSOR_SIGNED)
+    world.portfolio.refresh_from_db()
+
+
+@pytest.fixture
+def assessor_client(client, world):
+    client.force_login(world.assessor)
+    return client
+
+
+@pytest.fixture
+def item(world) -> Evidence:
+    return add(world, method="PE", criteria=["2.1", "2.4"], range_items=["b"], title="Complaints log")
+
+
+def review(item: Evidence) -> str:
+    return reverse("evidence_review", args=[item.pk])
+
+
+def detail(item: Evidence) -> str:
+    return reverse("evidence_detail", args=[item.pk])
+
+
+# Reviewing
+
+
+def test_assessor_accepts_an_item_with_every_claim_confirmed(assessor_client, world, item):
+    page = assessor_client.get(review(item)).content.decode()
+    unit_code = world.portfolio.unit_code
+    assert crit("2.1").label(unit_code) in page and crit("2.1").text in page
+    assert "Range b" in page and rng("b").text in page
+    assert 'name="decision"' in page
+    response = assessor_client.post(
+        review(item), judge_data(Decision.ACCEPTED, {"2.1": "confirmed", "2.4": "confirmed", "b": "confirmed"})
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.decision == Decision.ACCEPTED
+    assert item.decided_by == world.assessor and item.decided_at is not None
+    assert verdicts_of(item) == {"2.1": "confirmed", "2.4": "confirmed", "b": "confirmed"}
+    assert set(ClaimJudgement.objects.values_list("judged_by", flat=True)) == {world.assessor.pk}
+    event = AuditEvent.objects.get(action="evidence.judged")
+    assert event.actor == world.assessor and event.actor_role == Role.ASSESSOR
+    assert event.data["before"] == {"decision": "pending", "verdicts": {}}
+    assert event.data["after"]["decision"] == "accepted"
+    assert event.data["after"]["verdicts"] == {"2.1": "confirmed", "2.4": "confirmed", "range b": "confirmed"}
+
+
+def test_accepting_needs_a_verdict_on_every_claim(assessor_client, world, item):
+    response = assessor_client.post(review(item), judge_data(Decision.ACCEPTED, {"2.1": "confirmed"}))
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) == {field(crit("2.4")), field(rng("b"))}
+    assert Evidence.objects.get(pk=item.pk).decision == Decision.PENDING
+    assert not ClaimJudgement.objects.exists()
+    # The service holds the same line.
+    with pytest.raises(ValidationError, match="every claim"):
+        services.evidence_judge(
+            actor=world.assessor, evidence=item, decision=Decision.ACCEPTED, verdicts={crit("2.1"): "confirmed"}
+        )
+
+
+def test_sending_back_needs_feedback_beside_the_field_and_posts_it_to_the_thread(assessor_client, world, item):
+    response = assessor_client.post(review(item), judge_data(Decision.SENT_BACK, {}))
+    assert response.status_code == 200
+    assert "feedback" in response.context["form"].errors
+    assert Evidence.objects.get(pk=item.pk).decision == Decision.PENDING
+    with pytest.raises(ValidationError) as exc:
+        services.evidence_judge(actor=world.assessor, evidence=item, decision=Decision.SENT_BACK, verdicts={})
+    assert "feedback" in exc.value.message_dict
+
+    response = assessor_client.post(
+        review(item), judge_data(Decision.SENT_BACK, {"2.1": "rejected"}, feedback="Say what you said to the customer.")
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.decision == Decision.SENT_BACK
+    message = Feedback.objects.get(evidence=item)
+    assert (message.author, message.role, message.text) == (
+        world.assessor,
+        Role.ASSESSOR,
+        "Say what you said to the customer.",
+    )
+    assert AuditEvent.objects.get(action="evidence.judged").data["feedback"] == "Say what you said to the customer."
+    # A partial verdict is kept when sending back.
+    assert verdicts_of(item) == {"2.1": "rejected"}
+
+
+def test_rejecting_one_claim_leaves_it_uncovered_for_the_sign_off(assessor_client, world, item):
+    response = assessor_client.post(
+        review(item), judge_data(Decision.ACCEPTED, {"2.1": "confirmed", "2.4": "rejected", "b": "confirmed"})
+    )
+    assert response.status_code == 302
+    assert verdicts_of(item) == {"2.1": "confirmed", "2.4": "rejected", "b": "confirmed"}
+    missing = {c.code for c in completeness(world.portfolio).missing_criteria}
+    assert "2.4" in missing and "2.1" not in missing
+    page = assessor_client.get(detail(item)).content.decode()
+    assert "Rejected" in page and "Confirmed" in page
+    # The form comes back with the verdicts on record.
+    form = assessor_client.get(review(item)).context["form"]
+    assert form.initial[field(crit("2.4"))] == "rejected"
+    assert form.initial["decision"] == Decision.ACCEPTED
+
+
+def test_a_verdict_on_something_the_item_does_not_claim_is_refused(world, item):
+    with pytest.raises(ValidationError, match="does not claim"):
+        services.evidence_judge(
+            actor=world.assessor,
+            evidence=item,
+            decision=Decision.ACCEPTED,
+            verdicts={
+                crit("2.1"): "confirmed",
+                crit("2.4"): "confirmed",
+                rng("b"): "confirmed",
+                crit("3.1"): "confirmed",
+            },
+        )
+
+
+@pytest.mark.parametrize("persona", ["learner", "iv", "ev", "admin"])
+def test_only_the_assessor_may_judge(client, world, item, persona):
+    client.force_login(world.persona(persona))
+    assert client.get(review(item)).status_code == 403
+    data = judge_data(Decision.ACCEPTED, {"2.1": "confirmed", "2.4": "confirmed", "b": "confirmed"})
+    assert client.post(review(item), data).status_code == 403
+    assert Evidence.objects.get(pk=item.pk).decision == Decision.PENDING
+
+
+def test_another_assessor_at_the_centre_gets_404_and_the_service_refuses_them(client, world, item):
+    other = member(world.centre, Role.ASSESSOR)
+    client.force_login(other)
+    assert client.get(review(item)).status_code == 404
+    assert client.get(detail(item)).status_code == 404
+    with pytest.raises(PermissionDenied):
+        services.evidence_judge(actor=other, evidence=item, decision=Decision.SENT_BACK, verdicts={}, feedback="No.")
+    with pytest.raises(PermissionDenied):
+        services.evidence_judge(
+            actor=world.learner, evidence=item, decision=Decision.SENT_BACK, verdicts={}, feedback="x"
+        )
+
+
+def test_judging_a_locked_portfolio_is_refused(assessor_client, world, item):
+    lock(world)
+    page = assessor_client.get(review(item)).content.decode()
+    assert "Locked." in page and "signed off" in page
+    assert 'name="decision"' not in page
+    response = assessor_client.post(
+        review(item), judge_data(Decision.ACCEPTED, {"2.1": "confirmed", "2.4": "confirmed", "b": "confirmed"})
+    )
+    assert response.status_code == 302
+    followed = assessor_client.get(response.url).content.decode()
+    assert "Nothing was saved." in followed
+    assert Evidence.objects.get(pk=item.pk).decision == Decision.PENDING
+    with pytest.raises(ValidationError, match="locked"):
+        services.evidence_judge(
+            actor=world.assessor, evidence=item, decision=Decision.SENT_BACK, verdicts={}, feedback="Redo it."
+        )
+    assert not ClaimJudgement.objects.exists()
+
+
+# The learner changes an item
+
+
+def _accept_all(world, item):
+    services.evidence_judge(
+        actor=world.assessor,
+        evidence=item,
+        decision=Decision.ACCEPTED,
+        verdicts={crit("2.1"): "confirmed", crit("2.4"): "confirmed", rng("b"): "confirmed"},
+    )
+
+
+def test_a_learner_edit_resets_the_decision_and_drops_judgements_of_unmapped_claims(client, world, item):
+    _accept_all(world, item)
+    client.force_login(world.learner)
+    response = client.post(
+        reverse("evidence_edit", args=[item.pk]),
+        {
+            "title": item.title,
+            "method": item.method_id,
+            "activity_date": item.activity_date.isoformat(),
+            "setting": EvidenceSetting.REAL_WORK,
+            "description": "",
+            "criteria": [crit("2.1").pk],
+            "range_items": [],
+        },
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert (item.decision, item.decided_by, item.decided_at) == (Decision.PENDING, None, None)
+    assert verdicts_of(item) == {"2.1": "confirmed"}
+    event = AuditEvent.objects.get(action="evidence.reopened")
+    assert event.data["before"] == {"decision": "accepted"} and event.data["after"] == {"decision": "pending"}
+    assert {(d["criterion"], d["range"]) for d in event.data["judgements_dropped"]} == {("2.4", None), (None, "b")}
+
+
+def test_a_learner_save_that_changes_nothing_keeps_the_decision(world, item):
+    _accept_all(world, item)
+    item = Evidence.objects.get(pk=item.pk)
+    services.evidence_save(
+        actor=world.learner,
+        portfolio=world.portfolio,
+        evidence=item,
+        title=item.title,
+        method=item.method,
+        activity_date=item.activity_date,
+        setting=item.setting,
+        description=item.description,
+        criteria=[crit("2.1"), crit("2.4")],
+        range_items=[rng("b")],
+    )
+    assert Evidence.objects.get(pk=item.pk).decision == Decision.ACCEPTED
+    assert len(verdicts_of(item)) == 3
+    assert not AuditEvent.objects.filter(action="evidence.reopened").exists()
+
+
+def test_a_learner_changing_the_description_of_a_sent_back_item_puts_it_back_to_the_assessor(world, item):
+    services.evidence_judge(
+        actor=world.assessor, evidence=item, decision=Decision.SENT_BACK, verdicts={}, feedback="Say more."
+    )
+    item = Evidence.objects.get(pk=item.pk)
+    add_kwargs = {"criteria": [crit("2.1"), crit("2.4")], "range_items": [rng("b")]}
+    services.evidence_save(
+        actor=world.learner,
+        portfolio=world.portfolio,
+        evidence=item,
+        title=item.title,
+        method=item.method,
+        activity_date=item.activity_date,
+        setting=item.setting,
+        description="I listened, apologised and offered a refund.",
+        **add_kwargs,
+    )
+    assert Evidence.objects.get(pk=item.pk).decision == Decision.PENDING
+
+
+# The feedback thread
+
+
+@pytest.mark.parametrize("persona", ["learner", "assessor", "iv", "ev", "admin"])
+def test_the_feedback_thread_shows_to_everyone_linked(client, world, item, persona):
+    services.feedback_post(actor=world.assessor, evidence=item, text="Which customer was this?")
+    services.feedback_post(actor=world.learner, evidence=item, text="The one with the late parcel.")
+    client.force_login(world.persona(persona))
+    page = client.get(detail(item)).content.decode()
+    assert page.index("Which customer was this?") < page.index("The one with the late parcel.")
+    may_write = persona in ("learner", "assessor")
+    assert ("Add to the thread" in page) is may_write
+    response = client.post(reverse("evidence_feedback", args=[item.pk]), {"text": f"From {persona}"})
+    assert response.status_code == (302 if may_write else 403)
+    assert Feedback.objects.filter(text=f"From {persona}").exists() is may_write
+
+
+def test_the_outsider_and_unlinked_people_get_404_on_the_thread(client, world, item):
+    for person in (world.outsider, member(world.centre, Role.LEARNER), member(world.centre, Role.IV)):
+        client.force_login(person)
+        assert client.get(detail(item)).status_code == 404
+        assert client.post(reverse("evidence_feedback", args=[item.pk]), {"text": "Hi"}).status_code == 404
+
+
+def test_an_empty_message_gets_an_error_and_the_service_refuses_readers(client, world, item):
+    client.force_login(world.learner)
+    response = client.post(reverse("evidence_feedback", args=[item.pk]), {"text": "  "})
+    assert response.status_code == 200
+    assert "text" in response.context["feedback_form"].errors
+    assert not Feedback.objects.exists()
+    for reader in (world.iv, world.admin, world.ev):
+        with pytest.raises(PermissionDenied):
+            services.feedback_post(actor=reader, evidence=item, text="Looks fine.")
+    posted = services.feedback_post(actor=world.learner, evidence=item, text="Thanks")
+    assert posted.role == Role.LEARNER
+    assert AuditEvent.objects.get(action="evidence.feedback").data["text"] == "Thanks"
+
+
+def test_the_thread_is_read_only_once_the_unit_is_signed(client, world, item):
+    services.feedback_post(actor=world.assessor, evidence=item, text="Good work.")
+    lock(world)
+    client.force_login(world.learner)
+    page = client.get(detail(item)).content.decode()
+    assert "Good work." in page and "Add to the thread" not in page
+    response = client.post(reverse("evidence_feedback", args=[item.pk]), {"text": "Thank you"})
+    assert response.status_code == 302
+    assert not Feedback.objects.filter(text="Thank you").exists()
+
+
+# The assessor's own records
+
+
+def record_url(world, code: str) -> str:
+    return reverse("assessor_record_add", args=[world.portfolio.pk, code])
+
+
+def record_data(**overrides) -> dict:
+    data = {
+        "title": "Observed at the service desk",
+        "activity_date": (timezone.localdate() - datetime.timedelta(days=1)).isoformat(),
+        "place": "Service desk, Northgate store",
+        "description": "Lena calmed a customer whose delivery was late, and agreed a redelivery.",
+        "questions": "Q: What would you do if the customer swore? A: Stay calm and warn them once.",
+        "criteria": [crit("2.1").pk, crit("2.4").pk],
+        "range_items": [rng("a").pk],
+    }
+    data.update(overrides)
+    return data
+
+
+def test_assessor_records_are_numbered_with_the_learners_items_accepted_and_counted(assessor_client, world):
+    first = add(world, criteria=["1.1"])
+    for code in ("o", "q", "pd"):
+        response = assessor_client.post(record_url(world, code), record_data(title=f"Record {code}"))
+        assert response.status_code == 302, response.context["form"].errors
+    fifth = add(world, criteria=["1.2"])
+    items = list(Evidence.objects.filter(portfolio=world.portfolio).order_by("number"))
+    assert [e.reference for e in items] == ["E1", "E2", "E3", "E4", "E5"]
+    assert (items[0], items[4]) == (first, fifth)
+    records = items[1:4]
+    assert [e.method.code for e in records] == ["O", "Q", "PD"]
+    for record in records:
+        assert record.author == Author.ASSESSOR and record.created_by == world.assessor
+        assert record.setting == EvidenceSetting.REAL_WORK
+        assert record.decision == Decision.ACCEPTED and record.decided_by == world.assessor
+        assert verdicts_of(record) == {"2.1": "confirmed", "2.4": "confirmed", "a": "confirmed"}
+    assert records[0].place == "Service desk, Northgate store" and records[1].place == ""
+    assert records[1].questions.startswith("Q: What would you do") and records[0].questions == ""
+    assert AuditEvent.objects.filter(action="evidence.recorded").count() == 3
+    grid = assessor_client.get(reverse("portfolio_detail", args=[world.portfolio.pk])).content.decode()
+    assert "4 of 27 criteria, 1 of 4 range items" in grid
+    assert "Record an observation" in grid
+    assert {c.code for c in completeness(world.portfolio).missing_criteria}.isdisjoint({"2.1", "2.4"})
+
+
+def test_each_record_asks_for_what_its_method_needs(assessor_client, world):
+    errors = assessor_client.post(record_url(world, "o"), record_data(place="")).context["form"].errors
+    assert "place" in errors
+    errors = assessor_client.post(record_url(world, "q"), record_data(questions="")).context["form"].errors
+    assert "questions" in errors
+    errors = assessor_client.post(record_url(world, "pd"), record_data(description="")).context["form"].errors
+    assert "description" in errors
+    errors = assessor_client.post(record_url(world, "o"), record_data(criteria=[], range_items=[])).context["form"]
+    assert "criteria" in errors.errors
+    future = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    errors = assessor_client.post(record_url(world, "o"), record_data(activity_date=future)).context["form"].errors
+    assert "cannot be in the future" in " ".join(errors["activity_date"])
+    assert not Evidence.objects.exists()
+
+
+@pytest.mark.parametrize("code", ["pe", "wt", "ra", "x"])
+def test_other_methods_are_not_assessor_records(assessor_client, world, code):
+    assert assessor_client.get(record_url(world, code)).status_code == 404
+
+
+def test_the_learner_cannot_edit_or_delete_an_assessor_record(client, world):
+    record = services.assessor_record_save(
+        actor=world.assessor,
+        portfolio=world.portfolio,
+        method=AssessmentMethod.objects.get(code="O"),
+        title="Observation",
+        activity_date=timezone.localdate(),
+        description="Saw it.",
+        place="Shop floor",
+        criteria=[crit("2.1")],
+        range_items=[],
+    )
+    own = add(world, criteria=["1.1"])
+    client.force_login(world.learner)
+    listing = client.get(reverse("evidence_list", args=[world.portfolio.pk])).content.decode()
+    assert reverse("evidence_edit", args=[own.pk]) in listing
+    assert reverse("evidence_edit", args=[record.pk]) not in listing
+    assert reverse("evidence_delete_confirm", args=[record.pk]) not in listing
+    assert "Assessor&#x27;s record" in listing or "Assessor's record" in listing
+    assert client.get(reverse("evidence_edit", args=[record.pk])).status_code == 403
+    assert client.get(reverse("evidence_delete_confirm", args=[record.pk])).status_code == 403
+    assert client.post(reverse("evidence_delete", args=[record.pk])).status_code == 403
+    assert Evidence.objects.filter(pk=record.pk).exists()
+    with pytest.raises(PermissionDenied):
+        services.evidence_delete(actor=world.learner, evidence=record)
+    with pytest.raises(PermissionDenied):
+        services.evidence_save(
+            actor=world.learner,
+            portfolio=world.portfolio,
+            evidence=record,
+            title="Mine now",
+            method=record.method,
+            activity_date=record.activity_date,
+            setting=record.setting,
+        )
+    assert Evidence.objects.get(pk=record.pk).title == "Observation"
+
+
+def test_the_assessor_changes_their_own_record_while_unlocked(assessor_client, world):
+    assessor_client.post(record_url(world, "o"), record_data())
+    record = Evidence.objects.get()
+    edit = reverse("assessor_record_edit", args=[record.pk])
+    assert assessor_client.get(edit).context["form"].initial["place"] == "Service desk, Northgate store"
+    response = assessor_client.post(edit, record_data(criteria=[crit("2.1").pk], range_items=[rng("c").pk]))
+    assert response.status_code == 302
+    assert verdicts_of(record) == {"2.1": "confirmed", "c": "confirmed"}
+    event = AuditEvent.objects.get(action="evidence.record_changed")
+    assert event.data["before"]["criteria"] == ["2.1", "2.4"] and event.data["after"]["criteria"] == ["2.1"]
+    # The assessor's own record is changed, not reviewed; a learner's item is reviewed, not changed here.
+    assert assessor_client.get(review(record)).url == edit
+    with pytest.raises(ValidationError, match="your own record"):
+        services.evidence_judge(
+            actor=world.assessor, evidence=record, decision=Decision.SENT_BACK, verdicts={}, feedback="Hmm."
+        )
+    learners = add(world, criteria=["1.1"])
+    assert assessor_client.get(reverse("assessor_record_edit", args=[learners.pk])).status_code == 404
+    lock(world)
+    page = assessor_client.get(edit).content.decode()
+    assert "Locked." in page and '<form method="post" novalidate' not in page
+    assessor_client.post(edit, record_data(title="Changed after signing"))
+    assert Evidence.objects.get(pk=record.pk).title == "Observed at the service desk"
+    assessor_client.post(record_url(world, "q"), record_data())
+    assert Evidence.objects.count() == 2
+
+
+def wav() -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * 800)
+    return out.getvalue()
+
+
+def test_a_professional_discussion_recording_goes_through_the_file_checks(assessor_client, world):
+    url = record_url(world, "pd")
+    refused = assessor_client.post(
+        url, {**record_data(), "files": [SimpleUploadedFile("talk.mp3", b"<html><script>alert(1)</script></html>")]}
+    )
+    assert refused.status_code == 200 and "files" in refused.context["form"].errors
+    photo = assessor_client.post(url, {**record_data(), "files": [SimpleUploadedFile("me.png", samples.png())]})
+    assert "sound recording or a video" in " ".join(photo.context["form"].errors["files"])
+    assert not Evidence.objects.exists() and not EvidenceFile.objects.exists()
+    response = assessor_client.post(url, {**record_data(), "files": [SimpleUploadedFile("discussion.wav", wav())]})
+    assert response.status_code == 302
+    stored = EvidenceFile.objects.get()
+    assert stored.content_type == "audio/wav" and stored.kind == "audio"
+    assert stored.original_name == "discussion.wav" and "discussion" not in stored.file.name
+    event = AuditEvent.objects.get(action="evidence.recorded")
+    assert event.data["files_added"][0]["sha256"] == stored.sha256
+    page = assessor_client.get(detail(stored.evidence)).content.decode()
+    assert reverse("file_download", args=[stored.pk]) in page
+    # Observations and questioning carry no file field.
+    assert "files" not in assessor_client.get(record_url(world, "o")).context["form"].fields
+
+
+# Pages
+
+
+def test_the_evidence_list_links_to_the_item_and_the_assessors_review(client, world, item):
+    client.force_login(world.assessor)
+    listing = client.get(reverse("evidence_list", args=[world.portfolio.pk])).content.decode()
+    assert review(item) in listing and detail(item) in listing
+    assert "Waiting for the assessor" in listing
+    client.force_login(world.learner)
+    listing = client.get(reverse("evidence_list", args=[world.portfolio.pk])).content.decode()
+    assert review(item) not in listing and detail(item) in listing
+
+
+def test_new_pages_use_no_inline_script_or_style(client, world, item):
+    services.feedback_post(actor=world.learner, evidence=item, text="Hello")
+    client.force_login(world.assessor)
+    pages = [review(item), detail(item), *(record_url(world, code) for code in ("o", "q", "pd"))]
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+        assert " style=" not in html and "<style" not in html, url
+
+
+@pytest.mark.parametrize("name", ["evidence_review", "evidence_detail"])
+def test_review_and_item_pages_run_the_same_queries_whatever_the_claims_and_messages(assessor_client, world, name):
+    def count(evidence) -> int:
+        url = reverse(name, args=[evidence.pk])
+        assessor_client.get(url)  # the first visit also saves the session
+        with CaptureQueriesContext(connection) as queries:
+            assert assessor_client.get(url).status_code == 200
+        return len(queries)
+
+    small = add(world, criteria=["2.1"], range_items=["a"], title="Small")
+    services.feedback_post(actor=world.learner, evidence=small, text="One message")
+    services.evidence_judge(
+        actor=world.assessor,
+        evidence=small,
+        decision=Decision.ACCEPTED,
+        verdicts={crit("2.1"): Verdict.CONFIRMED, rng("a"): Verdict.REJECTED},
+    )
+    codes = [c.code for c in Criterion.objects.filter(outcome__unit=world.portfolio.unit)]
+    big = add(world, criteria=codes, range_items=list("abcd"), title="Big")
+    services.evidence_judge(
+        actor=world.assessor,
+        evidence=big,
+        decision=Decision.ACCEPTED,
+        verdicts={**{crit(c): Verdict.CONFIRMED for c in codes}, **{rng(x): Verdict.CONFIRMED for x in "abcd"}},
+    )
+    for n in range(25):
+        services.feedback_post(actor=world.learner if n % 2 else world.assessor, evidence=big, text=f"Message {n}")
+    assert count(small) == count(big)

@@ -1,0 +1,136 @@
+"""The sign-off page, driven the way people use it: each role sees its own
+actions, signs with its password, refers back with reasons, withdraws."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from assessments.models import Portfolio, PortfolioStatus, Signature
+from assessments.records import current_digest
+from assessments.tests.test_evidence_views import add
+from assessments.tests.test_signoff import accept, cover_everything, sign, submit
+from tests.factories import PASSWORD
+
+S = PortfolioStatus
+
+
+def as_(client, user):
+    client.force_login(user)
+    return client
+
+
+def status(world) -> str:
+    return Portfolio.objects.get(pk=world.portfolio.pk).status
+
+
+def post_sign(client, world, kind, **data):
+    data.setdefault("password", PASSWORD)
+    data.setdefault("digest", current_digest(world.portfolio))
+    return client.post(reverse("signoff_sign", args=[world.portfolio.pk, kind]), data, follow=True)
+
+
+def test_the_learner_submits_from_the_page_with_the_declaration(client, world):
+    cover_everything(world)
+    as_(client, world.learner)
+    page = client.get(reverse("signoff", args=[world.portfolio.pk])).content.decode()
+    assert "I confirm that the evidence provided is a result of my own work." in page
+    response = post_sign(client, world, "learner")
+    assert "Tick the declaration" in response.content.decode()
+    assert status(world) == S.IN_PROGRESS
+    response = post_sign(client, world, "learner", declaration="yes", password="wrong")
+    assert "That is not your password" in response.content.decode()
+    post_sign(client, world, "learner", declaration="yes")
+    assert status(world) == S.SUBMITTED
+
+
+def test_the_assessor_sees_in_plain_words_why_the_unit_is_not_complete(client, world):
+    submit(world)
+    as_(client, world.assessor)
+    page = client.get(reverse("signoff", args=[world.portfolio.pk])).content.decode()
+    assert "Why the unit is not complete yet" in page and "No confirmed evidence yet for 220.1.1" in page
+    response = post_sign(client, world, "assessor")
+    assert "The unit is not complete yet." in response.content.decode()
+    assert status(world) == S.SUBMITTED
+
+
+def test_the_whole_chain_from_the_page(client, world):
+    cover_everything(world)
+    submit(world)
+    post_sign(as_(client, world.assessor), world, "assessor")
+    assert status(world) == S.ASSESSOR_SIGNED
+    as_(client, world.ev)
+    client.post(reverse("signoff_sample", args=[world.portfolio.pk]))
+    as_(client, world.iv)
+    client.post(reverse("signoff_sample", args=[world.portfolio.pk]))
+    post_sign(client, world, "iv")
+    assert status(world) == S.IV_SIGNED
+    response = post_sign(as_(client, world.ev), world, "ev")
+    assert status(world) == S.COMPLETE
+    page = response.content.decode()
+    assert page.count("Unchanged since signing") == 4
+    history = client.get(reverse("portfolio_history", args=[world.portfolio.pk])).content.decode()
+    assert "portfolio.completed" in history and "signature.made" in history
+
+
+def test_a_stale_page_cannot_sign(client, world):
+    cover_everything(world)
+    submit(world)
+    response = post_sign(as_(client, world.assessor), world, "assessor", digest="0" * 64)
+    assert "The record changed after you opened this page" in response.content.decode()
+    assert status(world) == S.SUBMITTED
+
+
+def test_the_assessor_refers_back_with_reasons_the_learner_then_sees(client, world):
+    submit(world)
+    as_(client, world.assessor)
+    response = client.post(reverse("signoff_refer", args=[world.portfolio.pk]), {"reasons": ""}, follow=True)
+    assert "Say why the unit is referred back" in response.content.decode()
+    client.post(reverse("signoff_refer", args=[world.portfolio.pk]), {"reasons": "Add a quiet-time example."})
+    assert status(world) == S.IN_PROGRESS
+    page = as_(client, world.learner).get(reverse("signoff", args=[world.portfolio.pk])).content.decode()
+    assert "Add a quiet-time example." in page
+
+
+def test_the_signer_withdraws_from_the_page(client, world):
+    cover_everything(world)
+    submit(world)
+    signature = sign(world, world.assessor, "assessor")
+    as_(client, world.assessor)
+    page = client.get(reverse("signoff", args=[world.portfolio.pk])).content.decode()
+    assert f'action="{reverse("signature_withdraw", args=[signature.pk])}"' in page
+    client.post(reverse("signature_withdraw", args=[signature.pk]), {"reason": "Wrong learner"})
+    assert status(world) == S.SUBMITTED
+    assert Signature.objects.get(pk=signature.pk).withdrawal_reason == "Wrong learner"
+
+
+def test_someone_elses_signature_cannot_be_withdrawn_by_the_learner(client, world):
+    cover_everything(world)
+    submit(world)
+    signature = sign(world, world.assessor, "assessor")
+    response = as_(client, world.learner).post(
+        reverse("signature_withdraw", args=[signature.pk]), {"reason": "I want to change things"}, follow=True
+    )
+    assert response.status_code == 403
+    assert status(world) == S.ASSESSOR_SIGNED
+
+
+@pytest.mark.parametrize("name", ["signoff", "portfolio_history"])
+def test_signoff_pages_run_a_fixed_number_of_queries(client, world, name):
+    as_(client, world.assessor)
+    url = reverse(name, args=[world.portfolio.pk])
+
+    def count() -> int:
+        client.get(url)
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx)
+
+    # One accepted item first: with none, Django skips the queries that would look up an empty list.
+    accept(add(world, criteria=["1.1"]), world.assessor)
+    submit(world)
+    small = count()
+    cover_everything(world)
+    assert count() == small

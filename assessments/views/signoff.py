@@ -1,0 +1,183 @@
+"""The unit sign-off page and its actions: submit, sign, sample, release, refer back,
+withdraw a signature; and the unit's history, every round of it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from assessments.access import get_portfolio_for_user
+from assessments.models import LOCKED_STATUSES, Portfolio, PortfolioStatus, Referral, Signature, SignatureKind
+from assessments.records import completeness, current_digest, signature_checks
+from assessments.services import signoff
+from audit.models import AuditEvent
+from people.models import Role
+
+S = PortfolioStatus
+K = SignatureKind
+# Which link to the portfolio each signature needs: the service then checks the finer rules.
+SIGNER_LINK = {K.LEARNER: Role.LEARNER, K.ASSESSOR: Role.ASSESSOR, K.IV: Role.IV, K.EV: Role.EV}
+VERIFIERS = {Role.IV, Role.EV}
+
+
+def _errors(request: HttpRequest, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def _back(portfolio_id: int) -> HttpResponse:
+    return redirect("signoff", portfolio_id=portfolio_id)
+
+
+def _actions(portfolio: Portfolio) -> dict[str, bool]:
+    """What the page offers this person now. The services decide in the end; this only avoids dead buttons."""
+    links = portfolio.links
+    status = portfolio.status
+    return {
+        "submit": Role.LEARNER in links and status == S.IN_PROGRESS,
+        "assessor_sign": Role.ASSESSOR in links and status == S.SUBMITTED,
+        "assessor_refer": Role.ASSESSOR in links and status == S.SUBMITTED,
+        "iv_sample": Role.IV in links
+        and status in (S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED)
+        and not portfolio.iv_sampled,
+        "iv_sign": Role.IV in links and status in (S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED),
+        "iv_release": Role.IV in links
+        and status in (S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED)
+        and not portfolio.iv_sampled,
+        "iv_refer": Role.IV in links and status in (S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED),
+        "ev_sample": Role.EV in links and status not in (S.COMPLETE, S.WITHDRAWN) and not portfolio.ev_sampled,
+        "ev_sign": Role.EV in links
+        and portfolio.ev_sampled
+        and status in (S.IV_SIGNED, S.IV_COUNTERSIGNED, S.IV_RELEASED),
+        "ev_refer": Role.EV in links and portfolio.ev_sampled and status in signoff.REFERRERS[Role.EV],
+    }
+
+
+def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    portfolio = get_portfolio_for_user(request, portfolio_id)
+    checks = signature_checks(portfolio)
+    check = completeness(portfolio) if portfolio.status in (S.IN_PROGRESS, S.SUBMITTED) else None
+    withdrawable = {c.signature.pk for c in checks[-1:] if c.signature.signer_id == request.user.pk}
+    return render(
+        request,
+        "assessments/signoff.html",
+        {
+            "portfolio": portfolio,
+            "checks": checks,
+            "completeness": check,
+            "reasons": check.reasons(portfolio.unit_code) if check else [],
+            "digest": current_digest(portfolio),
+            "actions": _actions(portfolio),
+            "withdrawable": withdrawable,
+            "admin_may_withdraw": Role.ADMIN in portfolio.links and bool(checks) and portfolio.status != S.COMPLETE,
+            "locked": portfolio.status in LOCKED_STATUSES,
+            "referrals": Referral.objects.filter(portfolio=portfolio).select_related("referred_by"),
+        },
+    )
+
+
+@require_POST
+def signoff_sign(request: HttpRequest, portfolio_id: int, kind: str) -> HttpResponse:
+    if kind not in SIGNER_LINK:
+        return HttpResponse(status=404)
+    portfolio = get_portfolio_for_user(request, portfolio_id, {SIGNER_LINK[SignatureKind(kind)]})
+    if kind == K.LEARNER and request.POST.get("declaration") != "yes":
+        messages.error(request, "Tick the declaration to confirm the evidence is your own work.")
+        return _back(portfolio.pk)
+    try:
+        signoff.unit_sign(
+            actor=request.user,
+            portfolio=portfolio,
+            kind=kind,
+            password=request.POST.get("password", ""),
+            expected_digest=request.POST.get("digest") or None,
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, f"Signed: {SignatureKind(kind).label.lower()}.")
+    return _back(portfolio.pk)
+
+
+@require_POST
+def signoff_sample(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    portfolio = get_portfolio_for_user(request, portfolio_id, VERIFIERS)
+    role = Role.IV if Role.IV in portfolio.links else Role.EV
+    try:
+        signoff.unit_mark_sampled(actor=request.user, portfolio=portfolio, role=role)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, "The unit is in your sample.")
+    return _back(portfolio.pk)
+
+
+@require_POST
+def signoff_release(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    portfolio = get_portfolio_for_user(request, portfolio_id, {Role.IV})
+    try:
+        signoff.unit_release(actor=request.user, portfolio=portfolio)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, "Released without sampling.")
+    return _back(portfolio.pk)
+
+
+@require_POST
+def signoff_refer(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    portfolio = get_portfolio_for_user(request, portfolio_id, {Role.ASSESSOR, Role.IV, Role.EV})
+    role = next(r for r in (Role.ASSESSOR, Role.IV, Role.EV) if r in portfolio.links)
+    try:
+        signoff.unit_refer(actor=request.user, portfolio=portfolio, role=role, reasons=request.POST.get("reasons", ""))
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, "Referred back to the learner with your reasons.")
+    return _back(portfolio.pk)
+
+
+@require_POST
+def signature_withdraw(request: HttpRequest, signature_id: int) -> HttpResponse:
+    signature = get_object_or_404(Signature, pk=signature_id)
+    portfolio = get_portfolio_for_user(request, signature.portfolio_id)
+    if signature.signer_id != request.user.pk and Role.ADMIN not in portfolio.links:
+        raise PermissionDenied("Only the signer or a centre admin can withdraw a signature.")
+    try:
+        signoff.signature_withdraw(
+            actor=request.user,
+            signature=signature,
+            reason=request.POST.get("reason", ""),
+            as_admin=Role.ADMIN in portfolio.links,
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, "Signature withdrawn. The evidence it locked can change again.")
+    return _back(portfolio.pk)
+
+
+def portfolio_history(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    """Every status change, signature, withdrawal, referral and evidence change, oldest first, by round."""
+    portfolio = get_portfolio_for_user(request, portfolio_id)
+    events = (
+        (
+            AuditEvent.objects.filter(target_type="assessments.portfolio", target_id=str(portfolio.pk))
+            | AuditEvent.objects.filter(target_type="assessments.evidence", data__portfolio=portfolio.pk)
+        )
+        .select_related("actor")
+        .order_by("at", "pk")
+    )
+    return render(
+        request,
+        "assessments/history.html",
+        {
+            "portfolio": portfolio,
+            "events": events,
+            "signatures": Signature.objects.filter(portfolio=portfolio).select_related("withdrawn_by"),
+            "referrals": Referral.objects.filter(portfolio=portfolio).select_related("referred_by"),
+        },
+    )
