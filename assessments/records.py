@@ -23,6 +23,7 @@ from assessments.models import (
     EvidenceSetting,
     Portfolio,
     Signature,
+    SignatureKind,
     Verdict,
     WitnessStatus,
 )
@@ -36,8 +37,12 @@ def portfolio_evidence(portfolio: Portfolio):
     return Evidence.objects.filter(Q(portfolio=portfolio) | Q(cross_references=portfolio)).distinct()
 
 
-def build_record(portfolio: Portfolio) -> dict:
-    """Everything a signature vouches for, as plain data."""
+def build_record(portfolio: Portfolio, *, judgements: bool = True) -> dict:
+    """Everything a signature vouches for, as plain data.
+
+    The learner's declaration vouches for the evidence only (`judgements=False`): the assessor's judgements come
+    after it, and must not make the learner's signature look broken. Every later signature covers the lot.
+    """
     unit = portfolio.unit
     criteria = list(
         Criterion.objects.filter(outcome__unit=unit).select_related("outcome").order_by("outcome__number", "number")
@@ -90,9 +95,15 @@ def build_record(portfolio: Portfolio) -> dict:
                 }
                 if e.method.code == "WT"
                 else None,
-                "decision": e.decision,
-                "criteria": {code[c]: verdicts.get((e.pk, "c", c), "") for c in sorted(mapped_c[e.pk], key=code.get)},
-                "range": {letter[r]: verdicts.get((e.pk, "r", r), "") for r in sorted(mapped_r[e.pk], key=letter.get)},
+                "decision": e.decision if judgements else None,
+                "criteria": {
+                    code[c]: verdicts.get((e.pk, "c", c), "") if judgements else ""
+                    for c in sorted(mapped_c[e.pk], key=code.get)
+                },
+                "range": {
+                    letter[r]: verdicts.get((e.pk, "r", r), "") if judgements else ""
+                    for r in sorted(mapped_r[e.pk], key=letter.get)
+                },
                 "files": files[e.pk],
             }
         )
@@ -115,8 +126,8 @@ def digest_of(record: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def current_digest(portfolio: Portfolio) -> str:
-    return digest_of(build_record(portfolio))
+def current_digest(portfolio: Portfolio, *, judgements: bool = True) -> str:
+    return digest_of(build_record(portfolio, judgements=judgements))
 
 
 @dataclass
@@ -129,9 +140,14 @@ def signature_checks(portfolio: Portfolio) -> list[SignatureCheck]:
     """Each standing signature of the current round, and whether the record still matches what was signed."""
     # Read afresh: the question is what the database holds now, not what a caller's copy says.
     portfolio = Portfolio.objects.select_related("unit", "awarding_body").get(pk=portfolio.pk)
-    digest = current_digest(portfolio)
+    full = current_digest(portfolio)
+    evidence_only = current_digest(portfolio, judgements=False)
     signatures = Signature.objects.filter(portfolio=portfolio).select_related("signer").order_by("signed_at", "pk")
-    return [SignatureCheck(s, s.digest == digest) for s in signatures if s.withdrawn_at is None]
+    return [
+        SignatureCheck(s, s.digest == (evidence_only if s.kind == SignatureKind.LEARNER else full))
+        for s in signatures
+        if s.withdrawn_at is None
+    ]
 
 
 @dataclass

@@ -191,7 +191,7 @@ def unit_sign(
         check = completeness(portfolio)
         if not check.is_complete:
             raise TransitionError(["The unit is not complete yet.", *check.reasons(portfolio.unit_code)])
-    record = build_record(portfolio)
+    record = build_record(portfolio, judgements=kind != K.LEARNER)
     digest = digest_of(record)
     if expected_digest and expected_digest != digest:
         raise TransitionError("The record changed after you opened this page. Check it again, then sign.")

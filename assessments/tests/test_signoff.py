@@ -91,7 +91,7 @@ def test_learner_submits_with_the_declaration_and_their_password(world):
     assert status(world) == S.SUBMITTED
     assert signature.statement == "I confirm that the evidence provided is a result of my own work."
     assert (signature.signer, signature.role, signature.round) == (world.learner, Role.LEARNER, 1)
-    assert signature.digest == current_digest(world.portfolio)
+    assert signature.digest == current_digest(world.portfolio, judgements=False)
     event = AuditEvent.objects.get(action="signature.made")
     assert (event.data["before"], event.data["after"]) == (S.IN_PROGRESS, S.SUBMITTED)
 
@@ -320,6 +320,13 @@ def test_only_the_latest_signature_can_be_withdrawn(ready):
 
 
 # --- Verification of signed records --------------------------------------------------------------------------
+
+
+def test_the_assessors_judgements_do_not_break_the_learners_declaration(world):
+    items = [add(world, criteria=["1.1"], range_items=["a"])]
+    submit(world)
+    accept(items[0], world.assessor)
+    assert [c.matches for c in signature_checks(world.portfolio)] == [True]
 
 
 def test_a_record_changed_behind_the_application_no_longer_matches_its_signatures(ready):

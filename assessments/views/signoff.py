@@ -70,6 +70,7 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "completeness": check,
             "reasons": check.reasons(portfolio.unit_code) if check else [],
             "digest": current_digest(portfolio),
+            "evidence_digest": current_digest(portfolio, judgements=False),
             "actions": _actions(portfolio),
             "withdrawable": withdrawable,
             "admin_may_withdraw": Role.ADMIN in portfolio.links and bool(checks) and portfolio.status != S.COMPLETE,
