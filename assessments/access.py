@@ -13,12 +13,33 @@ from django.shortcuts import get_object_or_404
 
 from assessments.models import Evidence, EvidenceFile, Portfolio
 from people.access import available_roles
-from people.models import EVAllocation, Role
+from people.models import EVAllocation, Membership, Qualification, Role
+
+# Not roles of their own: a qualified assessor (or IV) at the centre is linked to the portfolios of a colleague
+# who is still qualifying, to read them and countersign their decisions.
+COUNTERSIGN_ASSESSOR = "countersign_assessor"
+COUNTERSIGN_IV = "countersign_iv"
 
 
-def portfolio_links(request: HttpRequest, portfolio: Portfolio) -> set[Role]:
+def _mentors(role, portfolio: Portfolio, user_id: int) -> bool:
+    """Whether this qualified assessor or IV may countersign the decisions of the portfolio's own one."""
+    colleague = portfolio.assessor_id if role.role == Role.ASSESSOR else portfolio.iv_id
+    if colleague is None or user_id in (colleague, portfolio.learner_id, portfolio.assessor_id):
+        return False
+    if role.membership is None or role.membership.qualification != Qualification.QUALIFIED:
+        return False
+    return Membership.objects.filter(
+        user_id=colleague,
+        centre_id=portfolio.centre_id,
+        role=role.role,
+        qualification=Qualification.QUALIFYING,
+        is_active=True,
+    ).exists()
+
+
+def portfolio_links(request: HttpRequest, portfolio: Portfolio) -> set[Role | str]:
     user = request.user
-    links: set[Role] = set()
+    links: set[Role | str] = set()
     for role in available_roles(request):
         if role.centre is not None and role.centre.pk == portfolio.centre_id:
             if role.role == Role.LEARNER and portfolio.learner_id == user.pk:
@@ -29,6 +50,8 @@ def portfolio_links(request: HttpRequest, portfolio: Portfolio) -> set[Role]:
                 links.add(Role.IV)
             elif role.role == Role.ADMIN:
                 links.add(Role.ADMIN)
+            elif role.role in (Role.ASSESSOR, Role.IV) and _mentors(role, portfolio, user.pk):
+                links.add(COUNTERSIGN_ASSESSOR if role.role == Role.ASSESSOR else COUNTERSIGN_IV)
         elif (
             role.external_verifier is not None
             and role.external_verifier.awarding_body_id == portfolio.awarding_body_id

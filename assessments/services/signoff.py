@@ -14,7 +14,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.models import TRANSITIONS, Portfolio, PortfolioStatus, Referral, Signature, SignatureKind
+from assessments.models import (
+    LOCKED_STATUSES,
+    TRANSITIONS,
+    Portfolio,
+    PortfolioStatus,
+    Referral,
+    Signature,
+    SignatureKind,
+)
 from assessments.records import build_record, completeness, digest_of
 from audit.services import audit_log
 from people.models import EVAllocation, Membership, Qualification, Role, User
@@ -66,6 +74,18 @@ def _move(portfolio: Portfolio, to: str, *, actor: User, role: str, action: str,
         summary=summary,
         data={"before": before, "after": to, "round": portfolio.round, **data},
     )
+    was_locked, is_locked = before in LOCKED_STATUSES, to in LOCKED_STATUSES
+    if was_locked != is_locked:
+        # Its own row, so a verifier can find every lock and unlock without reading every status change.
+        audit_log(
+            actor=actor,
+            actor_role=role,
+            centre=portfolio.centre,
+            action="evidence.locked" if is_locked else "evidence.unlocked",
+            target=portfolio,
+            summary=f"Evidence {'locked' if is_locked else 'unlocked'}: {S(to).label.lower()}",
+            data={"before": before, "after": to, "round": portfolio.round},
+        )
 
 
 def _check_password(actor: User, password: str) -> None:

@@ -223,6 +223,7 @@ def test_the_iv_releases_an_unsampled_unit_which_completes(ready):
         AuditEvent.objects.filter(target_id=str(ready.portfolio.pk)).order_by("pk").values_list("action", flat=True)
     )
     assert actions[-2:] == ["portfolio.released", "portfolio.completed"]
+    assert "evidence.locked" in actions
 
 
 def test_the_iv_signs_a_sampled_unit(ready):
@@ -284,6 +285,7 @@ def test_the_iv_refers_a_unit_back_and_the_round_starts_again(ready):
     assert not Signature.objects.standing().exists()
     assert set(Signature.objects.values_list("withdrawal_reason", flat=True)) == {"Referred back: E2 is not dated."}
     add(world, criteria=["1.1"])  # unlocked again
+    assert AuditEvent.objects.filter(action="evidence.unlocked", data__after=S.IN_PROGRESS).exists()
     event = AuditEvent.objects.get(action="portfolio.referred")
     assert (event.data["before"], event.data["after"], event.data["reasons"]) == (
         S.ASSESSOR_SIGNED,

@@ -134,3 +134,67 @@ def test_signoff_pages_run_a_fixed_number_of_queries(client, world, name):
     small = count()
     cover_everything(world)
     assert count() == small
+
+
+def test_a_qualified_colleague_countersigns_a_qualifying_assessors_decision_from_the_page(client, world):
+    from people.models import Membership, Qualification, Role
+    from tests.factories import member
+
+    Membership.objects.filter(user=world.assessor, role=Role.ASSESSOR).update(qualification=Qualification.QUALIFYING)
+    senior = member(world.centre, Role.ASSESSOR, user__full_name="Sam Senior")
+    as_(client, senior)
+    assert client.get(reverse("signoff", args=[world.portfolio.pk])).status_code == 200
+    cover_everything(world)
+    submit(world)
+    sign(world, world.assessor, "assessor")
+    page = client.get(reverse("signoff", args=[world.portfolio.pk])).content.decode()
+    assert "is still qualifying" in page
+    post_sign(client, world, "assessor_countersign")
+    assert status(world) == S.ASSESSOR_COUNTERSIGNED
+    # A mentor reads and countersigns; they do not judge evidence or sign as the assessor.
+    assert client.post(reverse("signoff_sign", args=[world.portfolio.pk, "assessor"])).status_code == 403
+
+
+def test_a_qualified_assessor_has_no_link_to_a_qualified_colleagues_learners(client, world):
+    from people.models import Role
+    from tests.factories import member
+
+    as_(client, member(world.centre, Role.ASSESSOR))
+    assert client.get(reverse("signoff", args=[world.portfolio.pk])).status_code == 404
+
+
+def test_a_qualifying_assessor_cannot_countersign_a_colleague(client, world):
+    from people.models import Membership, Qualification, Role
+    from tests.factories import member
+
+    Membership.objects.filter(user=world.assessor, role=Role.ASSESSOR).update(qualification=Qualification.QUALIFYING)
+    as_(client, member(world.centre, Role.ASSESSOR, qualification=Qualification.QUALIFYING))
+    assert client.get(reverse("signoff", args=[world.portfolio.pk])).status_code == 404
+
+
+def test_the_history_keeps_every_round(client, world):
+    from assessments.services.signoff import unit_refer
+    from people.models import Role
+
+    submit(world)
+    unit_refer(actor=world.assessor, portfolio=world.portfolio, role=Role.ASSESSOR, reasons="Needs a busy-time example")
+    submit(world)
+    page = as_(client, world.iv).get(reverse("portfolio_history", args=[world.portfolio.pk])).content.decode()
+    assert "Round 1" in page and "Round 2" in page
+    assert "Needs a busy-time example" in page
+    assert page.index("Round 1") < page.index("Needs a busy-time example") < page.index("Round 2")
+
+
+def test_the_learner_is_offered_no_changes_once_the_unit_is_signed(client, world):
+    cover_everything(world)
+    submit(world)
+    sign(world, world.assessor, "assessor")
+    as_(client, world.learner)
+    listing = client.get(reverse("evidence_list", args=[world.portfolio.pk])).content.decode()
+    assert "its evidence is locked" in listing
+    assert reverse("evidence_add", args=[world.portfolio.pk]) not in listing
+    assert "Edit<span" not in listing
+    item = world.portfolio.evidence.first()
+    response = client.post(reverse("evidence_delete", args=[item.pk]), follow=True)
+    assert "its evidence is locked" in response.content.decode()
+    assert world.portfolio.evidence.filter(pk=item.pk).exists()

@@ -209,6 +209,11 @@ def evidence_delete(request: HttpRequest, evidence_id: int) -> HttpResponse:
     evidence = _learners_item(request, evidence_id)
     portfolio_id = evidence.portfolio_id
     reference = evidence.reference
-    services.evidence_delete(actor=request.user, evidence=evidence)
-    messages.success(request, f"Deleted {reference}. Its reference will not be used again.")
+    try:
+        services.evidence_delete(actor=request.user, evidence=evidence)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"Deleted {reference}. Its reference will not be used again.")
     return redirect("portfolio_detail", portfolio_id=portfolio_id)

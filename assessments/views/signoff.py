@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from assessments.access import get_portfolio_for_user
+from assessments.access import COUNTERSIGN_ASSESSOR, COUNTERSIGN_IV, get_portfolio_for_user
 from assessments.models import LOCKED_STATUSES, Portfolio, PortfolioStatus, Referral, Signature, SignatureKind
 from assessments.records import completeness, current_digest, signature_checks
 from assessments.services import signoff
@@ -19,7 +19,14 @@ from people.models import Role
 S = PortfolioStatus
 K = SignatureKind
 # Which link to the portfolio each signature needs: the service then checks the finer rules.
-SIGNER_LINK = {K.LEARNER: Role.LEARNER, K.ASSESSOR: Role.ASSESSOR, K.IV: Role.IV, K.EV: Role.EV}
+SIGNER_LINK = {
+    K.LEARNER: Role.LEARNER,
+    K.ASSESSOR: Role.ASSESSOR,
+    K.ASSESSOR_COUNTERSIGN: COUNTERSIGN_ASSESSOR,
+    K.IV: Role.IV,
+    K.IV_COUNTERSIGN: COUNTERSIGN_IV,
+    K.EV: Role.EV,
+}
 VERIFIERS = {Role.IV, Role.EV}
 
 
@@ -40,6 +47,8 @@ def _actions(portfolio: Portfolio) -> dict[str, bool]:
         "submit": Role.LEARNER in links and status == S.IN_PROGRESS,
         "assessor_sign": Role.ASSESSOR in links and status == S.SUBMITTED,
         "assessor_refer": Role.ASSESSOR in links and status == S.SUBMITTED,
+        "assessor_countersign": COUNTERSIGN_ASSESSOR in links and status == S.ASSESSOR_SIGNED,
+        "iv_countersign": COUNTERSIGN_IV in links and status == S.IV_SIGNED,
         "iv_sample": Role.IV in links
         and status in (S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED)
         and not portfolio.iv_sampled,
@@ -164,7 +173,7 @@ def signature_withdraw(request: HttpRequest, signature_id: int) -> HttpResponse:
 def portfolio_history(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     """Every status change, signature, withdrawal, referral and evidence change, oldest first, by round."""
     portfolio = get_portfolio_for_user(request, portfolio_id)
-    events = (
+    events = list(
         (
             AuditEvent.objects.filter(target_type="assessments.portfolio", target_id=str(portfolio.pk))
             | AuditEvent.objects.filter(target_type="assessments.evidence", data__portfolio=portfolio.pk)
@@ -172,6 +181,10 @@ def portfolio_history(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         .select_related("actor")
         .order_by("at", "pk")
     )
+    referrals = list(Referral.objects.filter(portfolio=portfolio).select_related("referred_by"))
+    # Each referral closes a round: an event belongs to the round its time falls in.
+    for event in events:
+        event.round = 1 + sum(1 for r in referrals if r.created_at < event.at)  # type: ignore[attr-defined]
     return render(
         request,
         "assessments/history.html",
@@ -179,6 +192,6 @@ def portfolio_history(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "portfolio": portfolio,
             "events": events,
             "signatures": Signature.objects.filter(portfolio=portfolio).select_related("withdrawn_by"),
-            "referrals": Referral.objects.filter(portfolio=portfolio).select_related("referred_by"),
+            "referrals": referrals,
         },
     )
