@@ -13,48 +13,14 @@ With DATABASE_URL the database is created if it does not exist and emptied first
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def configure(tmp: Path) -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "portfolio.settings",
-            "ENV_FILE": "",
-            "DEBUG": "false",
-            "SECRET_KEY": "bench-only-not-secret-" + "x" * 40,
-            "ALLOWED_HOSTS": "testserver",
-            "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
-            "SECURE_SSL_REDIRECT": "false",
-            "SECURE_COOKIES": "false",
-            "MEDIA_ROOT": str(tmp / "media"),
-        }
-    )
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
-
-
-def prepare_postgres() -> None:
-    url = os.environ["DATABASE_URL"]
-    if not url.startswith("postgres"):
-        return
-    import dj_database_url
-    import psycopg2
-
-    db = dj_database_url.parse(url)
-    conn = psycopg2.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}"')
-        cur.execute(f'CREATE DATABASE "{db["NAME"]}"')
-    conn.close()
+from harness import configure, measure, prepare_postgres, start_django  # noqa: E402
 
 
 def fill(items: int):
@@ -137,24 +103,6 @@ def fill(items: int):
     return portfolio
 
 
-def measure(client, url: str, runs: int) -> tuple[float, float, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    client.get(url)  # warm up: first request saves the session, fills caches
-    times, queries = [], 0
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as ctx:
-            start = time.perf_counter()
-            response = client.get(url)
-            times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-        queries = len(ctx.captured_queries)
-    times.sort()
-    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    return statistics.median(times), p95, queries
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=1000, help="evidence items in the portfolio (default 1000)")
@@ -164,20 +112,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="nvq-bench-") as tmp:
         configure(Path(tmp))
         prepare_postgres()
-        import django
-
-        django.setup()
+        start_django()
         from django.db import connection
         from django.test import Client
-        from django.test.utils import setup_test_environment
         from django.urls import reverse
 
-        setup_test_environment()
-        import logging
-        import warnings
-
-        logging.getLogger("axes").setLevel(logging.WARNING)
-        warnings.filterwarnings("ignore", message="No directory at")
         started = time.perf_counter()
         portfolio = fill(args.items)
         print(f"Filled a portfolio with {args.items} evidence items in {time.perf_counter() - started:.1f} s")
