@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "units",
     "people",
     "assessments",
+    "exports",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +196,23 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Witness testimony: how long the emailed confirmation link works.
 WITNESS_LINK_DAYS = env_int("WITNESS_LINK_DAYS", 14)
 
+# Unit record PDFs. The QR code on each record points at SITE_URL's verification page.
+# Repeated unknown record codes from one address are refused for a while, on top of the codes' 60 random bits.
+VERIFY_MISSES_PER_HOUR = env_int("VERIFY_MISSES_PER_HOUR", 30)
+
+# Background work (exports, record renders) goes through Django's task API. The database backend needs no
+# other service: run `manage.py db_worker` beside the web server (./dev start does).
+TASKS = {
+    "default": {
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# Finished exports are kept this long, then removed (by the worker, and by `manage.py exports_prune`).
+EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 72)
+# A cohort export asks for at most this many portfolios at once.
+EXPORT_MAX_PORTFOLIOS = env_int("EXPORT_MAX_PORTFOLIOS", 2000)
+
 # Email: printed to the console unless an SMTP host is configured.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
 EMAIL_BACKEND = env_str(
@@ -244,5 +264,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "axes": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # WeasyPrint reports every layout step at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }

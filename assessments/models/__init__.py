@@ -15,6 +15,12 @@ from assessments.models.evidence import (
 )
 from assessments.models.judgements import AssessmentPlan, ClaimJudgement, Feedback, PlanAction, Verdict
 from assessments.models.portfolio import LOCKED_STATUSES, TRANSITIONS, Portfolio, PortfolioQuerySet, PortfolioStatus
+from assessments.models.records import (
+    RecordCode,
+    RecordRender,
+    format_record_code,
+    normalise_record_code,
+)
 from assessments.models.signoff import Referral, Signature, SignatureKind
 
 __all__ = [
@@ -31,6 +37,8 @@ __all__ = [
     "FileKind",
     "PlanAction",
     "Portfolio",
+    "RecordCode",
+    "RecordRender",
     "PortfolioQuerySet",
     "PortfolioStatus",
     "Referral",
@@ -40,5 +48,7 @@ __all__ = [
     "WitnessRequest",
     "WitnessStatus",
     "evidence_file_name",
+    "format_record_code",
+    "normalise_record_code",
     "evidence_thumbnail_name",
 ]

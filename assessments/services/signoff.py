@@ -24,6 +24,7 @@ from assessments.models import (
     SignatureKind,
 )
 from assessments.records import build_record, completeness, digest_of
+from assessments.services.records import record_code_for, record_render_enqueue
 from audit.services import audit_log
 from people.models import EVAllocation, Membership, Qualification, Role, User
 
@@ -65,6 +66,8 @@ def _move(portfolio: Portfolio, to: str, *, actor: User, role: str, action: str,
         raise TransitionError(f"This unit is {S(before).label.lower()}, so it cannot become {S(to).label.lower()} now.")
     portfolio.status = to
     portfolio.save(update_fields=["status", "round", "iv_sampled", "ev_sampled"])
+    # The sign-off block changed: store a PDF of the record as it now stands.
+    record_render_enqueue(portfolio)
     audit_log(
         actor=actor,
         actor_role=role,
@@ -239,6 +242,8 @@ def unit_sign(
         record=record,
         digest=digest,
     )
+    # The code the PDFs of this round carry exists from the first signature, rendered or not.
+    record_code_for(portfolio)
     _move(
         portfolio,
         to,

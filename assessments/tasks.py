@@ -1,0 +1,16 @@
+"""Background work of the assessments app, run by the task worker (`manage.py db_worker`)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from assessments.models import Portfolio
+
+
+@task()
+def render_unit_record(portfolio_id: int) -> None:
+    from assessments.services.records import record_render_store
+
+    portfolio = Portfolio.objects.filter(pk=portfolio_id).first()
+    if portfolio is not None:
+        record_render_store(portfolio=portfolio)

@@ -1,0 +1,73 @@
+"""What a record code says about its record: the read behind the verification page.
+
+Anyone may ask. Strangers learn only which unit the code belongs to, when it
+was signed and whether it still matches every signature; names are for those
+who may see the portfolio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assessments.models import Portfolio, RecordCode, Referral, Signature, SignatureKind, normalise_record_code
+from assessments.records import current_digest
+
+
+@dataclass
+class SignatureLine:
+    signature: Signature
+    standing: bool
+    matches: bool | None  # None: withdrawn, so not compared
+
+
+@dataclass
+class Verification:
+    code: RecordCode
+    portfolio: Portfolio
+    lines: list[SignatureLine] = field(default_factory=list)
+    superseded_by_round: int | None = None
+    referral: Referral | None = None
+
+    @property
+    def standing(self) -> list[SignatureLine]:
+        return [line for line in self.lines if line.standing]
+
+    @property
+    def unaltered(self) -> bool:
+        """Signed, still standing, and every standing signature still matches the record."""
+        return bool(self.standing) and self.superseded_by_round is None and all(line.matches for line in self.standing)
+
+    @property
+    def altered(self) -> bool:
+        return any(line.matches is False for line in self.standing)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.superseded_by_round is not None or not self.standing
+
+
+def record_verification(typed: str) -> Verification | None:
+    code = (
+        RecordCode.objects.select_related(
+            "portfolio__unit", "portfolio__awarding_body", "portfolio__learner", "portfolio__centre"
+        )
+        .filter(code=normalise_record_code(typed))
+        .first()
+    )
+    if code is None:
+        return None
+    portfolio = code.portfolio
+    result = Verification(code=code, portfolio=portfolio)
+    signatures = list(Signature.objects.filter(portfolio=portfolio, round=code.round).order_by("signed_at", "pk"))
+    if code.round < portfolio.round:
+        result.superseded_by_round = portfolio.round
+        result.referral = Referral.objects.filter(portfolio=portfolio, round=code.round).order_by("-created_at").first()
+        result.lines = [SignatureLine(s, False, None) for s in signatures]
+        return result
+    full = current_digest(portfolio)
+    evidence_only = current_digest(portfolio, judgements=False)
+    for s in signatures:
+        standing = s.withdrawn_at is None
+        expected = evidence_only if s.kind == SignatureKind.LEARNER else full
+        result.lines.append(SignatureLine(s, standing, s.digest == expected if standing else None))
+    return result
