@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("assessments.urls")),
     path("", include("people.urls")),
+    path("", include("exports.urls")),
     path("units/", include("units.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -250,6 +250,19 @@ MATRIX += [
     ("plan_agree", "post", PLAN_AGREE_POST),
 ]
 
+# The unit record: everyone linked downloads its PDF (a draft until signed). Checking a record code is public,
+# so those pages are tested for anonymous visitors too, at the end of this file.
+MORE_URLS.update(
+    {
+        "record_pdf": lambda w: reverse("record_pdf", args=[w.portfolio.pk]),
+        "record_verify_code": lambda w: (
+            _learner_signature(w),
+            reverse("record_verify_code", args=[w.portfolio.record_codes.get().code]),
+        )[1],
+    }
+)
+MATRIX += [("record_pdf", "get", PORTFOLIO_READ)]
+
 CASES = [
     pytest.param(persona, name, method, expected[persona], id=f"{name}-{persona}")
     for name, method, expected in MATRIX
@@ -340,3 +353,16 @@ def test_anonymous_visitor_opens_a_valid_witness_link_but_nothing_else(client, w
         assert response.status_code == 302 and response.url.startswith(reverse("login")), name
     response = client.post(reverse("witness_resend", args=[evidence.pk]))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+# Public pages: no sign-in, and the same answer for every persona and for anonymous visitors.
+PUBLIC = [("record_verify", "get"), ("record_verify_code", "get")]
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, "anonymous"])
+@pytest.mark.parametrize(("name", "method"), PUBLIC)
+def test_public_page_opens_for_every_persona_and_anonymous(client, world, persona, name, method):
+    if persona != "anonymous":
+        client.force_login(world.persona(persona))
+    response = getattr(client, method)(_url(world, name))
+    assert response.status_code == 200

@@ -67,3 +67,11 @@ def render_pdf(content: RecordContent) -> bytes:
         return HTML(string=html, url_fetcher=fetcher, base_url="static:/").write_pdf(
             stylesheets=[_stylesheet()], font_config=_fonts(), pdf_variant="pdf/ua-1"
         )
+
+
+def render_html_pdf(html: str) -> bytes:
+    """Another document in the record's style (an export's index), with the same fetcher walls."""
+    with _RENDER_LOCK:
+        return HTML(string=html, url_fetcher=RecordFetcher(), base_url="static:/").write_pdf(
+            stylesheets=[_stylesheet()], font_config=_fonts(), pdf_variant="pdf/ua-1"
+        )

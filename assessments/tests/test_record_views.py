@@ -1,0 +1,216 @@
+"""The unit record's pages, driven through the test client: the PDF download for everyone linked to the
+portfolio, and the public verification page for the code printed under the QR code."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments.models import Evidence, RecordCode, Signature, SignatureKind
+from assessments.services.signoff import unit_refer, unit_sign
+from assessments.tests.test_record_pdf import complete, covered  # noqa: F401  (fixtures)
+from people.models import Role
+from tests.factories import PASSWORD
+
+K = SignatureKind
+NAMES = ["Lena Learner", "Asha Assessor", "Ivan Verifier", "Eve External", "Northgate Training"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # The verification page counts unknown codes per client in the cache: no test may inherit another's count.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def pdf_url(world) -> str:
+    return reverse("record_pdf", args=[world.portfolio.pk])
+
+
+def code_of(world, round: int = 1) -> RecordCode:
+    return RecordCode.objects.get(portfolio=world.portfolio, round=round)
+
+
+def code_url(code: RecordCode) -> str:
+    return reverse("record_verify_code", args=[code.code])
+
+
+def sign_declaration(world) -> Signature:
+    return unit_sign(actor=world.learner, portfolio=world.portfolio, kind=K.LEARNER, password=PASSWORD)
+
+
+def local_date(moment) -> str:
+    return timezone.localtime(moment).strftime("%d/%m/%Y")
+
+
+# --- The PDF -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["learner", "assessor", "iv", "ev", "admin"])
+def test_everyone_linked_downloads_the_signed_record_as_a_private_pdf_attachment(client, complete, persona):  # noqa: F811
+    world = complete
+    client.force_login(world.persona(persona))
+    response = client.get(pdf_url(world))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert response["Content-Disposition"] == 'attachment; filename="unit-220-lena-learner-cg-0001.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "private" in response["Cache-Control"]
+    assert "public" not in response["Cache-Control"]
+
+
+def test_an_unsigned_record_downloads_as_a_draft_named_so(client, world, covered):  # noqa: F811
+    client.force_login(world.learner)
+    response = client.get(pdf_url(world))
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF-")
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert disposition.endswith('-draft.pdf"')
+
+
+def test_the_outsider_gets_404_for_the_pdf(client, world):
+    client.force_login(world.outsider)
+    assert client.get(pdf_url(world)).status_code == 404
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in_for_the_pdf(client, world):
+    response = client.get(pdf_url(world))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_the_signoff_page_links_to_the_pdf(client, world):
+    client.force_login(world.learner)
+    page = client.get(reverse("signoff", args=[world.portfolio.pk])).content.decode()
+    assert f'href="{pdf_url(world)}"' in page
+
+
+# --- Verification: what it says -----------------------------------------------------------------------------
+
+
+def test_a_stranger_learns_the_signed_record_is_genuine_with_dates_and_digests_but_no_names(client, complete):  # noqa: F811
+    world = complete
+    code = code_of(world)
+    response = client.get(code_url(code))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Genuine and unaltered" in page
+    assert code.display in page
+    assert world.portfolio.unit.title in page
+    signatures = list(Signature.objects.filter(portfolio=world.portfolio, round=1))
+    assert len(signatures) == 4
+    for signature in signatures:
+        assert local_date(signature.signed_at) in page
+        assert signature.digest in page
+    assert page.count("Matches") == 4
+    for name in [*NAMES, world.portfolio.learner_number]:
+        assert name not in page, name
+    assert reverse("record_pdf", args=[world.portfolio.pk]) not in page
+
+
+def test_someone_linked_to_the_portfolio_sees_the_names_and_learner_number(client, complete):  # noqa: F811
+    world = complete
+    client.force_login(world.assessor)
+    page = client.get(code_url(code_of(world))).content.decode()
+    assert "Genuine and unaltered" in page
+    for name in NAMES:
+        assert name in page, name
+    assert "CG-0001" in page
+    assert f'href="{pdf_url(world)}"' in page
+
+
+def test_a_signed_in_outsider_sees_no_names(client, complete):  # noqa: F811
+    world = complete
+    client.force_login(world.outsider)
+    response = client.get(code_url(code_of(world)))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Genuine and unaltered" in page
+    for name in [*NAMES, "CG-0001"]:
+        assert name not in page, name
+
+
+# --- Verification: the form ----------------------------------------------------------------------------------
+
+
+def test_anyone_opens_the_empty_form(client, world):
+    response = client.get(reverse("record_verify"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'name="code"' in page and "is-invalid" not in page
+
+
+def test_a_code_typed_in_lower_case_with_spaces_and_dashes_goes_to_its_page(client, world, covered):  # noqa: F811
+    sign_declaration(world)
+    code = code_of(world)
+    typed = f"  {code.code[:4].lower()} - {code.code[4:8].lower()} {code.code[8:].lower()} "
+    response = client.get(reverse("record_verify"), {"code": typed})
+    assert response.status_code == 302
+    assert response.url == code_url(code)
+    assert "Genuine and unaltered" in client.get(response.url).content.decode()
+
+
+def test_a_malformed_code_is_shown_again_with_the_error_beside_the_field(client, world):
+    response = client.get(reverse("record_verify"), {"code": "7K2M-9QXD"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "A record code has 12 letters and digits" in page
+    assert 'id="code-error"' in page and "code-error" in page[page.index('id="code"') : page.index("</form>")]
+    field = page[page.index("<input") : page.index(">", page.index("<input"))]
+    assert "is-invalid" in field and 'value="7K2M-9QXD"' in field
+    assert 'aria-describedby="code-help code-error"' in field
+
+
+def test_an_unknown_well_formed_code_gives_404_and_says_so(client, world):
+    response = client.get(reverse("record_verify_code", args=["7K2M9QXD4HTA"]))
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "Unknown code" in page and "There is no record with this code" in page
+    assert "Genuine" not in page
+
+
+# --- Verification: records that no longer stand --------------------------------------------------------------
+
+
+def test_a_record_altered_behind_the_application_is_reported_altered(client, world, covered):  # noqa: F811
+    # Only the learner has signed, so the evidence is not locked yet and an update outside the services goes in.
+    sign_declaration(world)
+    Evidence.objects.filter(pk=covered["E2"].pk).update(title="changed")
+    page = client.get(code_url(code_of(world))).content.decode()
+    assert "Altered" in page
+    assert "Genuine and unaltered" not in page
+    assert "Does not match" in page
+
+
+def test_the_code_of_a_referred_record_says_it_was_withdrawn_and_referred_back(client, world, covered):  # noqa: F811
+    sign_declaration(world)
+    old = code_of(world)
+    unit_refer(actor=world.assessor, portfolio=world.portfolio, role=Role.ASSESSOR, reasons="E2 is not dated.")
+    response = client.get(code_url(old))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Withdrawn" in page and "referred back" in page
+    assert "Genuine and unaltered" not in page
+    assert "E2 is not dated." not in page  # the reasons are for the learner, not for strangers
+
+
+# --- Verification: guessing --------------------------------------------------------------------------------
+
+
+def test_after_too_many_unknown_codes_even_a_real_code_gets_429(client, world, covered, settings):  # noqa: F811
+    settings.VERIFY_MISSES_PER_HOUR = 3
+    sign_declaration(world)
+    real = code_of(world)
+    assert client.get(code_url(real)).status_code == 200  # a hit costs nothing
+    for guess in ["AAAAAAAAAAAA", "BBBBBBBBBBBB", "CCCCCCCCCCCC"]:
+        assert client.get(reverse("record_verify_code", args=[guess])).status_code == 404
+    response = client.get(code_url(real))
+    assert response.status_code == 429
+    assert response["Retry-After"] == "3600"
+    page = response.content.decode()
+    assert "Too many unknown codes" in page and "Genuine" not in page

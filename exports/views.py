@@ -1,0 +1,203 @@
+"""Exports: the cohort page, starting an export, its progress, the download and a retry.
+
+Only centre admins of the export's centre see an export, except a learner's own portable portfolio, which
+that learner may also fetch. Nobody else learns that it exists (404).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from assessments.models import Portfolio
+from audit.services import audit_log
+from exports.forms import CohortFilterForm, CohortStartForm
+from exports.models import Export, ExportKind, ExportStatus
+from exports.services import ExportStateError, export_request, export_retry
+from people.access import active_role, linked_centre_ids, require_centre_admin, require_role
+from people.models import Role, User
+from portfolio.forms import apply_validation_error
+
+RECENT = 20
+
+
+def _get_export_for_user(request: HttpRequest, export_id: uuid.UUID) -> Export:
+    """The export, for an admin of its centre, or for the learner whose own portable portfolio it is."""
+    export = get_object_or_404(Export.objects.select_related("centre", "requested_by", "learner"), pk=export_id)
+    role = active_role(request)
+    own = (
+        export.kind == ExportKind.PORTABLE
+        and export.learner_id == request.user.pk
+        and export.requested_by_id == request.user.pk
+    )
+    if own:
+        if role is None or role.role != Role.LEARNER or role.centre is None or role.centre.pk != export.centre_id:
+            raise PermissionDenied("Switch to your learner role at that centre to fetch your portfolio.")
+        return export
+    if export.centre_id not in linked_centre_ids(request):
+        raise Http404("No such export.")
+    require_centre_admin(request, {export.centre_id})
+    return export
+
+
+@require_GET
+def export_list(request: HttpRequest) -> HttpResponse:
+    role = require_role(request, Role.ADMIN)
+    form = CohortFilterForm(request.GET or None, centre=role.centre)
+    matches = form.portfolios()
+    page = Paginator(matches, 100).get_page(request.GET.get("page"))
+    recent = Export.objects.filter(centre=role.centre).select_related("requested_by")[:RECENT]
+    return render(
+        request,
+        "exports/export_list.html",
+        {"form": form, "page": page, "recent": recent, "centre": role.centre, "described": form.describe()},
+    )
+
+
+@require_POST
+def export_cohort_start(request: HttpRequest) -> HttpResponse:
+    role = require_role(request, Role.ADMIN)
+    form = CohortStartForm(request.POST, centre=role.centre)
+    if form.is_valid():
+        try:
+            portfolios = form.chosen()
+            scope = "ticked registrations" if form.cleaned_data.get("scope") == "ticked" else form.describe()
+            export = export_request(
+                actor=request.user,
+                role=Role.ADMIN,
+                centre=role.centre,
+                kind=ExportKind.COHORT,
+                portfolios=portfolios,
+                include_files=form.cleaned_data["include_files"],
+                description=f"Cohort: {scope} ({len(portfolios)} registration{'s' if len(portfolios) != 1 else ''})",
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Your export has started. This page shows its progress.")
+            return redirect("export_detail", export_id=export.pk)
+    page = Paginator(form.portfolios(), 100).get_page(1)
+    recent = Export.objects.filter(centre=role.centre).select_related("requested_by")[:RECENT]
+    return render(
+        request,
+        "exports/export_list.html",
+        {"form": form, "page": page, "recent": recent, "centre": role.centre, "described": form.describe()},
+        status=200,
+    )
+
+
+def _learner_for_admin(request: HttpRequest, learner_id: int):
+    learner = get_object_or_404(User, pk=learner_id)
+    centre_ids = set(Portfolio.objects.filter(learner=learner).values_list("centre_id", flat=True))
+    return learner, require_centre_admin(request, centre_ids)
+
+
+@require_GET
+def export_learner(request: HttpRequest, learner_id: int) -> HttpResponse:
+    learner, role = _learner_for_admin(request, learner_id)
+    portfolios = (
+        Portfolio.objects.filter(learner=learner, centre=role.centre).with_people().prefetch_related("unit__codes")
+    )
+    recent = Export.objects.filter(centre=role.centre, learner=learner).select_related("requested_by")[:RECENT]
+    return render(
+        request,
+        "exports/export_learner.html",
+        {"learner": learner, "portfolios": portfolios, "recent": recent, "kinds": ExportKind},
+    )
+
+
+@require_POST
+def export_learner_start(request: HttpRequest, learner_id: int) -> HttpResponse:
+    """An admin exports one learner's records: merged into one PDF, or as a portable ZIP."""
+    learner, role = _learner_for_admin(request, learner_id)
+    kind = request.POST.get("kind")
+    if kind not in (ExportKind.LEARNER, ExportKind.PORTABLE):
+        messages.error(request, "Choose which export to make.")
+        return redirect("export_learner", learner_id=learner.pk)
+    portfolios = list(Portfolio.objects.filter(learner=learner, centre=role.centre).with_people())
+    export = export_request(
+        actor=request.user,
+        role=Role.ADMIN,
+        centre=role.centre,
+        kind=kind,
+        portfolios=portfolios,
+        description=f"{ExportKind(kind).label}: {learner.full_name}",
+    )
+    messages.success(request, "Your export has started. This page shows its progress.")
+    return redirect("export_detail", export_id=export.pk)
+
+
+@require_POST
+def export_mine_start(request: HttpRequest) -> HttpResponse:
+    """A learner takes their own portable portfolio: every unit at this centre, files and manifest."""
+    role = require_role(request, Role.LEARNER)
+    portfolios = list(Portfolio.objects.filter(learner=request.user, centre=role.centre).with_people())
+    try:
+        export = export_request(
+            actor=request.user,
+            role=Role.LEARNER,
+            centre=role.centre,
+            kind=ExportKind.PORTABLE,
+            portfolios=portfolios,
+            description=f"{ExportKind.PORTABLE.label}: {request.user.full_name}",
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("home")
+    messages.success(request, "Your portfolio is being packed. This page shows its progress.")
+    return redirect("export_detail", export_id=export.pk)
+
+
+@require_GET
+def export_detail(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    export = _get_export_for_user(request, export_id)
+    return render(request, "exports/export_detail.html", {"export": export})
+
+
+@require_GET
+def export_progress(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    """The progress panel alone, polled by htmx while the export is queued or running."""
+    export = _get_export_for_user(request, export_id)
+    return render(request, "exports/includes/progress.html", {"export": export})
+
+
+@require_GET
+def export_download(request: HttpRequest, export_id: uuid.UUID) -> FileResponse:
+    export = _get_export_for_user(request, export_id)
+    if export.status != ExportStatus.DONE or not export.file:
+        raise Http404("This export has no file to download.")
+    role = active_role(request)
+    audit_log(
+        actor=request.user,
+        actor_role=role.role if role else "",
+        centre=export.centre,
+        action="export.downloaded",
+        target=export,
+        summary=f"{export.get_kind_display()} downloaded",
+    )
+    response = FileResponse(
+        export.file.open("rb"), content_type=export.content_type, as_attachment=True, filename=export.filename
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+def export_retry_view(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
+    export = _get_export_for_user(request, export_id)
+    role = active_role(request)
+    try:
+        export_retry(actor=request.user, role=role.role if role else "", export=export)
+    except ExportStateError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, "The export has been queued again.")
+    return redirect("export_detail", export_id=export.pk)
