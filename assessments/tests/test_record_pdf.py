@@ -219,3 +219,14 @@ def test_the_renderer_reaches_its_stylesheet_and_this_portfolios_thumbnails(worl
     image = fetcher.fetch(f"evidence-image://{content.images[0].key}")
     assert image.read(3) == b"\xff\xd8\xff"  # the JPEG thumbnail, not the original
     assert fetcher.refused == []
+
+
+def test_a_stored_record_cannot_be_rewritten(world, covered):
+    from django.db import DatabaseError, transaction
+
+    sign(world, world.learner, K.LEARNER)
+    render = record_render_store(portfolio=world.portfolio)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        RecordRender.objects.filter(pk=render.pk).update(sha256="0" * 64)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        RecordCode.objects.filter(pk=render.record_code_id).update(code="AAAAAAAAAAAA")
