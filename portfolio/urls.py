@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("assessments.urls")),
     path("", include("people.urls")),
     path("", include("exports.urls")),
+    path("", include("exports.urls_import")),
     path("units/", include("units.urls")),
     path("admin/", admin.site.urls),
 ]

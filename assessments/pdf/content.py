@@ -257,7 +257,7 @@ def signoff_rows(portfolio: Portfolio, signatures: list[Signature]) -> list[Sign
             K.EV,
             "External verifier (if sampled)",
             "Externally verified: I agree with the assessment and verification decisions.",
-            "",
+            "Not sampled by the external verifier." if portfolio.status == PortfolioStatus.COMPLETE else "",
         ),
     ]
     rows = []
