@@ -171,6 +171,8 @@ def test_a_withdrawn_signature_serves_the_record_without_it(world, covered):
     assert "Asha Assessor" not in text
 
 
+# The real worker closes its database connection when done: outside a test transaction, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_signing_enqueues_a_render_that_the_worker_stores(world, covered, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         sign(world, world.learner, K.LEARNER)

@@ -71,6 +71,8 @@ def test_an_export_is_enqueued_only_once_its_request_commits(world, django_captu
     assert AuditEvent.objects.filter(action="export.requested").count() == 1
 
 
+# The real worker closes its database connection when done: outside a test transaction, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_builds_a_cohort_zip_of_records_with_a_csv_summary(world, django_capture_on_commit_callbacks):
     portfolios = cohort(world, 3)
     with django_capture_on_commit_callbacks(execute=True):
