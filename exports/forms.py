@@ -21,6 +21,10 @@ class CohortFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.centre = centre
         self.fields["assessor"].queryset = people_with_role(centre, Role.ASSESSOR)
+        for name in ("assessor", "status"):
+            self.fields[name].widget.attrs["class"] = "form-select"
+        for name in ("start_from", "start_to"):
+            self.fields[name].widget.attrs["class"] = "form-control"
 
     def clean(self) -> dict:
         data = super().clean()

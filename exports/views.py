@@ -1,7 +1,9 @@
 """Exports: the cohort page, starting an export, its progress, the download and a retry.
 
 Only centre admins of the export's centre see an export, except a learner's own portable portfolio, which
-that learner may also fetch. Nobody else learns that it exists (404).
+that learner may also fetch. As everywhere, someone with no link learns nothing of it (404) and someone linked in
+another role is refused (403): a cohort export is linked to everyone at its centre, one learner's export only to
+those linked to that learner's registrations.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from assessments.access import portfolio_links
 from assessments.models import Portfolio
 from audit.services import audit_log
 from exports.forms import CohortFilterForm, CohortStartForm
@@ -41,6 +44,9 @@ def _get_export_for_user(request: HttpRequest, export_id: uuid.UUID) -> Export:
             raise PermissionDenied("Switch to your learner role at that centre to fetch your portfolio.")
         return export
     if export.centre_id not in linked_centre_ids(request):
+        raise Http404("No such export.")
+    if export.learner_id is not None and not any(portfolio_links(request, p) for p in export.portfolios.all()):
+        # One learner's export is as private as their registrations: another learner there learns nothing of it.
         raise Http404("No such export.")
     require_centre_admin(request, {export.centre_id})
     return export
@@ -82,12 +88,14 @@ def export_cohort_start(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Your export has started. This page shows its progress.")
             return redirect("export_detail", export_id=export.pk)
-    page = Paginator(form.portfolios(), 100).get_page(1)
+    # The list under the errors is the filter's own: the start form's errors must not drop the filter.
+    matching = CohortFilterForm(request.POST, centre=role.centre)
+    page = Paginator(matching.portfolios(), 100).get_page(1)
     recent = Export.objects.filter(centre=role.centre).select_related("requested_by")[:RECENT]
     return render(
         request,
         "exports/export_list.html",
-        {"form": form, "page": page, "recent": recent, "centre": role.centre, "described": form.describe()},
+        {"form": form, "page": page, "recent": recent, "centre": role.centre, "described": matching.describe()},
         status=200,
     )
 

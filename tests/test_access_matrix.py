@@ -87,6 +87,7 @@ def _url(world, name):
             args=[Membership.objects.get(user=world.assessor, role=Role.ASSESSOR).pk],
         ),
         "assign": lambda: reverse("centre_portfolio_assign", args=[world.portfolio.pk]),
+        "portable_import": lambda: reverse("portable_import", args=[world.portfolio.pk]),
         "unit": lambda: reverse("unit_detail", args=[world.portfolio.unit.slug]),
         "portfolio": lambda: reverse("portfolio_detail", args=[world.portfolio.pk]),
         "evidence_list": lambda: reverse("evidence_list", args=[world.portfolio.pk]),
@@ -125,6 +126,8 @@ MATRIX = [
     ("centre_portfolio_register", "get", STAFF_PAGE),
     ("centre_learner_import", "get", STAFF_PAGE),
     ("assign", "get", CENTRE_OBJECT),
+    ("portable_import", "get", CENTRE_OBJECT),
+    ("portable_import", "post", CENTRE_OBJECT),
     ("portfolio", "get", PORTFOLIO_READ),
     ("evidence_list", "get", PORTFOLIO_READ),
     ("evidence_add", "get", PORTFOLIO_WRITE),
@@ -262,6 +265,51 @@ MORE_URLS.update(
     }
 )
 MATRIX += [("record_pdf", "get", PORTFOLIO_READ)]
+
+
+# Exports: the cohort page is for admins (each sees their own centre's). One learner's export page, and an export
+# with its progress and download, are objects of the home centre: its admins only; everyone else linked to the
+# centre, the EV included, gets 403. The export here is an admin's cohort export, built so there is a file. Starting
+# an empty cohort export exports every registration (the outsider's centre has none, so they get the page back with
+# why); an empty learner start and a retry of a finished export come back with a message. A learner's own portable
+# portfolio is in exports/tests/test_views.py.
+def _built_cohort_export(world):
+    from exports.models import ExportKind
+    from exports.services import export_build, export_request
+
+    export = export_request(
+        actor=world.admin,
+        role=Role.ADMIN,
+        centre=world.centre,
+        kind=ExportKind.COHORT,
+        portfolios=[world.portfolio],
+        description="Cohort: every registration (1 registration)",
+    )
+    export_build(str(export.pk))
+    return export
+
+
+MORE_URLS.update(
+    {
+        "export_learner": lambda w: reverse("export_learner", args=[w.learner.pk]),
+        "export_learner_start": lambda w: reverse("export_learner_start", args=[w.learner.pk]),
+        "export_detail": lambda w: reverse("export_detail", args=[_built_cohort_export(w).pk]),
+        "export_progress": lambda w: reverse("export_progress", args=[_built_cohort_export(w).pk]),
+        "export_download": lambda w: reverse("export_download", args=[_built_cohort_export(w).pk]),
+        "export_retry": lambda w: reverse("export_retry", args=[_built_cohort_export(w).pk]),
+    }
+)
+MATRIX += [
+    ("export_list", "get", STAFF_PAGE),
+    ("export_cohort_start", "post", {**STAFF_PAGE, "admin": 302}),
+    ("export_learner", "get", CENTRE_OBJECT),
+    ("export_learner_start", "post", CENTRE_OBJECT_POST),
+    ("export_mine_start", "post", {**dict.fromkeys(PERSONAS, 403), "learner": 302}),
+    ("export_detail", "get", CENTRE_OBJECT),
+    ("export_progress", "get", CENTRE_OBJECT),
+    ("export_download", "get", CENTRE_OBJECT),
+    ("export_retry", "post", CENTRE_OBJECT_POST),
+]
 
 CASES = [
     pytest.param(persona, name, method, expected[persona], id=f"{name}-{persona}")
