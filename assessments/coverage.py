@@ -95,6 +95,23 @@ def shown_reference(evidence: Evidence, portfolio: Portfolio) -> str:
     return f"{evidence.reference} (unit {code})" if code else f"{evidence.reference} (another unit)"
 
 
+def claims_in(portfolio: Portfolio) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    """The evidence claimed for each of the portfolio's criteria and range items (ids to evidence ids), counting
+    items cross-referenced from the learner's other units; two queries."""
+    counted = Evidence.objects.filter(in_portfolio(portfolio)).values("pk")
+    by_criterion: dict[int, list[int]] = defaultdict(list)
+    for evidence_id, criterion_id in Evidence.criteria.through.objects.filter(
+        evidence__in=counted, criterion__outcome__unit_id=portfolio.unit_id
+    ).values_list("evidence_id", "criterion_id"):
+        by_criterion[criterion_id].append(evidence_id)
+    by_range: dict[int, list[int]] = defaultdict(list)
+    for evidence_id, item_id in Evidence.range_items.through.objects.filter(
+        evidence__in=counted, rangeitem__unit_id=portfolio.unit_id
+    ).values_list("evidence_id", "rangeitem_id"):
+        by_range[item_id].append(evidence_id)
+    return by_criterion, by_range
+
+
 def portfolio_coverage(portfolio: Portfolio) -> Coverage:
     unit_code = portfolio.unit_code
     criteria = list(
@@ -111,16 +128,7 @@ def portfolio_coverage(portfolio: Portfolio) -> Coverage:
         .annotate(home_unit_code=home_unit_code())
         .order_by()
     }
-    by_criterion: dict[int, list[int]] = defaultdict(list)
-    for evidence_id, criterion_id in Evidence.criteria.through.objects.filter(
-        evidence__in=Evidence.objects.filter(counted).values("pk"), criterion__outcome__unit_id=portfolio.unit_id
-    ).values_list("evidence_id", "criterion_id"):
-        by_criterion[criterion_id].append(evidence_id)
-    by_range: dict[int, list[int]] = defaultdict(list)
-    for evidence_id, item_id in Evidence.range_items.through.objects.filter(
-        evidence__in=Evidence.objects.filter(counted).values("pk"), rangeitem__unit_id=portfolio.unit_id
-    ).values_list("evidence_id", "rangeitem_id"):
-        by_range[item_id].append(evidence_id)
+    by_criterion, by_range = claims_in(portfolio)
 
     def order(i: int) -> tuple[bool, str, int]:
         # Own items first, then those from other units, each in reference order.

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Prefetch
 
-from assessments.coverage import home_unit_code, in_portfolio, shown_reference
+from assessments.coverage import claims_in, home_unit_code, in_portfolio, shown_reference
 from assessments.models import (
     ClaimJudgement,
     Decision,
@@ -146,16 +145,7 @@ def record_content(portfolio: Portfolio, signatures: list[Signature] | None = No
     ):
         confirmed.add(("c", j.criterion_id, j.evidence_id) if j.criterion_id else ("r", j.range_item_id, j.evidence_id))
 
-    by_criterion: dict[int, list[int]] = defaultdict(list)
-    for eid, cid in Evidence.criteria.through.objects.filter(
-        evidence__in=Evidence.objects.filter(counted).values("pk"), criterion__outcome__unit_id=unit.pk
-    ).values_list("evidence_id", "criterion_id"):
-        by_criterion[cid].append(eid)
-    by_range: dict[int, list[int]] = defaultdict(list)
-    for eid, rid in Evidence.range_items.through.objects.filter(
-        evidence__in=Evidence.objects.filter(counted).values("pk"), rangeitem__unit_id=unit.pk
-    ).values_list("evidence_id", "rangeitem_id"):
-        by_range[rid].append(eid)
+    by_criterion, by_range = claims_in(portfolio)
 
     def split(kind: str, target: int, ids: list[int]) -> tuple[list[str], list[str]]:
         ids = sorted(ids, key=order.get)
