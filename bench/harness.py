@@ -59,6 +59,11 @@ def start_django() -> None:
     warnings.filterwarnings("ignore", message="No directory at")
 
 
+def percentile95(times: list[float]) -> float:
+    times = sorted(times)
+    return times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+
+
 def measure(client, url: str, runs: int) -> tuple[float, float, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -72,6 +77,4 @@ def measure(client, url: str, runs: int) -> tuple[float, float, int]:
             times.append((time.perf_counter() - start) * 1000)
         assert response.status_code == 200, (url, response.status_code)
         queries = len(ctx.captured_queries)
-    times.sort()
-    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    return statistics.median(times), p95, queries
+    return statistics.median(times), percentile95(times), queries

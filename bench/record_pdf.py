@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import configure, prepare_postgres, start_django  # noqa: E402
+from harness import configure, percentile95, prepare_postgres, start_django  # noqa: E402
 
 PASSWORD = "bench-password"
 
@@ -124,11 +124,6 @@ def fill(items: int, photos: int):
     portfolio.refresh_from_db()
     assert portfolio.status == PortfolioStatus.COMPLETE, portfolio.status
     return portfolio
-
-
-def percentile95(times: list[float]) -> float:
-    times = sorted(times)
-    return times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
 
 
 def main() -> None:
