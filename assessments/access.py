@@ -14,11 +14,15 @@ from django.shortcuts import get_object_or_404
 from assessments.models import Evidence, EvidenceFile, Portfolio
 from people.access import available_roles
 from people.models import EVAllocation, Membership, Qualification, Role
+from quality.visits import visit_reaches
 
 # Not roles of their own: a qualified assessor (or IV) at the centre is linked to the portfolios of a colleague
 # who is still qualifying, to read them and countersign their decisions.
 COUNTERSIGN_ASSESSOR = "countersign_assessor"
 COUNTERSIGN_IV = "countersign_iv"
+# Added beside Role.EV when the EV reaches the portfolio only through an open visit's sample, not an allocation:
+# they may read that portfolio and nothing of the learner's beyond it.
+EV_VISIT = "ev_visit"
 
 
 def _mentors(role, portfolio: Portfolio, user_id: int) -> bool:
@@ -52,21 +56,25 @@ def portfolio_links(request: HttpRequest, portfolio: Portfolio) -> set[Role | st
                 links.add(Role.ADMIN)
             elif role.role in (Role.ASSESSOR, Role.IV) and _mentors(role, portfolio, user.pk):
                 links.add(COUNTERSIGN_ASSESSOR if role.role == Role.ASSESSOR else COUNTERSIGN_IV)
-        elif (
-            role.external_verifier is not None
-            and role.external_verifier.awarding_body_id == portfolio.awarding_body_id
-            and EVAllocation.objects.filter(
-                external_verifier=role.external_verifier, centre_id=portfolio.centre_id, is_active=True
-            ).exists()
-        ):
-            links.add(Role.EV)
+        elif role.external_verifier is not None:
+            if role.external_verifier.awarding_body_id == portfolio.awarding_body_id and (
+                EVAllocation.objects.filter(
+                    external_verifier=role.external_verifier, centre_id=portfolio.centre_id, is_active=True
+                ).exists()
+            ):
+                links.add(Role.EV)
+            elif visit_reaches(external_verifier_id=role.external_verifier.pk, portfolio_id=portfolio.pk):
+                links.update({Role.EV, EV_VISIT})
     return links
 
 
 def links_reach_sibling(request: HttpRequest, portfolio: Portfolio, sibling: Portfolio) -> bool:
     """Whether `portfolio.links` (the viewer's links to it) also let them open `sibling`, another portfolio
     of the same learner at the same centre (one an evidence item is cross-referenced between), without a query."""
-    links: set[Role] = portfolio.links  # type: ignore[attr-defined]
+    links: set[Role | str] = portfolio.links  # type: ignore[attr-defined]
+    if EV_VISIT in links:
+        # A visit reaches only the portfolios in its sample; the page links to the sibling only if it says so.
+        return False
     if sibling.learner_id != portfolio.learner_id or sibling.centre_id != portfolio.centre_id:
         return False
     return bool(

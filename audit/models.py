@@ -34,6 +34,10 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=60, db_index=True)
     target_type = models.CharField(max_length=60, blank=True)
     target_id = models.CharField(max_length=40, blank=True)
+    # The portfolio the change concerns, when there is one: the trail is filtered by learner and unit through it.
+    portfolio = models.ForeignKey(
+        "assessments.Portfolio", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     summary = models.CharField(max_length=500)
     data = models.JSONField(default=dict, blank=True)
 
@@ -41,7 +45,10 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["centre", "-at"], name="audit_centre_at")]
+        indexes = [
+            models.Index(fields=["centre", "-at"], name="audit_centre_at"),
+            models.Index(fields=["portfolio", "-at"], name="audit_portfolio_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%d/%m/%Y %H:%M} {self.action}: {self.summary}"

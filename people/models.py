@@ -48,6 +48,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Django admin is for superusers only; centre staff never get is_staff.
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Whether what waits for them is also emailed; the dashboard shows it either way.
+    email_notifications = models.BooleanField("email me when something needs my action", default=True)
 
     objects = UserManager()
 

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "people",
     "assessments",
     "exports",
+    "quality",
+    "notifications",
     "django_tasks",
     "django_tasks_db",
 ]

@@ -27,6 +27,7 @@ from assessments.records import build_record, completeness, digest_of
 from assessments.services.records import record_code_for, record_render_enqueue
 from audit.services import audit_log
 from people.models import EVAllocation, Membership, Qualification, Role, User
+from quality.visits import visit_reaches_user
 
 S = PortfolioStatus
 K = SignatureKind
@@ -108,12 +109,13 @@ def _standing(portfolio: Portfolio, kind: str) -> Signature | None:
 
 
 def _is_allocated_ev(actor: User, portfolio: Portfolio) -> bool:
+    """An EV allocated to the centre for the portfolio's awarding body, or on an open visit that samples it."""
     return EVAllocation.objects.filter(
         external_verifier__user=actor,
         external_verifier__awarding_body_id=portfolio.awarding_body_id,
         centre_id=portfolio.centre_id,
         is_active=True,
-    ).exists()
+    ).exists() or visit_reaches_user(user_id=actor.pk, portfolio_id=portfolio.pk)
 
 
 def _who_may_sign(portfolio: Portfolio, kind: str, actor: User) -> str:
