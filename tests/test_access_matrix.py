@@ -10,6 +10,11 @@ import pytest
 from django.urls import reverse
 
 from people.models import Membership, Role
+from tests.access_rows import audit_trail as access_audit
+from tests.access_rows import notifications as access_notifications
+from tests.access_rows import reports as access_reports
+from tests.access_rows import sampling as access_sampling
+from tests.access_rows import visits as access_visits
 from tests.factories import external_verifier, member
 
 PERSONAS = ["learner", "assessor", "iv", "ev", "admin", "outsider"]
@@ -310,6 +315,11 @@ MATRIX += [
     ("export_download", "get", CENTRE_OBJECT),
     ("export_retry", "post", CENTRE_OBJECT_POST),
 ]
+
+# Rows for the quality assurance views live beside each other in tests/access_rows/, one module per area.
+for _rows in (access_sampling, access_reports, access_visits, access_audit, access_notifications):
+    MORE_URLS.update(_rows.MORE_URLS)
+    MATRIX += _rows.MATRIX
 
 CASES = [
     pytest.param(persona, name, method, expected[persona], id=f"{name}-{persona}")

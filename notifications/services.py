@@ -1,0 +1,79 @@
+"""Open and close notifications. Call these inside the transaction of the change they announce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from notifications.models import Notification
+
+
+def _key(target: models.Model) -> tuple[str, str]:
+    return target._meta.label_lower, str(target.pk)
+
+
+def notify(
+    *,
+    user: Any,
+    kind: str,
+    target: models.Model,
+    title: str,
+    url: str,
+    centre: Any = None,
+    body: str = "",
+) -> Notification | None:
+    """Tell `user` that `target` needs their action. Nothing new if the same work is already waiting for them.
+
+    The email goes once the change commits, and only if the user has not switched emails off.
+    """
+    if user is None or not getattr(user, "is_active", True):
+        return None
+    target_type, target_id = _key(target)
+    existing = Notification.objects.filter(
+        user=user, kind=kind, target_type=target_type, target_id=target_id, done_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    notification = Notification.objects.create(
+        user=user,
+        centre=centre,
+        kind=kind,
+        title=title[:300],
+        body=body,
+        url=url,
+        target_type=target_type,
+        target_id=target_id,
+    )
+    if user.email_notifications and user.email:
+        transaction.on_commit(lambda: _email(notification.pk))
+    return notification
+
+
+def notifications_done(*, target: models.Model, kind: str | None = None, user: Any = None) -> int:
+    """The work on `target` has been done (or is no longer needed): close what announced it."""
+    target_type, target_id = _key(target)
+    open_ = Notification.objects.filter(target_type=target_type, target_id=target_id, done_at__isnull=True)
+    if kind is not None:
+        open_ = open_.filter(kind=kind)
+    if user is not None:
+        open_ = open_.filter(user=user)
+    return open_.update(done_at=timezone.now())
+
+
+def _email(notification_id: int) -> None:
+    notification = Notification.objects.select_related("user").get(pk=notification_id)
+    if notification.done_at is not None or notification.emailed_at is not None:
+        return
+    context = {"notification": notification, "site_url": settings.SITE_URL.rstrip("/")}
+    send_mail(
+        subject=notification.title,
+        message=render_to_string("notifications/email.txt", context),
+        from_email=None,
+        recipient_list=[notification.user.email],
+    )
+    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
