@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from audit import views
+
+urlpatterns = [
+    path("centre/audit/", views.centre_audit, name="centre_audit"),
+    path("centre/audit.csv", views.centre_audit_csv, name="centre_audit_csv"),
+    path("visits/<int:visit_id>/audit/", views.visit_audit, name="visit_audit"),
+    path("visits/<int:visit_id>/audit.csv", views.visit_audit_csv, name="visit_audit_csv"),
+]
