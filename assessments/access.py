@@ -99,6 +99,7 @@ def get_portfolio_for_user(request: HttpRequest, portfolio_id: int, allowed: set
     portfolio = get_object_or_404(Portfolio.objects.with_people(), pk=portfolio_id)
     # Kept on the object so the view can tell the learner from readers without asking again.
     portfolio.links = _check(request, portfolio, allowed)  # type: ignore[attr-defined]
+    request.audit_portfolio = portfolio  # type: ignore[attr-defined]  # the EV page log (quality/middleware.py)
     return portfolio
 
 
@@ -107,6 +108,7 @@ def get_evidence_for_user(request: HttpRequest, evidence_id: int, allowed: set[R
         Evidence.objects.select_related("portfolio__unit", "portfolio__centre", "method"), pk=evidence_id
     )
     evidence.portfolio.links = _check(request, evidence.portfolio, allowed)  # type: ignore[attr-defined]
+    request.audit_portfolio = evidence.portfolio  # type: ignore[attr-defined]  # the EV page log
     return evidence
 
 
@@ -119,5 +121,6 @@ def get_evidence_file_for_user(request: HttpRequest, file_id: int) -> EvidenceFi
     evidence = record.evidence
     for portfolio in (evidence.portfolio, *evidence.cross_references.all()):
         if portfolio_links(request, portfolio):
+            request.audit_portfolio = portfolio  # type: ignore[attr-defined]  # the EV page log
             return record
     raise Http404("No such file.")

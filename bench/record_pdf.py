@@ -51,6 +51,8 @@ def fill(items: int, photos: int):
     from assessments.services.signoff import unit_mark_sampled, unit_sign
     from assessments.uploads import inspect_upload
     from people.models import Centre, EVAllocation, ExternalVerifier, Membership, Qualification, Role, User
+    from quality.services.reports import iv_report_unit
+    from quality.services.visits import ev_findings_record
     from tests import samples
     from units.models import AssessmentMethod, Criterion, RangeItem, UnitCode
 
@@ -119,7 +121,9 @@ def fill(items: int, photos: int):
     unit_sign(actor=assessor, portfolio=portfolio, kind=K.ASSESSOR, password=PASSWORD)
     unit_mark_sampled(actor=people[Role.IV], portfolio=portfolio, role=Role.IV)
     unit_mark_sampled(actor=ev, portfolio=portfolio, role=Role.EV)
+    iv_report_unit(actor=people[Role.IV], portfolio=portfolio, agreement="agree", feedback="Sampled: sound.")
     unit_sign(actor=people[Role.IV], portfolio=portfolio, kind=K.IV, password=PASSWORD)
+    ev_findings_record(actor=ev, portfolio=portfolio, agreement="agree", findings="Sampled: the decisions are sound.")
     unit_sign(actor=ev, portfolio=portfolio, kind=K.EV, password=PASSWORD)
     portfolio.refresh_from_db()
     assert portfolio.status == PortfolioStatus.COMPLETE, portfolio.status

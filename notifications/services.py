@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from audit.services import audit_log
 from notifications.models import Notification
 
 
@@ -77,3 +79,27 @@ def _email(notification_id: int) -> None:
         recipient_list=[notification.user.email],
     )
     Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+
+
+def notification_dismiss(*, notification: Notification) -> bool:
+    """Its user puts it aside. The work it announced, if any, is not done by this: their caseload still shows it."""
+    return bool(Notification.objects.filter(pk=notification.pk, done_at__isnull=True).update(done_at=timezone.now()))
+
+
+@transaction.atomic
+def email_notifications_set(*, user: Any, enabled: bool, role: str = "") -> bool:
+    """Switch the user's notification emails on or off. Returns whether anything changed."""
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if user.email_notifications == enabled:
+        return False
+    user.email_notifications = enabled
+    user.save(update_fields=["email_notifications"])
+    audit_log(
+        actor=user,
+        actor_role=role,
+        action="notifications.settings_changed",
+        target=user,
+        summary=f"{user.full_name} switched notification emails {'on' if enabled else 'off'}",
+        data={"email_notifications": enabled},
+    )
+    return True

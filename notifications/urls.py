@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from notifications import views
+
+urlpatterns = [
+    path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/<int:notification_id>/dismiss/", views.notification_dismiss, name="notification_dismiss"),
+    path("account/notifications/", views.notification_settings, name="notification_settings"),
+]

@@ -72,3 +72,28 @@ class PortfolioFactory(factory.django.DjangoModelFactory):
     learner_number = factory.Sequence(lambda n: f"L{n:05d}")
     start_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
     planned_end_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=180))
+
+
+def ev_findings_agreeing(portfolio: Portfolio, ev_user: User):
+    """The EV's findings agreeing with the decisions, which their signature needs; this also samples the unit."""
+    from quality.services.visits import ev_findings_record
+
+    return ev_findings_record(
+        actor=ev_user,
+        portfolio=portfolio,
+        agreement="agree",
+        findings="Sampled the evidence and the decisions on it: they are valid, sufficient and authentic.",
+    )
+
+
+def iv_report_agreeing(portfolio: Portfolio, iv: User):
+    """The IV's summative report agreeing with the assessor's decision, which their signature needs; this also
+    puts the unit in the IV's sample."""
+    from quality.services.reports import iv_report_unit
+
+    return iv_report_unit(
+        actor=iv,
+        portfolio=portfolio,
+        agreement="agree",
+        feedback="Sampled the evidence and the assessor's decisions on it: sound, well recorded.",
+    )

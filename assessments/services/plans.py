@@ -16,7 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments.models import AssessmentPlan, PlanAction, Portfolio, PortfolioStatus
+from assessments.services.notices import plan_agreement_due
 from audit.services import audit_log
+from notifications.services import notifications_done
 from people.models import Role, User
 from units.models import AssessmentMethod, Criterion, RangeItem
 
@@ -84,8 +86,8 @@ def _summary(action: PlanAction, criteria: Iterable[Criterion], range_items: Ite
     }
 
 
-def _clear_agreements(plan: AssessmentPlan) -> dict[str, str | None]:
-    """Clear both agreements; returns what they were, for the audit row."""
+def _clear_agreements(plan: AssessmentPlan, portfolio: Portfolio) -> dict[str, str | None]:
+    """Clear both agreements and ask the learner to agree again; returns what they were, for the audit row."""
     before = {
         "learner_agreed_at": plan.learner_agreed_at.isoformat() if plan.learner_agreed_at else None,
         "assessor_agreed_at": plan.assessor_agreed_at.isoformat() if plan.assessor_agreed_at else None,
@@ -93,6 +95,7 @@ def _clear_agreements(plan: AssessmentPlan) -> dict[str, str | None]:
     plan.learner_agreed_at = None
     plan.assessor_agreed_at = None
     plan.save(update_fields=["learner_agreed_at", "assessor_agreed_at", "updated_at"])
+    plan_agreement_due(plan, portfolio)
     return before
 
 
@@ -136,7 +139,7 @@ def plan_action_add(
     action = PlanAction.objects.create(plan=plan, description=description.strip(), method=method, due_date=due_date)
     action.criteria.set(criteria)
     action.range_items.set(range_items)
-    agreements = _clear_agreements(plan)
+    agreements = _clear_agreements(plan, portfolio)
     _log(
         actor=actor,
         role=Role.ASSESSOR,
@@ -182,7 +185,7 @@ def plan_action_change(
     action.save()
     action.criteria.set(criteria)
     action.range_items.set(range_items)
-    agreements = _clear_agreements(action.plan)
+    agreements = _clear_agreements(action.plan, portfolio)
     _log(
         actor=actor,
         role=Role.ASSESSOR,
@@ -206,7 +209,7 @@ def plan_action_delete(*, actor: User, action: PlanAction) -> None:
     before = _summary(action, action.criteria.select_related("outcome"), action.range_items.all())
     plan = action.plan
     action.delete()
-    agreements = _clear_agreements(plan)
+    agreements = _clear_agreements(plan, portfolio)
     _log(
         actor=actor,
         role=Role.ASSESSOR,
@@ -237,6 +240,7 @@ def plan_agree(*, actor: User, portfolio: Portfolio) -> AssessmentPlan:
         raise ValidationError(f"You agreed to this plan on {timezone.localtime(getattr(plan, field)):%d/%m/%Y}.")
     setattr(plan, field, timezone.now())
     plan.save(update_fields=[field, "updated_at"])
+    notifications_done(target=plan, kind="plan_agree", user=actor)
     _log(
         actor=actor,
         role=role,

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from assessments.models import Portfolio
+from assessments.services.notices import unit_notices_reassigned
 from audit.services import audit_log
 from people.models import Centre, Membership, Role, User
 from units.models import UnitCode
@@ -106,4 +107,5 @@ def portfolio_assign(*, actor: User, portfolio: Portfolio, assessor: User | None
         summary=f"{portfolio.learner.full_name}: assessor {assessor or 'none'}, IV {iv or 'none'}",
         data={"before": before, "after": after},
     )
+    unit_notices_reassigned(portfolio, before=before, actor=actor)
     return portfolio

@@ -24,9 +24,11 @@ from assessments.models import (
     SignatureKind,
 )
 from assessments.records import build_record, completeness, digest_of
+from assessments.services.notices import unit_notices_sync
 from assessments.services.records import record_code_for, record_render_enqueue
 from audit.services import audit_log
 from people.models import EVAllocation, Membership, Qualification, Role, User
+from quality.models import Agreement, EVFinding, IVReport, SampleStage
 from quality.visits import visit_reaches_user
 
 S = PortfolioStatus
@@ -116,6 +118,30 @@ def _is_allocated_ev(actor: User, portfolio: Portfolio) -> bool:
         centre_id=portfolio.centre_id,
         is_active=True,
     ).exists() or visit_reaches_user(user_id=actor.pk, portfolio_id=portfolio.pk)
+
+
+def _check_ev_findings(portfolio: Portfolio, actor: User) -> None:
+    """The EV signs only over findings they recorded in this round that agree with the decisions."""
+    latest = (
+        EVFinding.objects.filter(portfolio=portfolio, round=portfolio.round, ev=actor)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if latest is None or latest.agreement != "agree":
+        raise TransitionError("Record your findings on this unit (agreeing with the decisions) before signing.")
+
+
+def _check_iv_report(portfolio: Portfolio) -> None:
+    """The IV signs only over their summative report on this round agreeing with the assessor's decision: the
+    report is what a verifier reads to see why the IV agreed. Referring back needs no report."""
+    if not IVReport.objects.filter(
+        portfolio=portfolio,
+        round=portfolio.round,
+        iv_id=portfolio.iv_id,
+        stage=SampleStage.SUMMATIVE,
+        agreement=Agreement.AGREE,
+    ).exists():
+        raise TransitionError("Write your IV report on this unit (agreeing with the decision) before signing.")
 
 
 def _who_may_sign(portfolio: Portfolio, kind: str, actor: User) -> str:
@@ -210,6 +236,10 @@ def unit_sign(
             f"the {SignatureKind(kind).label.lower()} signature is not due now."
         )
     _check_order(portfolio, kind)
+    if kind == K.EV:
+        _check_ev_findings(portfolio, actor)
+    if kind == K.IV:
+        _check_iv_report(portfolio)
     if _standing(portfolio, kind):
         raise TransitionError(f"The {SignatureKind(kind).label.lower()} signature has already been made.")
     if kind == K.ASSESSOR:
@@ -258,6 +288,7 @@ def unit_sign(
         digest=digest,
     )
     _complete_if_nothing_left(portfolio, actor=actor, role=role)
+    unit_notices_sync(portfolio, actor=actor)
     return signature
 
 
@@ -314,6 +345,7 @@ def unit_release(*, actor: User, portfolio: Portfolio) -> Portfolio:
         summary=f"Released unsampled by the IV, {actor.full_name}",
     )
     _complete_if_nothing_left(portfolio, actor=actor, role=Role.IV)
+    unit_notices_sync(portfolio, actor=actor)
     return portfolio
 
 
@@ -366,6 +398,7 @@ def unit_refer(*, actor: User, portfolio: Portfolio, role: str, reasons: str) ->
         reasons=reasons,
         closed_round=old_round,
     )
+    unit_notices_sync(portfolio, actor=actor, referral=referral)
     return referral
 
 
@@ -424,4 +457,5 @@ def signature_withdraw(*, actor: User, signature: Signature, reason: str, as_adm
         kind=signature.kind,
         reason=reason,
     )
+    unit_notices_sync(portfolio, actor=actor)
     return signature

@@ -22,7 +22,7 @@ from assessments.tests.test_signoff import accept
 from assessments.uploads import inspect_upload
 from people.models import Role
 from tests import samples
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, ev_findings_agreeing, iv_report_agreeing
 from units.models import Criterion
 
 S = PortfolioStatus
@@ -69,7 +69,9 @@ def complete(world, covered):
     sign(world, world.assessor, K.ASSESSOR)
     unit_mark_sampled(actor=world.iv, portfolio=world.portfolio, role=Role.IV)
     unit_mark_sampled(actor=world.ev, portfolio=world.portfolio, role=Role.EV)
+    iv_report_agreeing(world.portfolio, world.iv)
     sign(world, world.iv, K.IV)
+    ev_findings_agreeing(world.portfolio, world.ev)
     sign(world, world.ev, K.EV)
     world.portfolio.refresh_from_db()
     assert world.portfolio.status == S.COMPLETE

@@ -34,7 +34,7 @@ from assessments.services.signoff import (
 from assessments.tests.test_evidence_views import add
 from audit.models import AuditEvent
 from people.models import Membership, Qualification, Role
-from tests.factories import PASSWORD, member
+from tests.factories import PASSWORD, ev_findings_agreeing, iv_report_agreeing, member
 from units.models import Criterion, RangeItem
 
 S = PortfolioStatus
@@ -192,6 +192,7 @@ def test_a_qualifying_assessors_decision_is_countersigned_before_the_iv(ready):
     senior = member(world.centre, Role.ASSESSOR)
     sign(world, senior, K.ASSESSOR_COUNTERSIGN)
     assert status(world) == S.ASSESSOR_COUNTERSIGNED
+    iv_report_agreeing(world.portfolio, world.iv)
     sign(world, world.iv, K.IV)
     assert status(world) == S.COMPLETE
 
@@ -206,6 +207,7 @@ def test_a_qualifying_ivs_signature_is_countersigned_then_the_unit_completes(rea
     world = ready
     _make_qualifying(world, Role.IV, world.iv)
     sign(world, world.assessor, K.ASSESSOR)
+    iv_report_agreeing(world.portfolio, world.iv)
     sign(world, world.iv, K.IV)
     assert status(world) == S.IV_SIGNED
     sign(world, member(world.centre, Role.IV), K.IV_COUNTERSIGN)
@@ -231,6 +233,7 @@ def test_the_iv_signs_a_sampled_unit(ready):
     unit_mark_sampled(actor=ready.iv, portfolio=ready.portfolio, role=Role.IV)
     with pytest.raises(TransitionError, match="sign it or refer it back"):
         unit_release(actor=ready.iv, portfolio=ready.portfolio)
+    iv_report_agreeing(ready.portfolio, ready.iv)
     sign(ready, ready.iv, K.IV)
     assert status(ready) == S.COMPLETE
     assert Portfolio.objects.get(pk=ready.portfolio.pk).iv_sampled
@@ -240,8 +243,10 @@ def test_an_ev_sample_holds_the_unit_until_the_ev_signs(ready):
     world = ready
     sign(world, world.assessor, K.ASSESSOR)
     unit_mark_sampled(actor=world.ev, portfolio=world.portfolio, role=Role.EV)
+    iv_report_agreeing(world.portfolio, world.iv)
     sign(world, world.iv, K.IV)
     assert status(world) == S.IV_SIGNED
+    ev_findings_agreeing(world.portfolio, world.ev)
     sign(world, world.ev, K.EV)
     assert status(world) == S.COMPLETE
     kinds = list(Signature.objects.standing().order_by("signed_at").values_list("kind", flat=True))

@@ -12,7 +12,7 @@ from assessments.models import Portfolio, PortfolioStatus, Signature
 from assessments.records import current_digest
 from assessments.tests.test_evidence_views import add
 from assessments.tests.test_signoff import accept, cover_everything, sign, submit
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, ev_findings_agreeing, iv_report_agreeing
 
 S = PortfolioStatus
 
@@ -65,8 +65,10 @@ def test_the_whole_chain_from_the_page(client, world):
     client.post(reverse("signoff_sample", args=[world.portfolio.pk]))
     as_(client, world.iv)
     client.post(reverse("signoff_sample", args=[world.portfolio.pk]))
+    iv_report_agreeing(world.portfolio, world.iv)
     post_sign(client, world, "iv")
     assert status(world) == S.IV_SIGNED
+    ev_findings_agreeing(world.portfolio, world.ev)
     response = post_sign(as_(client, world.ev), world, "ev")
     assert status(world) == S.COMPLETE
     page = response.content.decode()

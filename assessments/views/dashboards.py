@@ -8,13 +8,17 @@ from itertools import groupby
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from assessments.caseload import WAITING_SHOWN, assessor_caseload
 from assessments.coverage import portfolios_progress
 from assessments.models import Portfolio, PortfolioStatus
+from notifications.panel import notification_panel
 from people.access import active_role
 from people.models import Centre, EVAllocation, Membership, Role
 from people.roles import ActiveRole
+from quality.services.reports import open_action_points
+from quality.services.visits import ev_visits_ahead
 from units.models import UnitCode
 
 
@@ -22,6 +26,9 @@ def home(request: HttpRequest) -> HttpResponse:
     role = active_role(request)
     if role is None:
         return render(request, "assessments/dashboard_no_role.html")
+    # Every role's dashboard opens with what needs the person's action: one query, kept on the request so each
+    # role's template includes it without each role's view having to pass it on.
+    request.notification_panel = notification_panel(request.user, role)  # type: ignore[attr-defined]
     return _DASHBOARDS[role.role](request, role)
 
 
@@ -45,7 +52,14 @@ def _assessor(request: HttpRequest, role: ActiveRole) -> HttpResponse:
     return render(
         request,
         "assessments/dashboard_assessor.html",
-        {"role": role, "portfolios": caseload.portfolios, "caseload": caseload, "shown": WAITING_SHOWN},
+        {
+            "role": role,
+            "portfolios": caseload.portfolios,
+            "caseload": caseload,
+            "shown": WAITING_SHOWN,
+            "action_points": open_action_points(request.user, role.centre),
+            "today": timezone.localdate(),
+        },
     )
 
 
@@ -98,7 +112,9 @@ def _ev(request: HttpRequest, role: ActiveRole) -> HttpResponse:
         )
         .order_by("name")
     )
-    return render(request, "assessments/dashboard_ev.html", {"role": role, "centres": centres})
+    return render(
+        request, "assessments/dashboard_ev.html", {"role": role, "centres": centres, "visits": ev_visits_ahead(ev)}
+    )
 
 
 _DASHBOARDS = {

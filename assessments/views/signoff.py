@@ -15,6 +15,8 @@ from assessments.records import completeness, current_digest, signature_checks
 from assessments.services import signoff
 from audit.models import AuditEvent
 from people.models import Role
+from quality.views.reports import signoff_reports
+from quality.views.visits import signoff_findings
 
 S = PortfolioStatus
 K = SignatureKind
@@ -85,6 +87,8 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "admin_may_withdraw": Role.ADMIN in portfolio.links and bool(checks) and portfolio.status != S.COMPLETE,
             "locked": portfolio.status in LOCKED_STATUSES,
             "referrals": Referral.objects.filter(portfolio=portfolio).select_related("referred_by"),
+            **signoff_reports(request, portfolio),
+            **signoff_findings(request, portfolio),
         },
     )
 

@@ -1,0 +1,186 @@
+"""What the sign-off chain waits for, as notifications to the people who must act.
+
+The services of the chain call `unit_notices_sync` after every move, inside their transaction. It works from the
+unit's status as it now stands, not from the move that was made, so a signature, a release, a referral and a
+withdrawal all leave the same, right set open: what waits is announced once (notify() keeps one open notification
+per person, kind and unit) and what no longer waits is closed.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.text import Truncator
+
+from assessments.models import AssessmentPlan, Portfolio, PortfolioStatus, Referral
+from audit.models import AuditEvent
+from notifications.services import notifications_done, notify
+from people.models import Membership, Qualification, Role, User
+
+S = PortfolioStatus
+
+# The steps of the chain that wait for someone; each is open only while the unit's status says it waits.
+CHAIN_KINDS = ("unit_submitted", "countersign_due", "iv_due", "iv_countersign_due", "ev_due")
+# Beyond this many qualified colleagues, telling each of them would be noise: the centre admins arrange it instead.
+MAX_COUNTERSIGNERS = 5
+
+
+def _names(portfolio: Portfolio) -> str:
+    return f"{portfolio.learner.full_name} – {portfolio.unit.title}"
+
+
+def _is_qualifying(user: User | None, portfolio: Portfolio, role: Role) -> bool:
+    if user is None:
+        return False
+    return Membership.objects.filter(
+        user=user, centre_id=portfolio.centre_id, role=role, qualification=Qualification.QUALIFYING, is_active=True
+    ).exists()
+
+
+def _people(portfolio: Portfolio, role: Role, **extra: object):
+    return User.objects.filter(
+        is_active=True,
+        memberships__centre_id=portfolio.centre_id,
+        memberships__role=role,
+        memberships__is_active=True,
+        **{f"memberships__{k}": v for k, v in extra.items()},
+    ).distinct()
+
+
+def _countersigners(portfolio: Portfolio, role: Role) -> tuple[list[User], bool]:
+    """Who is told a countersignature is needed, and whether they are the admins standing in for too many (or no)
+    qualified colleagues."""
+    involved = [pk for pk in (portfolio.learner_id, portfolio.assessor_id, portfolio.iv_id) if pk]
+    qualified = list(
+        _people(portfolio, role, qualification=Qualification.QUALIFIED).exclude(pk__in=involved)[
+            : MAX_COUNTERSIGNERS + 1
+        ]
+    )
+    if 0 < len(qualified) <= MAX_COUNTERSIGNERS:
+        return qualified, False
+    return list(_people(portfolio, Role.ADMIN)), True
+
+
+def _sampling_ev(portfolio: Portfolio) -> User | None:
+    """The EV who marked the unit sampled in this round: the sample is theirs to sign."""
+    event = (
+        AuditEvent.objects.filter(portfolio_id=portfolio.pk, action="portfolio.sampled", data__by=Role.EV.value)
+        .select_related("actor")
+        .order_by("-at", "-pk")
+        .first()
+    )
+    return event.actor if event is not None else None
+
+
+def _due(portfolio: Portfolio) -> dict[str, tuple[list[User], str]]:
+    """Which steps wait now, for whom, with what title."""
+    status, names = portfolio.status, _names(portfolio)
+    due: dict[str, tuple[list[User], str]] = {}
+    if status == S.SUBMITTED and portfolio.assessor:
+        due["unit_submitted"] = ([portfolio.assessor], f"Unit submitted for sign-off: {names}")
+    elif status in (S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED):
+        if status == S.ASSESSOR_SIGNED and _is_qualifying(portfolio.assessor, portfolio, Role.ASSESSOR):
+            people, arrange = _countersigners(portfolio, Role.ASSESSOR)
+            who = portfolio.assessor.full_name if portfolio.assessor else "the assessor"
+            title = (
+                f"Arrange a qualified assessor's countersignature: {names}"
+                if arrange
+                else f"Countersignature needed for {who}'s decision: {names}"
+            )
+            due["countersign_due"] = (people, title)
+        elif portfolio.iv:
+            due["iv_due"] = ([portfolio.iv], f"Ready for internal verification: sample or release {names}")
+    elif status in (S.IV_SIGNED, S.IV_COUNTERSIGNED, S.IV_RELEASED):
+        iv_qualifying = status == S.IV_SIGNED and _is_qualifying(portfolio.iv, portfolio, Role.IV)
+        if iv_qualifying:
+            people, arrange = _countersigners(portfolio, Role.IV)
+            who = portfolio.iv.full_name if portfolio.iv else "the IV"
+            title = (
+                f"Arrange a qualified IV's countersignature: {names}"
+                if arrange
+                else f"IV countersignature needed for {who}'s decision: {names}"
+            )
+            due["iv_countersign_due"] = (people, title)
+        elif portfolio.ev_sampled:
+            ev = _sampling_ev(portfolio)
+            if ev is not None:
+                due["ev_due"] = ([ev], f"Ready for external verification: {names}")
+    return due
+
+
+def unit_notices_sync(portfolio: Portfolio, *, actor: User, referral: Referral | None = None) -> None:
+    """Close what the unit no longer waits for and announce what it now waits for. `portfolio` is the locked row,
+    with its new status; `referral` the one just made, if the move was a referral."""
+    due = _due(portfolio)
+    url = reverse("signoff", args=[portfolio.pk])
+    for kind in CHAIN_KINDS:
+        if kind not in due:
+            notifications_done(target=portfolio, kind=kind)
+    for kind, (people, title) in due.items():
+        for person in people:
+            # Whoever made the move knows of it: their own work from it shows on their caseload.
+            if person.pk != actor.pk:
+                notify(user=person, kind=kind, target=portfolio, title=title, url=url, centre=portfolio.centre)
+    if portfolio.status == S.SUBMITTED:
+        # Submitting again is the answer to a referral.
+        notifications_done(target=portfolio, kind="unit_referred")
+    elif portfolio.status == S.COMPLETE:
+        notify(
+            user=portfolio.learner,
+            kind="unit_complete",
+            target=portfolio,
+            title=f"Your unit is complete: {portfolio.unit.title}",
+            url=url,
+            centre=portfolio.centre,
+            body="Every signature it needs has been made. Your centre can now claim the certificate.",
+        )
+    if referral is not None:
+        _referred(portfolio, referral, url)
+
+
+def _referred(portfolio: Portfolio, referral: Referral, url: str) -> None:
+    reasons = Truncator(" ".join(referral.reasons.split())).chars(200)
+    notify(
+        user=portfolio.learner,
+        kind="unit_referred",
+        target=portfolio,
+        title=f"Your unit was referred back: {reasons}",
+        url=url,
+        centre=portfolio.centre,
+        body=f"{portfolio.unit.title}. Referred back by {referral.referred_by.full_name}: {referral.reasons}",
+    )
+    # The assessor answers for the decision the verifier sent back, so they hear of it too.
+    if referral.role in (Role.IV, Role.EV) and portfolio.assessor:
+        label = "IV" if referral.role == Role.IV else "EV"
+        notify(
+            user=portfolio.assessor,
+            kind="unit_referred",
+            target=portfolio,
+            title=f"Referred back by the {label}: {_names(portfolio)}",
+            url=url,
+            centre=portfolio.centre,
+            body=referral.reasons,
+        )
+
+
+def unit_notices_reassigned(portfolio: Portfolio, *, before: dict[str, int | None], actor: User) -> None:
+    """The unit's assessor or IV changed: what waited for the one who left now waits for the one who came."""
+    for field in ("assessor", "iv"):
+        old = before.get(field)
+        if old is not None and old != getattr(portfolio, f"{field}_id"):
+            notifications_done(target=portfolio, user=User(pk=old))
+    unit_notices_sync(portfolio, actor=actor)
+
+
+def plan_agreement_due(plan: AssessmentPlan, portfolio: Portfolio) -> None:
+    """The plan's actions changed, which clears the learner's agreement: they agree to it as it now stands."""
+    if not plan.actions.exists():
+        notifications_done(target=plan, kind="plan_agree")
+        return
+    notify(
+        user=portfolio.learner,
+        kind="plan_agree",
+        target=plan,
+        title=f"Read and agree to your assessment plan: {portfolio.unit.title}",
+        url=reverse("plan_detail", args=[portfolio.pk]),
+        centre=portfolio.centre,
+    )

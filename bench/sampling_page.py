@@ -1,0 +1,234 @@
+"""Benchmark: the IV's sampling overview and a sampling plan's page (CAMERA coverage) at a large centre.
+
+Gives one IV 500 learners' units assessed by 10 assessors (2 still qualifying, 2 new to the centre, 6 experienced,
+one of whom the IV disagreed with this year), 20,000 evidence items spread across the units with methods, settings
+and criteria, a fifth of the units signed by the assessor, and a plan with unit, learner and criterion items and a
+couple of reports; then requests both pages repeatedly in-process and prints the median and 95th-percentile
+server time and the number of queries of each.
+
+    .venv/bin/python bench/sampling_page.py                  # SQLite in a temporary folder
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/nvq_bench_sampling .venv/bin/python bench/sampling_page.py
+
+With DATABASE_URL the database is created if it does not exist and emptied first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import configure, measure, prepare_postgres, start_django  # noqa: E402
+
+
+def fill(learners: int, items: int, assessors: int):
+    """The centre, in bulk. Returns the IV and the plan."""
+    import datetime
+
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from assessments.models import Evidence, EvidenceSetting, Portfolio, PortfolioStatus
+    from people.models import Centre, Membership, Qualification, Role, User
+    from quality.models import Agreement, IVReport, SampleItem, SampleScope, SampleStage, SamplingPlan
+    from units.models import Criterion, UnitCode
+
+    call_command("migrate", verbosity=0)
+    call_command("loaddata", "unit_c4", verbosity=0)
+    centre = Centre.objects.create(name="Bench Centre", number="90003")
+    now = timezone.now()
+    today = timezone.localdate()
+    unusable = make_password(None)
+    # No passwords: the client signs in with force_login.
+    iv = User.objects.create_user(email="iv@bench.example", full_name="Bench IV")
+    staff = User.objects.bulk_create(
+        User(email=f"assessor{n:02d}@bench.example", full_name=f"Bench Assessor {n:02d}", password=unusable)
+        for n in range(1, assessors + 1)
+    )
+    people = User.objects.bulk_create(
+        User(email=f"learner{n:03d}@bench.example", full_name=f"Bench Learner {n:03d}", password=unusable)
+        for n in range(1, learners + 1)
+    )
+
+    def assessor_membership(n: int, user: User) -> Membership:
+        # Two still qualifying, two who joined two months ago, the rest here for three years.
+        qualifying = n < 2
+        joined = now - datetime.timedelta(days=60 if n in (2, 3) else 3 * 365)
+        return Membership(
+            user=user,
+            centre=centre,
+            role=Role.ASSESSOR,
+            qualification=Qualification.QUALIFYING if qualifying else Qualification.QUALIFIED,
+            created_at=joined,
+        )
+
+    Membership.objects.bulk_create(
+        [
+            Membership(user=iv, centre=centre, role=Role.IV, qualification=Qualification.QUALIFIED),
+            *(assessor_membership(n, u) for n, u in enumerate(staff)),
+            *(Membership(user=u, centre=centre, role=Role.LEARNER) for u in people),
+        ]
+    )
+    code = UnitCode.objects.get(awarding_body__code="CG")
+    start = today - datetime.timedelta(days=200)
+    Portfolio.objects.bulk_create(
+        Portfolio(
+            learner=learner,
+            centre=centre,
+            unit=code.unit,
+            awarding_body=code.awarding_body,
+            assessor=staff[n % len(staff)],
+            iv=iv,
+            learner_number=f"BENCH-{n:04d}",
+            start_date=start,
+            planned_end_date=start + datetime.timedelta(days=500),
+            evidence_counter=items // learners,
+        )
+        for n, learner in enumerate(people)
+    )
+    portfolios = list(Portfolio.objects.filter(centre=centre).order_by("pk"))
+    methods = list(code.unit.methods.all())
+    settings = EvidenceSetting.values
+    criteria = list(Criterion.objects.filter(outcome__unit=code.unit).order_by("outcome__number", "number"))
+    Evidence.objects.bulk_create(
+        (
+            Evidence(
+                portfolio=portfolios[k % len(portfolios)],
+                number=k // len(portfolios) + 1,
+                title=f"Evidence item {k}",
+                method=methods[(k * 7 + k // len(portfolios)) % len(methods)],
+                activity_date=start + datetime.timedelta(days=k % 190),
+                setting=settings[(k // 3) % len(settings)],
+                created_by=portfolios[k % len(portfolios)].learner,
+            )
+            for k in range(items)
+        ),
+        batch_size=2000,
+    )
+    through = Evidence.criteria.through
+    every = list(Evidence.objects.filter(portfolio__centre=centre).values_list("pk", "number"))
+    through.objects.bulk_create(
+        (
+            through(evidence_id=pk, criterion_id=criteria[(number * 3 + k) % len(criteria)].pk)
+            for pk, number in every
+            for k in range(3)
+        ),
+        batch_size=5000,
+    )
+    # A fifth signed by the assessor, a few of those signed by the IV too (after the evidence: it locks then).
+    signed = [p.pk for p in portfolios[::5]]
+    Portfolio.objects.filter(pk__in=signed).update(status=PortfolioStatus.ASSESSOR_SIGNED)
+    Portfolio.objects.filter(pk__in=signed[::4]).update(status=PortfolioStatus.IV_SIGNED)
+
+    plan = SamplingPlan.objects.create(
+        centre=centre, iv=iv, title="Bench plan", starts_on=today, ends_on=today + datetime.timedelta(days=90)
+    )
+    due = today + datetime.timedelta(days=30)
+    made = SampleItem.objects.bulk_create(
+        [
+            *(
+                SampleItem(
+                    plan=plan,
+                    scope=SampleScope.UNIT,
+                    stage=SampleStage.SUMMATIVE if p.pk in signed else SampleStage.INTERIM,
+                    portfolio=p,
+                    planned_for=due,
+                    created_by=iv,
+                )
+                for p in portfolios[::17]
+            ),
+            *(
+                SampleItem(
+                    plan=plan,
+                    scope=SampleScope.LEARNER,
+                    stage=SampleStage.INTERIM,
+                    learner=p.learner,
+                    planned_for=due,
+                    created_by=iv,
+                )
+                for p in portfolios[3::101]
+            ),
+            *(
+                SampleItem(
+                    plan=plan,
+                    scope=SampleScope.CRITERION,
+                    stage=SampleStage.INTERIM,
+                    assessor=staff[n],
+                    criterion=criteria[n * 5],
+                    planned_for=due,
+                    created_by=iv,
+                )
+                for n in range(4)
+            ),
+        ]
+    )
+    reported = [i for i in made if i.scope == SampleScope.UNIT][:2]
+    IVReport.objects.bulk_create(
+        IVReport(
+            iv=iv,
+            centre=centre,
+            sample_item=item,
+            assessor=item.portfolio.assessor,
+            portfolio=item.portfolio,
+            round=1,
+            stage=item.stage,
+            agreement=agreement,
+            feedback="Bench report.",
+        )
+        for item, agreement in zip(reported, [Agreement.AGREE, Agreement.DISAGREE], strict=True)
+    )
+    if connection.vendor == "postgresql":
+        # Fresh statistics, as autovacuum would have gathered on a live database after so many inserts.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return iv, plan
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--learners", type=int, default=500, help="learners, one unit each (default 500)")
+    parser.add_argument("--items", type=int, default=20000, help="evidence items in all (default 20,000)")
+    parser.add_argument("--assessors", type=int, default=10, help="assessors (default 10)")
+    parser.add_argument("--runs", type=int, default=30, help="requests of each page (default 30)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="nvq-bench-") as tmp:
+        configure(Path(tmp))
+        prepare_postgres()
+        start_django()
+        from django.db import connection
+        from django.test import Client
+        from django.urls import reverse
+
+        started = time.perf_counter()
+        iv, plan = fill(args.learners, args.items, args.assessors)
+        print(
+            f"Filled {args.learners} learners' units, {args.assessors} assessors and {args.items} evidence items "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        print(f"Database: {connection.vendor}; {args.runs} requests of each page after one warm-up\n")
+        client = Client()
+        client.force_login(iv)
+        overview = client.get(reverse("sampling_overview")).context["overview"]
+        bands = ", ".join(f"{r.assessor.full_name[-2:]} {r.band} {r.sampled}/{r.target}" for r in overview.assessors)
+        print(f"Assessors (sampled/target): {bands}")
+        coverage = client.get(reverse("sampling_plan_detail", args=[plan.pk])).context["coverage"]
+        print("Plan covers: " + ", ".join(f"{d.name} {d.covered}/{d.total}" for d in coverage.dimensions) + "\n")
+        print(f"{'Page':34} {'median ms':>10} {'p95 ms':>10} {'queries':>8}")
+        for name, url in [
+            ("Sampling overview", reverse("sampling_overview")),
+            ("Sampling overview, unsampled", reverse("sampling_overview") + "?sampled=no&page=3"),
+            ("Sampling plan (CAMERA)", reverse("sampling_plan_detail", args=[plan.pk])),
+        ]:
+            median, p95, queries = measure(client, url, args.runs)
+            print(f"{name:34} {median:10.1f} {p95:10.1f} {queries:8d}")
+
+
+if __name__ == "__main__":
+    main()

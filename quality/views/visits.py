@@ -1,0 +1,284 @@
+"""EV visits: the centre admin prepares, changes and cancels them; the EV opens the visit while it is open, browses
+the centres they are allocated to, and records findings on a unit before signing it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from assessments.access import get_portfolio_for_user
+from assessments.forms import people_with_role
+from assessments.models import Portfolio, PortfolioStatus
+from notifications.services import notifications_done
+from people.access import active_role, available_roles, linked_centre_ids, require_centre_admin, require_role
+from people.models import Centre, EVAllocation, Role
+from people.roles import ActiveRole
+from portfolio.forms import apply_validation_error
+from quality import visits
+from quality.forms_visits import FindingsForm, VisitForm, current_registrations
+from quality.models import EVFinding, EVVisit, IVReport
+from quality.services import visits as services
+
+ENDED_SHOWN = 25
+
+
+def _visits():
+    return EVVisit.objects.select_related("centre", "external_verifier__user", "external_verifier__awarding_body")
+
+
+def _get_visit_for_admin(request: HttpRequest, visit_id: int) -> tuple[ActiveRole, EVVisit]:
+    visit = get_object_or_404(_visits(), pk=visit_id)
+    return require_centre_admin(request, {visit.centre_id}), visit
+
+
+def _state(visit: EVVisit) -> str:
+    today = visits.today()
+    if visit.cancelled_at is not None:
+        return "cancelled"
+    if today < visit.starts_on:
+        return "upcoming"
+    return "ended" if visit.ends_on < today else "open"
+
+
+def visit_list(request: HttpRequest) -> HttpResponse:
+    role = require_role(request, Role.ADMIN)
+    today = visits.today()
+    centre_visits = _visits().filter(centre=role.centre).annotate(sampled=Count("sample"))
+    live = centre_visits.filter(cancelled_at__isnull=True)
+    return render(
+        request,
+        "quality/visit_list.html",
+        {
+            "centre": role.centre,
+            "open": live.filter(starts_on__lte=today, ends_on__gte=today).order_by("ends_on", "pk"),
+            "upcoming": live.filter(starts_on__gt=today).order_by("starts_on", "pk"),
+            "ended": live.filter(ends_on__lt=today).order_by("-ends_on", "-pk")[:ENDED_SHOWN],
+            "cancelled": centre_visits.filter(cancelled_at__isnull=False).order_by("-cancelled_at")[:ENDED_SHOWN],
+            "shown": ENDED_SHOWN,
+        },
+    )
+
+
+def _render_form(request: HttpRequest, form: VisitForm, centre: Centre, visit: EVVisit | None) -> HttpResponse:
+    selected = form.selected_ids()
+    registrations = current_registrations(centre)
+    assessor = request.GET.get("assessor", "")
+    if assessor.isdigit():
+        # Ticked registrations stay listed, so filtering never drops them from the sample on saving.
+        registrations = registrations.filter(Q(assessor_id=int(assessor)) | Q(pk__in=selected))
+    return render(
+        request,
+        "quality/visit_form.html",
+        {
+            "form": form,
+            "visit": visit,
+            "centre": centre,
+            "registrations": registrations,
+            "selected": selected,
+            "assessors": people_with_role(centre, Role.ASSESSOR),
+            "assessor": assessor,
+        },
+    )
+
+
+def visit_new(request: HttpRequest) -> HttpResponse:
+    role = require_role(request, Role.ADMIN)
+    form = VisitForm(request.POST if request.method == "POST" else None, centre=role.centre)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            visit = services.ev_visit_create(
+                actor=request.user,
+                centre=role.centre,
+                external_verifier=data["external_verifier"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                purpose=data["purpose"],
+                sample=list(data["sample"]),
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, f"Visit prepared. {visit.external_verifier.user.full_name} has been told.")
+            return redirect("ev_visit_detail", visit_id=visit.pk)
+    return _render_form(request, form, role.centre, None)
+
+
+def visit_edit(request: HttpRequest, visit_id: int) -> HttpResponse:
+    role, visit = _get_visit_for_admin(request, visit_id)
+    if _state(visit) in ("cancelled", "ended"):
+        messages.error(request, "This visit is over or cancelled: it can no longer change.")
+        return redirect("ev_visit_detail", visit_id=visit.pk)
+    initial = {
+        "starts_on": visit.starts_on,
+        "ends_on": visit.ends_on,
+        "purpose": visit.purpose,
+        "sample": list(visit.sample.all()),
+    }
+    form = VisitForm(
+        request.POST if request.method == "POST" else None, centre=role.centre, with_ev=False, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.ev_visit_update(
+                actor=request.user,
+                visit=visit,
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+                purpose=data["purpose"],
+                sample=list(data["sample"]),
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, "Visit saved.")
+            return redirect("ev_visit_detail", visit_id=visit.pk)
+    return _render_form(request, form, role.centre, visit)
+
+
+@require_POST
+def visit_cancel(request: HttpRequest, visit_id: int) -> HttpResponse:
+    _, visit = _get_visit_for_admin(request, visit_id)
+    try:
+        services.ev_visit_cancel(actor=request.user, visit=visit)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, "Visit cancelled. The EV's access through it has ended.")
+    return redirect("ev_visit_list")
+
+
+def _closed_message(visit: EVVisit) -> str | None:
+    """Why the visit's EV cannot open it today, or None while it is open."""
+    today = visits.today()
+    if visit.cancelled_at is not None:
+        ended = min(visit.ends_on, timezone.localdate(visit.cancelled_at))
+        return f"This visit ended on {ended:%d/%m/%Y}: your access ended with it. The centre cancelled it."
+    if today < visit.starts_on:
+        return f"This visit opens on {visit.starts_on:%d/%m/%Y}."
+    if visit.ends_on < today:
+        return f"This visit ended on {visit.ends_on:%d/%m/%Y}: your access ended with it."
+    return None
+
+
+def _viewer(request: HttpRequest, visit: EVVisit) -> str:
+    """Who opens the visit: its EV ("ev") or an admin of its centre ("admin"). 403 for them acting in another
+    role; 404 for anyone else, who is not told the visit exists."""
+    role = active_role(request)
+    if (
+        role is not None
+        and role.external_verifier is not None
+        and role.external_verifier.pk == visit.external_verifier_id
+    ):
+        return "ev"
+    if role is not None and role.role == Role.ADMIN and role.centre is not None and role.centre.pk == visit.centre_id:
+        return "admin"
+    for other in available_roles(request):
+        if (other.external_verifier is not None and other.external_verifier.pk == visit.external_verifier_id) or (
+            other.role == Role.ADMIN and other.centre is not None and other.centre.pk == visit.centre_id
+        ):
+            raise PermissionDenied(f"Switch to your role as {other.in_sentence} to open this visit.")
+    raise Http404("No such visit.")
+
+
+def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = get_object_or_404(_visits(), pk=visit_id)
+    viewer = _viewer(request, visit)
+    if viewer == "ev":
+        request.audit_centre = visit.centre  # type: ignore[attr-defined]
+        if closed := _closed_message(visit):
+            raise PermissionDenied(closed)
+        # The EV has the visit in front of them: the notice about it is done.
+        notifications_done(target=visit, kind="ev_visit", user=request.user)
+    sample = list(visit.sample.with_people().order_by("learner__full_name", "unit__title", "pk"))
+    reports = defaultdict(list)
+    for report in IVReport.objects.filter(portfolio__in=sample).select_related("iv").order_by("-created_at", "-pk"):
+        reports[report.portfolio_id].append(report)
+    for portfolio in sample:
+        portfolio.reports = reports[portfolio.pk]  # type: ignore[attr-defined]
+    return render(
+        request,
+        "quality/visit_detail.html",
+        {
+            "visit": visit,
+            "state": _state(visit),
+            "viewer": viewer,
+            "sample": sample,
+            "findings": EVFinding.objects.filter(visit=visit).select_related(
+                "ev", "portfolio__learner", "portfolio__unit"
+            ),
+        },
+    )
+
+
+def ev_centre(request: HttpRequest, centre_id: int) -> HttpResponse:
+    """An allocated EV's read-only list of the centre's current registrations with their awarding body."""
+    centre = get_object_or_404(Centre, pk=centre_id)
+    if centre.pk not in linked_centre_ids(request):
+        raise Http404("No such centre.")
+    role = require_role(request, Role.EV)
+    ev = role.external_verifier
+    assert ev is not None
+    request.audit_centre = centre  # type: ignore[attr-defined]
+    if not EVAllocation.objects.filter(external_verifier=ev, centre=centre, is_active=True).exists():
+        raise PermissionDenied("You are not allocated to this centre: your visit's page lists the units you may open.")
+    portfolios = (
+        Portfolio.objects.filter(centre=centre, awarding_body=ev.awarding_body)
+        .current()
+        .with_people()
+        .order_by("learner__full_name", "unit__title", "pk")
+    )
+    page = Paginator(portfolios, 50).get_page(request.GET.get("page"))
+    return render(request, "quality/visit_centre.html", {"centre": centre, "page": page, "ev": ev})
+
+
+def ev_findings(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    portfolio = get_portfolio_for_user(request, portfolio_id)
+    if Role.EV not in portfolio.links:  # type: ignore[attr-defined]
+        raise PermissionDenied("Only the unit's external verifier records findings on it.")
+    form = FindingsForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ev_findings_record(actor=request.user, portfolio=portfolio, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            if form.cleaned_data["agreement"] == "agree":
+                messages.success(request, "Your findings are recorded. Sign the unit when its sign-off is due.")
+            else:
+                messages.success(request, "Your findings are recorded. Refer the unit back with your reasons.")
+            return redirect("signoff", portfolio_id=portfolio.pk)
+    return render(
+        request,
+        "quality/finding_form.html",
+        {
+            "form": form,
+            "portfolio": portfolio,
+            "previous": EVFinding.objects.filter(portfolio=portfolio).select_related("ev", "visit"),
+        },
+    )
+
+
+def signoff_findings(request: HttpRequest, portfolio: Portfolio) -> dict[str, object]:
+    """What the sign-off page shows of the EV's findings: to everyone linked but the learner alone, and to the EV
+    a link to record theirs and whether their signature still waits for agreeing findings."""
+    links = portfolio.links  # type: ignore[attr-defined]
+    if not links - {Role.LEARNER}:
+        return {}
+    findings = list(EVFinding.objects.filter(portfolio=portfolio).select_related("ev", "visit"))
+    mine = [f for f in findings if f.ev_id == request.user.pk and f.round == portfolio.round]
+    return {
+        "ev_findings": findings,
+        "may_record_findings": Role.EV in links and portfolio.status != PortfolioStatus.WITHDRAWN,
+        "ev_findings_agree": bool(mine) and mine[0].agreement == "agree",
+    }
