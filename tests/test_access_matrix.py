@@ -424,3 +424,101 @@ def test_public_page_opens_for_every_persona_and_anonymous(client, world, person
         client.force_login(world.persona(persona))
     response = getattr(client, method)(_url(world, name))
     assert response.status_code == 200
+
+
+# Quality assurance: the refusals the matrix rows cannot show with the six personas.
+def _visit_for(world, ev_user, *, days_ago_ended: int | None = None):
+    import datetime
+
+    from django.utils import timezone
+
+    from quality.models import EVVisit
+
+    today = timezone.localdate()
+    if days_ago_ended is None:
+        starts, ends = today, today + datetime.timedelta(days=1)
+    else:
+        starts = today - datetime.timedelta(days=days_ago_ended + 2)
+        ends = today - datetime.timedelta(days=days_ago_ended)
+    visit = EVVisit.objects.create(
+        centre=world.centre,
+        external_verifier=ev_user.ev_roles.get(),
+        starts_on=starts,
+        ends_on=ends,
+        created_by=world.admin,
+    )
+    visit.sample.add(world.portfolio)
+    return visit
+
+
+@pytest.mark.parametrize(
+    ("name", "ended", "expected"),
+    [
+        ("portfolio", False, 200),
+        ("file_download", False, 200),
+        ("record_pdf", False, 200),
+        ("portfolio", True, 404),
+        ("file_download", True, 404),
+        ("record_pdf", True, 404),
+        ("evidence_list", True, 404),
+    ],
+)
+def test_ev_on_a_visit_reads_the_sample_only_while_the_visit_is_open(client, world, name, ended, expected):
+    visiting = external_verifier(None, full_name="Vera Visiting")
+    _visit_for(world, visiting, days_ago_ended=1 if ended else None)
+    client.force_login(visiting)
+    assert client.get(_url(world, name)).status_code == expected
+
+
+@pytest.mark.parametrize("name", ["ev_visit_detail", "visit_audit", "visit_audit_csv"])
+def test_ev_after_their_visit_ended_is_refused_the_visit_pages(client, world, name):
+    visiting = external_verifier(None, full_name="Vera Visiting")
+    visit = _visit_for(world, visiting, days_ago_ended=1)
+    client.force_login(visiting)
+    response = client.get(reverse(name, args=[visit.pk]))
+    assert response.status_code == 403
+    assert "ended on" in response.content.decode()
+
+
+def test_ev_on_a_visit_gets_404_outside_the_sample(client, world):
+    from tests.factories import PortfolioFactory
+
+    visiting = external_verifier(None, full_name="Vera Visiting")
+    _visit_for(world, visiting)
+    outside = PortfolioFactory(centre=world.centre, assessor=world.assessor, iv=world.iv)
+    client.force_login(visiting)
+    assert client.get(reverse("portfolio_detail", args=[outside.pk])).status_code == 404
+    assert client.get(reverse("ev_centre", args=[world.centre.pk])).status_code == 403
+
+
+def test_iv_trying_to_sample_their_own_assessment_decisions_is_refused(client, world):
+    import datetime
+
+    from django.utils import timezone
+
+    from people.models import Qualification
+    from people.roles import SESSION_KEY
+    from quality.models import SampleItem
+    from quality.services.sampling import sampling_plan_create
+    from tests.factories import PortfolioFactory
+
+    # Assessor and IV at the centre, acting as IV, with a plan of their own; the unit is one they assessed.
+    both = member(world.centre, Role.IV, user__full_name="Bea Both")
+    Membership.objects.create(user=both, centre=world.centre, role=Role.ASSESSOR, qualification=Qualification.QUALIFIED)
+    theirs = PortfolioFactory(centre=world.centre, assessor=both, iv=world.iv)
+    today = timezone.localdate()
+    plan = sampling_plan_create(
+        actor=both, centre=world.centre, title="Bea's plan", starts_on=today, ends_on=today + datetime.timedelta(30)
+    )
+    client.force_login(both)
+    session = client.session
+    session[SESSION_KEY] = f"m{Membership.objects.get(user=both, role=Role.IV).pk}"
+    session.save()
+    response = client.post(
+        reverse("sample_unit_add", args=[plan.pk, theirs.pk]), {"stage": "summative", "planned_for": today}
+    )
+    assert response.status_code == 403
+    assert "An IV can never verify their own assessment decisions." in response.content.decode()
+    assert not SampleItem.objects.exists()
+    # Nor may they write an IV report on it.
+    assert client.get(reverse("iv_report_unit", args=[theirs.pk])).status_code == 403

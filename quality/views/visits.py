@@ -188,6 +188,10 @@ def _viewer(request: HttpRequest, visit: EVVisit) -> str:
             other.role == Role.ADMIN and other.centre is not None and other.centre.pk == visit.centre_id
         ):
             raise PermissionDenied(f"Switch to your role as {other.in_sentence} to open this visit.")
+    if any(r.centre is not None and r.centre.pk == visit.centre_id for r in available_roles(request)):
+        # A member of the centre in another role is linked to its objects but refused, as for any object of the
+        # centre; another EV learns nothing of the visit.
+        raise PermissionDenied("A visit is for the visiting external verifier and the centre's admins.")
     raise Http404("No such visit.")
 
 

@@ -1,8 +1,9 @@
 """EV visits: the centre's admins prepare, change and cancel them (other staff there 403, the outsider 404 on a visit
-of the home centre). A visit's page opens for its EV while it is open and for the centre's admins; everyone else
-gets 404. The allocated EV browses the centre's registrations of their body; the EV linked to a unit records
-findings on it. The visit here is world.ev's, open today, sampling world.portfolio. Special cases (a visit that
-ended or has not begun, an EV on a visit only) are in quality/tests/test_visit_views.py."""
+of the home centre). A visit's page opens for its EV while it is open and for the centre's admins; others at the
+centre get 403, everyone else 404. The allocated EV browses the centre's registrations of their body; the EV linked
+to a unit records findings on it. The visit here is world.ev's, open today, sampling world.portfolio. Special cases
+(a visit that ended or has not begun, an EV on a visit only) are in quality/tests/test_visit_views.py and at the end
+of tests/test_access_matrix.py."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def open_visit(world, *, starts_in: int = 0, ends_in: int = 2):
 
 STAFF_PAGE = {"admin": 200, "outsider": 200, "learner": 403, "assessor": 403, "iv": 403, "ev": 403}
 CENTRE_OBJECT = {"admin": 200, "outsider": 404, "learner": 403, "assessor": 403, "iv": 403, "ev": 403}
-VISIT_PAGE = {**dict.fromkeys(PERSONAS, 404), "ev": 200, "admin": 200}
+VISIT_PAGE = {**dict.fromkeys(PERSONAS, 403), "ev": 200, "admin": 200, "outsider": 404}
 EV_ONLY = {**CENTRE_OBJECT, "admin": 403, "ev": 200}
 
 MORE_URLS: dict[str, Callable[[Any], str]] = {

@@ -79,3 +79,27 @@ def axe_page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, bypass_csp=True, locale="en-GB")
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def open_as(browser, live_server):
+    """Sign in as each person in their own browser context: open_as(email) -> page."""
+    contexts = []
+
+    def open_as(email: str):
+        context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/London")
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        problems: list[str] = []
+        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.problems = problems
+        from tests.browser.test_sign_in import sign_in
+
+        sign_in(page, email)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

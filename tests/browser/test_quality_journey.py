@@ -15,7 +15,6 @@ from assessments.models import Portfolio
 from audit.models import AuditEvent
 from quality.models import ActionPoint, EVVisit, IVReport, SampleItem
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixture lives there
-from tests.browser.test_signoff_journey import open_as  # noqa: F401 - a fixture
 from tests.factories import PortfolioFactory, external_verifier, member
 
 pytestmark = pytest.mark.browser

@@ -9,31 +9,9 @@ from playwright.sync_api import expect
 
 from assessments.models import Evidence, Portfolio, PortfolioStatus, Signature
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixture lives there
-from tests.browser.test_sign_in import sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def open_as(browser, live_server):
-    contexts = []
-
-    def open_as(email: str):
-        context = browser.new_context(base_url=live_server.url, locale="en-GB", timezone_id="Europe/London")
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        problems: list[str] = []
-        page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: problems.append(str(exc)))
-        page.problems = problems
-        sign_in(page, email)
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 def add_item(page, world, title: str, range_label: str, date: str) -> None:
