@@ -1,5 +1,6 @@
-"""The audit trail: a centre admin reads their centre's, and an EV reads the rows about their visit's sample
-while the visit is open. Each page has a CSV of exactly the rows it lists, and every CSV taken is itself audited.
+"""The audit trail: a centre admin reads their centre's; an EV allocated to a centre reads the rows about its
+registrations with the EV's awarding body; an EV on a visit reads the rows about the visit's sample while the visit
+is open. Each page has a CSV of exactly the rows it lists, and every CSV taken is itself audited.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from audit.export import csv_lines
 from audit.forms import TrailFilterForm
 from audit.services import audit_log
 from audit.trail import action_label, role_label, trail_base, trail_for
-from people.access import active_role, available_roles, require_role
+from people.access import active_role, available_roles, get_allocated_centre, require_role
 from people.models import Centre, Role
 from people.roles import ActiveRole
 from quality.models import EVVisit
@@ -184,4 +185,40 @@ def visit_audit_csv(request: HttpRequest, visit_id: int) -> HttpResponse:
         page_url=reverse("visit_audit", args=[visit.pk]),
         filename=_filename(visit.centre, f"visit-{visit.pk}"),
         visit=visit,
+    )
+
+
+def _allocated_sample(centre: Centre, ev) -> QuerySet[Portfolio]:
+    return Portfolio.objects.filter(centre=centre, awarding_body=ev.awarding_body)
+
+
+@require_GET
+def ev_centre_audit(request: HttpRequest, centre_id: int) -> HttpResponse:
+    centre, ev = get_allocated_centre(request, centre_id)
+    return _trail_page(
+        request,
+        centre=centre,
+        sample=_allocated_sample(centre, ev),
+        context={
+            "centre": centre,
+            "heading": f"Audit trail at {centre.name}: {ev.awarding_body.name} registrations",
+            "scope_note": (
+                f"The changes to the centre's registrations with {ev.awarding_body.name}, newest first. "
+                "Rows are never changed or deleted."
+            ),
+            "csv_url": reverse("ev_centre_audit_csv", args=[centre.pk]),
+        },
+    )
+
+
+@require_GET
+def ev_centre_audit_csv(request: HttpRequest, centre_id: int) -> HttpResponse:
+    centre, ev = get_allocated_centre(request, centre_id)
+    return _trail_csv(
+        request,
+        role=active_role(request),  # type: ignore[arg-type]
+        centre=centre,
+        sample=_allocated_sample(centre, ev),
+        page_url=reverse("ev_centre_audit", args=[centre.pk]),
+        filename=_filename(centre, "ev"),
     )

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
 from people import roles
-from people.models import EVAllocation, Role
+from people.models import Centre, EVAllocation, ExternalVerifier, Role
 from people.roles import ActiveRole
 from quality.visits import open_visits
 
@@ -71,3 +71,19 @@ def require_centre_admin(request: HttpRequest, centre_ids: set[int]) -> ActiveRo
     if role.centre.pk not in centre_ids:
         raise PermissionDenied("Switch to your centre admin role at that centre.")
     return role
+
+
+def get_allocated_centre(request: HttpRequest, centre_id: int) -> tuple[Centre, ExternalVerifier]:
+    """A centre, for the EV allocated to it, acting as that EV: 404 when not linked to the centre at all; 403 when
+    linked in another role, or only through a visit (which reaches its sample, not the whole centre)."""
+    centre = Centre.objects.filter(pk=centre_id).first()
+    if centre is None or centre.pk not in linked_centre_ids(request):
+        raise Http404("No such centre.")
+    role = require_role(request, Role.EV)
+    ev = role.external_verifier
+    assert ev is not None
+    # Pages the EV opens here are logged against the centre.
+    request.audit_centre = centre  # type: ignore[attr-defined]
+    if not EVAllocation.objects.filter(external_verifier=ev, centre=centre, is_active=True).exists():
+        raise PermissionDenied("You are not allocated to this centre: your visit's page lists the units you may open.")
+    return centre, ev

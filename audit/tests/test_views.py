@@ -464,3 +464,24 @@ def test_ev_cannot_read_the_centre_trail(client, world):
     client.force_login(world.ev)
     assert client.get(reverse("centre_audit")).status_code == 403
     assert client.get(reverse("centre_audit_csv")).status_code == 403
+
+
+def test_allocated_ev_reads_the_trail_of_their_bodys_registrations_only(client, world, unit):
+    from assessments.services.signoff import unit_sign
+    from tests.factories import PASSWORD, PortfolioFactory
+    from units.models import AwardingBody
+
+    other_body = PortfolioFactory(
+        centre=world.centre,
+        assessor=world.assessor,
+        iv=world.iv,
+        awarding_body=AwardingBody.objects.get(code="OCR"),
+    )
+    unit_sign(actor=world.learner, portfolio=world.portfolio, kind="learner", password=PASSWORD)
+    unit_sign(actor=other_body.learner, portfolio=other_body, kind="learner", password=PASSWORD)
+    client.force_login(world.ev)
+    page = client.get(reverse("ev_centre_audit", args=[world.centre.pk])).content.decode()
+    assert world.learner.full_name in page
+    assert other_body.learner.full_name not in page
+    csv = b"".join(client.get(reverse("ev_centre_audit_csv", args=[world.centre.pk])).streaming_content).decode()
+    assert world.learner.full_name in csv and other_body.learner.full_name not in csv

@@ -18,8 +18,14 @@ from assessments.access import get_portfolio_for_user
 from assessments.forms import people_with_role
 from assessments.models import Portfolio, PortfolioStatus
 from notifications.services import notifications_done
-from people.access import active_role, available_roles, linked_centre_ids, require_centre_admin, require_role
-from people.models import Centre, EVAllocation, Role
+from people.access import (
+    active_role,
+    available_roles,
+    get_allocated_centre,
+    require_centre_admin,
+    require_role,
+)
+from people.models import Centre, Role
 from people.roles import ActiveRole
 from portfolio.forms import apply_validation_error
 from quality import visits
@@ -227,15 +233,7 @@ def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
 
 def ev_centre(request: HttpRequest, centre_id: int) -> HttpResponse:
     """An allocated EV's read-only list of the centre's current registrations with their awarding body."""
-    centre = get_object_or_404(Centre, pk=centre_id)
-    if centre.pk not in linked_centre_ids(request):
-        raise Http404("No such centre.")
-    role = require_role(request, Role.EV)
-    ev = role.external_verifier
-    assert ev is not None
-    request.audit_centre = centre  # type: ignore[attr-defined]
-    if not EVAllocation.objects.filter(external_verifier=ev, centre=centre, is_active=True).exists():
-        raise PermissionDenied("You are not allocated to this centre: your visit's page lists the units you may open.")
+    centre, ev = get_allocated_centre(request, centre_id)
     portfolios = (
         Portfolio.objects.filter(centre=centre, awarding_body=ev.awarding_body)
         .current()

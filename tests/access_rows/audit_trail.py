@@ -41,7 +41,12 @@ MORE_URLS: dict[str, Callable[[Any], str]] = {
     "visit_audit_csv": lambda w: reverse("visit_audit_csv", args=[_visit(w).pk]),
     "visit_audit_ended": lambda w: reverse("visit_audit", args=[_visit(w, ended=True).pk]),
     "visit_audit_csv_ended": lambda w: reverse("visit_audit_csv", args=[_visit(w, ended=True).pk]),
+    "ev_centre_audit": lambda w: reverse("ev_centre_audit", args=[w.centre.pk]),
+    "ev_centre_audit_csv": lambda w: reverse("ev_centre_audit_csv", args=[w.centre.pk]),
 }
+# The allocated EV reads the centre's trail about their body's registrations; the centre's people in other roles
+# are refused; the outsider learns nothing.
+ALLOCATED_EV = {**VISIT_OPEN, "admin": 403}
 MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("centre_audit", "get", STAFF_PAGE),
     ("centre_audit_csv", "get", STAFF_PAGE),
@@ -49,4 +54,6 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("visit_audit_csv", "get", VISIT_OPEN),
     ("visit_audit_ended", "get", VISIT_ENDED),
     ("visit_audit_csv_ended", "get", VISIT_ENDED),
+    ("ev_centre_audit", "get", ALLOCATED_EV),
+    ("ev_centre_audit_csv", "get", ALLOCATED_EV),
 ]
