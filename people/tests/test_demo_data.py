@@ -16,8 +16,14 @@ def test_demo_data_creates_one_sign_in_per_role_and_is_safe_to_run_twice(db, set
     call_command("demo_data", stdout=StringIO())
     for role in (Role.LEARNER, Role.ASSESSOR, Role.IV, Role.ADMIN):
         assert Membership.objects.filter(role=role).count() == 1
-    assert ExternalVerifier.objects.count() == 1
+    # The allocated EV and the one on the demo visit.
+    assert ExternalVerifier.objects.count() == 2
     assert Portfolio.objects.count() == 1
+    from quality.models import EVVisit, SampleItem, SamplingPlan
+
+    assert SamplingPlan.objects.count() == 1 and SampleItem.objects.count() == 1
+    visit = EVVisit.objects.get()
+    assert list(visit.sample.all()) == list(Portfolio.objects.all())
     for user in User.objects.all():
         assert user.check_password(DEMO_PASSWORD)
         assert user.email in out.getvalue()

@@ -26,6 +26,9 @@ PEOPLE = [
     ("admin@demo.example", "Ada Admin", Role.ADMIN, ""),
 ]
 EV = ("ev@demo.example", "Eve External")
+# An EV of the same body who is not allocated to the centre: the demo visit gives them its sample for two weeks.
+VISITING_EV = ("visiting-ev@demo.example", "Vera Visiting")
+PLAN_TITLE = "Demo sampling plan"
 
 
 class Command(BaseCommand):
@@ -46,6 +49,7 @@ class Command(BaseCommand):
         for email, _, role, _ in PEOPLE:
             self.stdout.write(f"  {Role(role).label:<20} {email:<26} password: {DEMO_PASSWORD}")
         self.stdout.write(f"  {Role.EV.label:<20} {EV[0]:<26} password: {DEMO_PASSWORD}")
+        self.stdout.write(f"  {'EV on a visit':<20} {VISITING_EV[0]:<26} password: {DEMO_PASSWORD}")
 
     def _user(self, email: str, name: str) -> User:
         user = User.objects.filter(email=email).first()
@@ -68,7 +72,7 @@ class Command(BaseCommand):
         EVAllocation.objects.get_or_create(external_verifier=ev, centre=centre)
         unit_code = UnitCode.objects.select_related("unit").get(awarding_body=body, code="220")
         today = timezone.localdate()
-        Portfolio.objects.get_or_create(
+        portfolio, _ = Portfolio.objects.get_or_create(
             learner=users[Role.LEARNER],
             centre=centre,
             unit=unit_code.unit,
@@ -81,3 +85,40 @@ class Command(BaseCommand):
                 "planned_end_date": today + datetime.timedelta(days=150),
             },
         )
+        self._quality(centre, users, body, portfolio, today)
+
+    def _quality(self, centre, users, body, portfolio, today) -> None:
+        """A sampling plan with the learner's unit in it, and an open EV visit sampling it, made through the
+        services so the dashboards, notifications and audit trail show them as they would be."""
+        from quality.models import EVVisit, SamplingPlan
+        from quality.services.sampling import sample_item_add, sampling_plan_create
+        from quality.services.visits import ev_visit_create
+
+        iv = users[Role.IV]
+        if not SamplingPlan.objects.filter(centre=centre, iv=iv, title=PLAN_TITLE).exists():
+            plan = sampling_plan_create(
+                actor=iv,
+                centre=centre,
+                title=PLAN_TITLE,
+                starts_on=today - datetime.timedelta(days=7),
+                ends_on=today + datetime.timedelta(days=90),
+            )
+            sample_item_add(
+                actor=iv,
+                plan=plan,
+                scope="unit",
+                stage="interim",
+                planned_for=today + datetime.timedelta(days=14),
+                portfolio=portfolio,
+            )
+        visiting, _ = ExternalVerifier.objects.get_or_create(user=self._user(*VISITING_EV), awarding_body=body)
+        if not EVVisit.objects.filter(centre=centre, external_verifier=visiting).exists():
+            ev_visit_create(
+                actor=users[Role.ADMIN],
+                centre=centre,
+                external_verifier=visiting,
+                starts_on=today,
+                ends_on=today + datetime.timedelta(days=14),
+                purpose="Demo visit: the EV may open the sampled unit for two weeks.",
+                sample=[portfolio],
+            )
