@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -90,6 +91,10 @@ def _dates(visit: EVVisit) -> str:
 
 
 @transaction.atomic
+def _units(n: int) -> str:
+    return f"{n} unit{pluralize(n)}"
+
+
 def ev_visit_create(
     *,
     actor: User,
@@ -125,7 +130,7 @@ def ev_visit_create(
         centre=centre,
         action="ev_visit.created",
         target=visit,
-        summary=f"EV visit by {ev_user.full_name} prepared for {_dates(visit)}, sampling {len(fresh)} unit(s)",
+        summary=f"EV visit by {ev_user.full_name} prepared for {_dates(visit)}, sampling {_units(len(fresh))}",
         data={
             "external_verifier": external_verifier.pk,
             "starts_on": starts_on.isoformat(),
@@ -137,7 +142,7 @@ def ev_visit_create(
         user=ev_user,
         kind="ev_visit",
         target=visit,
-        title=f"EV visit to {centre.name}, {_dates(visit)}: {len(fresh)} unit(s) to sample",
+        title=f"EV visit to {centre.name}, {_dates(visit)}: {_units(len(fresh))} to sample",
         url=_visit_url(visit),
         centre=centre,
         body=visit.purpose,
