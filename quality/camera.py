@@ -128,12 +128,18 @@ def plan_coverage(plan: SamplingPlan) -> PlanCoverage:
     for c in criteria:
         if c.outcome_id not in outcomes_of_unit[c.outcome.unit_id]:
             outcomes_of_unit[c.outcome.unit_id].append(c.outcome_id)
+    # Units sampled whole (on their own or with the learner's other units). A criterion sample looks at one decision
+    # in each unit it reaches: it counts for the candidates, methods, elements and locations it shows the IV, not as
+    # a unit or a record sampled towards an assessor's target.
+    whole: set[int] = set()
     reach = Reach(units, claims)
     for item in items:
         reached = reach(item)
         covered.update(reached)
-        if item.stage == SampleStage.SUMMATIVE:
-            summative.update(reached)
+        if item.scope != SampleScope.CRITERION:
+            whole.update(reached)
+            if item.stage == SampleStage.SUMMATIVE:
+                summative.update(reached)
         if item.scope == SampleScope.CRITERION:
             assessors.add(item.assessor_id)  # type: ignore[arg-type]
             if item.criterion_id in outcome_of:
@@ -190,7 +196,7 @@ def plan_coverage(plan: SamplingPlan) -> PlanCoverage:
     ]
     rows = assessor_rows(centre, units, policy_for(centre), people)
     targets = {pk: PlanTarget(row) for pk, row in rows.items()}
-    for pk in covered:
+    for pk in whole:
         if units[pk].assessor_id in targets:
             targets[units[pk].assessor_id].in_plan += 1  # type: ignore[index]
     return PlanCoverage(

@@ -300,8 +300,9 @@ def overview_for(iv: User, centre: Centre) -> Overview:
     units = population_units(iv, centre)
     methods = method_counts(iv, centre)
     items = item_rows(SampleItem.objects.filter(plan__iv=iv, plan__centre=centre))
-    criteria = {i.criterion_id for i in items if i.scope == SampleScope.CRITERION}
-    stages = stages_by_unit(items, Reach(units, criterion_claims(iv, centre, criteria, detail=False)))  # type: ignore[arg-type]
+    # Targets are of units sampled whole: a criterion sample across learners is not a sample of each unit it touches.
+    whole = [i for i in items if i.scope != SampleScope.CRITERION]
+    stages = stages_by_unit(whole, Reach(units, {}))
     reported = reported_units(iv, centre)
     states = {pk: SampleState(frozenset(stages.get(pk, ())), pk in reported) for pk in units}
     rows = assessor_rows(centre, units, policy)

@@ -204,9 +204,14 @@ def test_overview_figures(world, small):
     rows = {r.assessor.pk: r for r in overview.assessors}
     mine, theirs = rows[world.assessor.pk], rows[small["qualifying"].pk]
     assert (mine.planned, mine.reported, mine.shortfall) == (1, 1, 0)
-    assert (theirs.planned, theirs.reported, theirs.shortfall) == (1, 0, 0)
+    # A sample of one criterion across learners is not a sample of the units it touches: the target still stands.
+    assert (theirs.planned, theirs.reported, theirs.shortfall) == (0, 0, 1)
     assert overview.states[small["p1"].pk].label == "Planned interim"
     assert overview.states[small["p2"].pk].label == "Reported"
+    assert overview.states[small["p3"].pk].label == "Not sampled"
+    add(world, plan, "unit", "summative", portfolio=small["p3"])
+    overview = overview_for(world.iv, world.centre)
+    assert {r.assessor.pk: r for r in overview.assessors}[small["qualifying"].pk].shortfall == 0
     assert overview.states[small["p3"].pk].label == "Planned summative"
 
 
@@ -259,16 +264,21 @@ def test_camera_coverage_of_a_plan(world, small):
     assert figures["assessors"][:2] == (2, 2)
     assert figures["methods"] == (2, 4, ["PE Product evidence", "WT Witness testimony"])
     assert figures["elements"][:2] == (3, 3)
-    assert figures["records"] == (1, 2, ["Lee Two, Deliver customer service to difficult customers"])
+    # The criterion sample shows the IV the qualifying assessor's decision on 2.1 in their unit, not the whole record:
+    # no record is sampled yet, and that assessor's target is still to plan.
+    assert figures["records"][:2] == (0, 2)
     assert figures["locations"] == (2, 3, ["Simulation"])
     targets = {t.row.assessor.pk: (t.row.target, t.in_plan, t.still_to_plan) for t in coverage.targets}
-    assert targets == {world.assessor.pk: (1, 1, 0), small["qualifying"].pk: (1, 1, 0)}
+    assert targets == {world.assessor.pk: (1, 1, 0), small["qualifying"].pk: (1, 0, 1)}
 
     add(world, plan, "learner", "summative", learner=small["p2"].learner)
     figures = by_key(plan_coverage(plan))
     assert figures["candidates"] == (3, 3, [])
     assert figures["methods"] == (3, 4, ["WT Witness testimony"])
-    assert figures["records"] == (2, 2, [])
+    assert figures["records"][:2] == (1, 2)
+    assert figures["records"][2] == [
+        f"{small['p3'].learner.full_name}, Deliver customer service to difficult customers"
+    ]
 
 
 def test_a_criterion_item_covers_only_its_outcome_and_what_claims_it(world, small):
