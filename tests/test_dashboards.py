@@ -578,3 +578,57 @@ def test_assessor_dashboard_runs_the_same_number_of_queries_for_2_and_6_learners
     assert (shown_few, shown_many) == (2, 6)
     assert (waiting_few, waiting_many) == (4, 30)
     assert many == few
+
+
+def test_iv_sees_samples_due_soonest_first_overdue_in_words_and_the_same_queries_for_1_and_6(client, world):
+    import datetime
+
+    from django.utils import timezone
+
+    from quality.models import SampleItem, SamplingPlan
+    from quality.services.reports import iv_report_unit
+
+    today = timezone.localdate()
+    plan = SamplingPlan.objects.create(
+        centre=world.centre,
+        iv=world.iv,
+        title="Spring sample",
+        starts_on=today - datetime.timedelta(days=30),
+        ends_on=today + datetime.timedelta(days=30),
+    )
+
+    def sample(portfolio, days: int) -> SampleItem:
+        return SampleItem.objects.create(
+            plan=plan,
+            scope="unit",
+            stage="interim",
+            portfolio=portfolio,
+            planned_for=today + datetime.timedelta(days=days),
+            created_by=world.iv,
+        )
+
+    sample(world.portfolio, -2)
+    dashboard(client, world.iv)
+
+    def count_queries() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("home"))
+        return len(queries), main_text(response)
+
+    few, text = count_queries()
+    assert "Overdue: was due by" in text and "Lena Learner, Deliver customer service" in text
+    for n in range(5):
+        learner = member(world.centre, Role.LEARNER, user__full_name=f"Sam Sampled {n}")
+        sample(PortfolioFactory(centre=world.centre, learner=learner, assessor=world.assessor, iv=world.iv), n + 1)
+    many, text = count_queries()
+    assert many == few
+    assert "6 planned samples without a report yet" in text
+    assert text.index("Lena Learner, Deliver") < text.index("Sam Sampled 0") < text.index("Sam Sampled 4")
+
+    # A report on the unit takes it off the list.
+    iv_report_unit(
+        actor=world.iv, portfolio=world.portfolio, agreement="agree", feedback="Sound decisions.", actions=[]
+    )
+    _, text = count_queries()
+    assert "5 planned samples without a report yet" in text
+    assert "Lena Learner, Deliver customer service" not in text.split("Units you verify")[0]

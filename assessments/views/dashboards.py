@@ -1,5 +1,5 @@
-"""Each role's landing page. The next issues fill these in; for now they show
-the right people to the right role and nothing more."""
+"""Each role's landing page: what needs the person's action first, then what they work on. Each runs a fixed
+number of queries whatever the size of the caseload, the centre or the list of notifications."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from notifications.panel import notification_panel
 from people.access import active_role
 from people.models import Centre, EVAllocation, Membership, Role
 from people.roles import ActiveRole
+from quality.models import SampleItem
 from quality.services.reports import open_action_points
 from quality.services.visits import ev_visits_ahead
 from units.models import UnitCode
@@ -63,6 +64,10 @@ def _assessor(request: HttpRequest, role: ActiveRole) -> HttpResponse:
     )
 
 
+# The IV's dashboard lists this many samples due; the count covers them all.
+SAMPLES_SHOWN = 20
+
+
 def _iv(request: HttpRequest, role: ActiveRole) -> HttpResponse:
     portfolios = (
         Portfolio.objects.filter(iv=request.user, centre=role.centre)
@@ -71,7 +76,25 @@ def _iv(request: HttpRequest, role: ActiveRole) -> HttpResponse:
         .order_by("assessor__full_name", "learner__full_name")
     )
     by_assessor = [(assessor, list(items)) for assessor, items in groupby(portfolios, key=lambda p: p.assessor)]
-    return render(request, "assessments/dashboard_iv.html", {"role": role, "by_assessor": by_assessor})
+    # What the IV's plans say they will sample and they have not yet reported on, soonest due first.
+    due = (
+        SampleItem.objects.filter(plan__iv=request.user, plan__centre=role.centre)
+        .annotate(reports_made=Count("reports"))
+        .filter(reports_made=0)
+        .select_related("plan", "portfolio__learner", "portfolio__unit", "learner", "assessor", "criterion__outcome")
+        .order_by("planned_for", "pk")
+    )
+    return render(
+        request,
+        "assessments/dashboard_iv.html",
+        {
+            "role": role,
+            "by_assessor": by_assessor,
+            "samples_due": list(due[:SAMPLES_SHOWN]),
+            "samples_due_count": due.count(),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 def _admin(request: HttpRequest, role: ActiveRole) -> HttpResponse:
