@@ -110,7 +110,7 @@ def _standing(portfolio: Portfolio, kind: str) -> Signature | None:
     return Signature.objects.standing().filter(portfolio=portfolio, kind=kind).first()
 
 
-def _is_allocated_ev(actor: User, portfolio: Portfolio) -> bool:
+def ev_may_verify(actor: User, portfolio: Portfolio) -> bool:
     """An EV allocated to the centre for the portfolio's awarding body, or on an open visit that samples it."""
     return EVAllocation.objects.filter(
         external_verifier__user=actor,
@@ -174,7 +174,7 @@ def _who_may_sign(portfolio: Portfolio, kind: str, actor: User) -> str:
             raise TransitionError("Only a qualified internal verifier at this centre can countersign.")
         return Role.IV
     if kind == K.EV:
-        if not _is_allocated_ev(actor, portfolio):
+        if not ev_may_verify(actor, portfolio):
             raise TransitionError("Only an external verifier allocated to this centre signs here.")
         return Role.EV
     raise TransitionError("Unknown signature.")
@@ -303,7 +303,7 @@ def unit_mark_sampled(*, actor: User, portfolio: Portfolio, role: str) -> Portfo
             raise TransitionError("Only the unit's internal verifier samples it.")
         field = "iv_sampled"
     elif role == Role.EV:
-        if not _is_allocated_ev(actor, portfolio):
+        if not ev_may_verify(actor, portfolio):
             raise TransitionError("Only an external verifier allocated to this centre samples it.")
         field = "ev_sampled"
     else:
@@ -366,7 +366,7 @@ def unit_refer(*, actor: User, portfolio: Portfolio, role: str, reasons: str) ->
     allowed = {
         Role.ASSESSOR: actor.pk == portfolio.assessor_id,
         Role.IV: actor.pk == portfolio.iv_id and actor.pk != portfolio.assessor_id,
-        Role.EV: _is_allocated_ev(actor, portfolio),
+        Role.EV: ev_may_verify(actor, portfolio),
     }
     if not allowed.get(Role(role), False):
         raise TransitionError("You cannot refer this unit back.")

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Portfolio, PortfolioStatus
-from assessments.services.signoff import TransitionError, _is_allocated_ev
+from assessments.services.signoff import TransitionError, ev_may_verify
 from audit.services import audit_log
 from notifications.services import notifications_done, notify
 from people.models import Centre, ExternalVerifier, Membership, Role, User
@@ -259,7 +259,7 @@ def _lock_portfolio(portfolio: Portfolio) -> Portfolio:
 def ev_findings_record(*, actor: User, portfolio: Portfolio, agreement: str, findings: str) -> EVFinding:
     """The EV's findings on a unit in its current round. Recording them puts the unit in the EV's sample."""
     portfolio = _lock_portfolio(portfolio)
-    if not _is_allocated_ev(actor, portfolio):
+    if not ev_may_verify(actor, portfolio):
         raise TransitionError(
             "Only an external verifier allocated to this centre, or visiting it with this unit in the sample, "
             "records findings on it."
