@@ -71,6 +71,17 @@ def _sampling_ev(portfolio: Portfolio) -> User | None:
     return event.actor if event is not None else None
 
 
+def _countersign_due(
+    portfolio: Portfolio, role: Role, colleague: User | None, fallback: str, kind: str, need: str, names: str
+) -> tuple[list[User], str]:
+    """Who is asked for a countersignature of a qualifying colleague's decision, and the title they see."""
+    people, arrange = _countersigners(portfolio, role)
+    if arrange:
+        return people, f"Arrange a qualified {kind}'s countersignature: {names}"
+    who = colleague.full_name if colleague else fallback
+    return people, f"{need} needed for {who}'s decision: {names}"
+
+
 def _due(portfolio: Portfolio) -> dict[str, tuple[list[User], str]]:
     """Which steps wait now, for whom, with what title."""
     status, names = portfolio.status, _names(portfolio)
@@ -79,27 +90,17 @@ def _due(portfolio: Portfolio) -> dict[str, tuple[list[User], str]]:
         due["unit_submitted"] = ([portfolio.assessor], f"Unit submitted for sign-off: {names}")
     elif status in (S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED):
         if status == S.ASSESSOR_SIGNED and _is_qualifying(portfolio.assessor, portfolio, Role.ASSESSOR):
-            people, arrange = _countersigners(portfolio, Role.ASSESSOR)
-            who = portfolio.assessor.full_name if portfolio.assessor else "the assessor"
-            title = (
-                f"Arrange a qualified assessor's countersignature: {names}"
-                if arrange
-                else f"Countersignature needed for {who}'s decision: {names}"
+            due["countersign_due"] = _countersign_due(
+                portfolio, Role.ASSESSOR, portfolio.assessor, "the assessor", "assessor", "Countersignature", names
             )
-            due["countersign_due"] = (people, title)
         elif portfolio.iv:
             due["iv_due"] = ([portfolio.iv], f"Ready for internal verification: sample or release {names}")
     elif status in (S.IV_SIGNED, S.IV_COUNTERSIGNED, S.IV_RELEASED):
         iv_qualifying = status == S.IV_SIGNED and _is_qualifying(portfolio.iv, portfolio, Role.IV)
         if iv_qualifying:
-            people, arrange = _countersigners(portfolio, Role.IV)
-            who = portfolio.iv.full_name if portfolio.iv else "the IV"
-            title = (
-                f"Arrange a qualified IV's countersignature: {names}"
-                if arrange
-                else f"IV countersignature needed for {who}'s decision: {names}"
+            due["iv_countersign_due"] = _countersign_due(
+                portfolio, Role.IV, portfolio.iv, "the IV", "IV", "IV countersignature", names
             )
-            due["iv_countersign_due"] = (people, title)
         elif portfolio.ev_sampled:
             ev = _sampling_ev(portfolio)
             if ev is not None:
