@@ -216,11 +216,17 @@ EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 72)
 # A cohort export asks for at most this many portfolios at once.
 EXPORT_MAX_PORTFOLIOS = env_int("EXPORT_MAX_PORTFOLIOS", 2000)
 
-# Email: printed to the console unless an SMTP host is configured.
+# Email: over SMTP when a host is configured. Otherwise, in development, each message is kept as a file in
+# EMAIL_FILE_PATH, which the debug-only page /dev/mail/ lists; with DEBUG off it is printed to the console.
 EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or str(BASE_DIR / "var" / "mail")
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_PORT = env_int("EMAIL_PORT", 587)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")

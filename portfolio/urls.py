@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,3 +13,12 @@ urlpatterns = [
     path("units/", include("units.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.DEBUG:
+    # Development only: the mail the app sent, read from EMAIL_FILE_PATH. Never routed in production.
+    from portfolio import dev_mail
+
+    urlpatterns += [
+        path("dev/mail/", dev_mail.dev_mail_list, name="dev_mail_list"),
+        path("dev/mail/<str:file>/<int:index>/", dev_mail.dev_mail_detail, name="dev_mail_detail"),
+    ]

@@ -90,3 +90,29 @@ def test_env_readers_fail_loudly(monkeypatch):
         env_int("X_INT", 1)
     assert env_list("X_LIST") == ["a.example", "b.example"]
     assert env_bool("X_UNSET", True) is True
+
+
+def _email_settings(**env: str) -> list[str]:
+    result = _run(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.EMAIL_BACKEND); print(settings.EMAIL_FILE_PATH)",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-2:]
+
+
+def test_in_development_mail_is_kept_in_var_mail_and_otherwise_printed_or_sent():
+    backend, folder = _email_settings(DEBUG="true", EMAIL_HOST="")
+    assert backend == "django.core.mail.backends.filebased.EmailBackend"
+    assert Path(folder) == ROOT / "var" / "mail"
+    assert _email_settings(DEBUG="true", EMAIL_HOST="smtp.example.org")[0] == (
+        "django.core.mail.backends.smtp.EmailBackend"
+    )
+    assert _email_settings(DEBUG="true", EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend")[0] == (
+        "django.core.mail.backends.console.EmailBackend"
+    )
+    production = {"DEBUG": "false", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "example.org", "EMAIL_HOST": ""}
+    assert _email_settings(**production)[0] == "django.core.mail.backends.console.EmailBackend"
+
