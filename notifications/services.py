@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import models, transaction
+from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -56,12 +58,33 @@ def notify(
     return notification
 
 
-def notifications_done(*, target: models.Model, kind: str | None = None, user: Any = None) -> int:
-    """The work on `target` has been done (or is no longer needed): close what announced it."""
+def notifications_done(
+    *, target: models.Model, kind: str | None = None, user: Any = None, kinds: Iterable[str] | None = None
+) -> int:
+    """The work on `target` has been done (or is no longer needed): close what announced it (of `kind`, or of
+    any of `kinds`)."""
     target_type, target_id = _key(target)
     open_ = Notification.objects.filter(target_type=target_type, target_id=target_id, done_at__isnull=True)
+    return _close(open_, kind=kind, kinds=kinds, user=user)
+
+
+def notifications_done_among(*, targets: models.QuerySet, kinds: Iterable[str], user: Any = None) -> int:
+    """As notifications_done, for every object of `targets` at once, in one query."""
+    # Targets are keyed by their primary key as text: compare them as text in the database.
+    target_ids = targets.order_by().annotate(key=Cast("pk", models.CharField())).values("key")
+    open_ = Notification.objects.filter(
+        target_type=targets.model._meta.label_lower, target_id__in=target_ids, done_at__isnull=True
+    )
+    return _close(open_, kinds=kinds, user=user)
+
+
+def _close(
+    open_: models.QuerySet, *, kind: str | None = None, kinds: Iterable[str] | None = None, user: Any = None
+) -> int:
     if kind is not None:
         open_ = open_.filter(kind=kind)
+    if kinds is not None:
+        open_ = open_.filter(kind__in=list(kinds))
     if user is not None:
         open_ = open_.filter(user=user)
     return open_.update(done_at=timezone.now())

@@ -4,16 +4,21 @@ The services of the chain call `unit_notices_sync` after every move, inside thei
 unit's status as it now stands, not from the move that was made, so a signature, a release, a referral and a
 withdrawal all leave the same, right set open: what waits is announced once (notify() keeps one open notification
 per person, kind and unit) and what no longer waits is closed.
+
+The learner hears of what the assessor decides or says about each evidence item (`evidence_judged_notice`,
+`evidence_feedback_notice`) until they act on it: by reading the item, changing it, or submitting the unit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.urls import reverse
 from django.utils.text import Truncator
 
-from assessments.models import AssessmentPlan, Portfolio, PortfolioStatus, Referral
+from assessments.models import AssessmentPlan, Decision, Evidence, Feedback, Portfolio, PortfolioStatus, Referral
 from audit.models import AuditEvent
-from notifications.services import notifications_done, notify
+from notifications.services import notifications_done, notifications_done_among, notify
 from people.models import Membership, Qualification, Role, User
 
 S = PortfolioStatus
@@ -136,6 +141,8 @@ def unit_notices_sync(portfolio: Portfolio, *, actor: User, referral: Referral |
         )
     if referral is not None:
         _referred(portfolio, referral, url)
+    if portfolio.status != S.IN_PROGRESS:
+        _evidence_notices_moved_on(portfolio)
 
 
 def _referred(portfolio: Portfolio, referral: Referral, url: str) -> None:
@@ -184,4 +191,87 @@ def plan_agreement_due(plan: AssessmentPlan, portfolio: Portfolio) -> None:
         title=f"Read and agree to your assessment plan: {portfolio.unit.title}",
         url=reverse("plan_detail", args=[portfolio.pk]),
         centre=portfolio.centre,
+    )
+
+
+# --- The learner's evidence: what the assessor decided or said about an item ---------------------------------------
+
+# Open on an item until the learner acts on it. Being told an item was accepted, or of new feedback, is acted on by
+# reading the item; an item sent back waits until the learner changes it.
+EVIDENCE_KINDS = ("evidence_sent_back", "evidence_accepted", "evidence_feedback")
+READ_KINDS = ("evidence_accepted", "evidence_feedback")
+
+
+def _item(evidence: Evidence) -> str:
+    return f"{evidence.reference} {evidence.title}"
+
+
+def _item_url(evidence: Evidence, *, thread: bool = False) -> str:
+    return reverse("evidence_detail", args=[evidence.pk]) + ("#thread" if thread else "")
+
+
+def evidence_judged_notice(
+    *, evidence: Evidence, portfolio: Portfolio, assessor: User, before: str, feedback: str, rejected: Sequence[str]
+) -> None:
+    """The assessor accepted the item or sent it back: tell the learner, with the feedback and the claims not
+    confirmed. It replaces what the learner was told of the item before. A judgement that neither changes the
+    decision nor says anything (verdicts corrected, say) is not news to them."""
+    if evidence.decision == before and not feedback:
+        return
+    learner = portfolio.learner
+    notifications_done(target=evidence, user=learner, kinds=EVIDENCE_KINDS)
+    said = f" {assessor.full_name} says: {feedback}" if feedback else ""
+    if evidence.decision == Decision.SENT_BACK:
+        kind, title = "evidence_sent_back", f"Sent back by your assessor: {_item(evidence)}"
+        body = f"{portfolio.unit.title}. Change the item as your assessor asks, then save it.{said}"
+    else:
+        kind, title = "evidence_accepted", f"Accepted by your assessor: {_item(evidence)}"
+        not_confirmed = f" Not confirmed: {', '.join(rejected)}." if rejected else ""
+        body = f"{portfolio.unit.title}.{not_confirmed}{said}"
+    notify(
+        user=learner,
+        kind=kind,
+        target=evidence,
+        title=title,
+        url=_item_url(evidence, thread=bool(feedback)),
+        centre=portfolio.centre,
+        body=body,
+    )
+
+
+def evidence_feedback_notice(*, message: Feedback, evidence: Evidence, portfolio: Portfolio) -> None:
+    """A message in the item's thread. The assessor's is news to the learner; the learner's is their answer to
+    what they were told."""
+    if message.author_id == portfolio.learner_id:
+        notifications_done(target=evidence, user=message.author, kind="evidence_feedback")
+        return
+    notify(
+        user=portfolio.learner,
+        kind="evidence_feedback",
+        target=evidence,
+        title=f"New feedback on {_item(evidence)}",
+        url=_item_url(evidence, thread=True),
+        centre=portfolio.centre,
+        body=f"{message.author.full_name}: {message.text}",
+    )
+
+
+def evidence_notices_read(*, evidence: Evidence, reader: User) -> None:
+    """The learner opened the item: what they were only told of is done. An item sent back still waits for them to
+    change it."""
+    if reader.pk == evidence.portfolio.learner_id:
+        notifications_done(target=evidence, user=reader, kinds=READ_KINDS)
+
+
+def evidence_notices_answered(evidence: Evidence) -> None:
+    """The learner changed (or deleted) the item: whatever they were told of it is answered."""
+    notifications_done(target=evidence, kinds=EVIDENCE_KINDS)
+
+
+def _evidence_notices_moved_on(portfolio: Portfolio) -> None:
+    """The unit left the learner's hands: what they were told of its items is behind them. An item sent back still
+    waits while the unit is only submitted, as the learner may change it until the assessor signs."""
+    kinds = READ_KINDS if portfolio.status == S.SUBMITTED else EVIDENCE_KINDS
+    notifications_done_among(
+        targets=Evidence.objects.filter(portfolio_id=portfolio.pk), kinds=kinds, user=portfolio.learner_id
     )

@@ -29,6 +29,7 @@ from assessments.models import (
 )
 from assessments.services.evidence import _check_evidence, check_unlocked
 from assessments.services.files import file_summary, files_discard, files_store, removes_files_if_failed
+from assessments.services.notices import evidence_feedback_notice, evidence_judged_notice, evidence_notices_answered
 from assessments.uploads import InspectedFile
 from audit.services import audit_log
 from people.models import Role, User
@@ -173,6 +174,14 @@ def evidence_judge(
             **({"feedback": feedback} if feedback else {}),
         },
     )
+    evidence_judged_notice(
+        evidence=evidence,
+        portfolio=portfolio,
+        assessor=actor,
+        before=before["decision"],
+        feedback=feedback,
+        rejected=[claim_name(c, unit_code) for c in claims if verdicts.get(c) == Verdict.REJECTED],
+    )
     return evidence
 
 
@@ -202,6 +211,7 @@ def feedback_post(*, actor: User, evidence: Evidence, text: str) -> Feedback:
         summary=f"Feedback on {evidence.reference}",
         data={"portfolio": portfolio.pk, "feedback": message.pk, "text": text},
     )
+    evidence_feedback_notice(message=message, evidence=evidence, portfolio=portfolio)
     return message
 
 
@@ -238,6 +248,7 @@ def learner_change(
     )
     if not changed:
         return
+    evidence_notices_answered(evidence)
     unmapped = ClaimJudgement.objects.filter(evidence=evidence).filter(
         Q(criterion__isnull=False) & ~Q(criterion_id__in=new_c)
         | Q(range_item__isnull=False) & ~Q(range_item_id__in=new_r)

@@ -86,14 +86,16 @@ def evidence_review(request: HttpRequest, evidence_id: int) -> HttpResponse:
                 evidence=evidence,
                 decision=form.cleaned_data["decision"],
                 verdicts=form.verdicts(),
-                feedback=form.cleaned_data["feedback"],
+                feedback=form.feedback_text(),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
             messages.success(request, f"{judged.reference}: {judged.get_decision_display().lower()}.")
             return redirect("evidence_list", portfolio_id=evidence.portfolio_id)
-    return render(request, "assessments/evidence_review.html", {**context, "form": form})
+    # The photos themselves sit beside the claims, so the assessor judges without opening each file.
+    photos = [f for f in context["files"] if f.thumbnail]
+    return render(request, "assessments/evidence_review.html", {**context, "form": form, "photos": photos})
 
 
 def _detail_page(request: HttpRequest, evidence: Evidence, form: FeedbackForm | None = None) -> HttpResponse:
