@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.views import centre, dashboards, evidence, files, plans, records, review, signoff, witness
+from assessments.views import centre, dashboards, evidence, files, history, plans, records, review, signoff, witness
 
 urlpatterns = [
     path("", dashboards.home, name="home"),
@@ -35,7 +35,7 @@ urlpatterns = [
     path("portfolios/<int:portfolio_id>/signoff/release/", signoff.signoff_release, name="signoff_release"),
     path("portfolios/<int:portfolio_id>/signoff/refer/", signoff.signoff_refer, name="signoff_refer"),
     path("signatures/<int:signature_id>/withdraw/", signoff.signature_withdraw, name="signature_withdraw"),
-    path("portfolios/<int:portfolio_id>/history/", signoff.portfolio_history, name="portfolio_history"),
+    path("portfolios/<int:portfolio_id>/history/", history.portfolio_history, name="portfolio_history"),
     path("portfolios/<int:portfolio_id>/record.pdf", records.record_pdf_download, name="record_pdf"),
     path("verify/", records.record_verify, name="record_verify"),
     path("verify/<str:code>/", records.record_verify_code, name="record_verify_code"),
