@@ -12,6 +12,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -31,10 +32,12 @@ from assessments.models import (
 )
 from assessments.records import completeness
 from assessments.tests.test_evidence_views import add, crit, rng
+from assessments.uploads import inspect_upload
 from audit.models import AuditEvent
 from people.models import Role
 from tests import samples
 from tests.factories import member
+from tests.pages import assert_one_layout
 from units.models import AssessmentMethod, Criterion
 
 
@@ -106,11 +109,18 @@ def test_assessor_accepts_an_item_with_every_claim_confirmed(assessor_client, wo
     assert event.data["after"]["verdicts"] == {"2.1": "confirmed", "2.4": "confirmed", "range b": "confirmed"}
 
 
-def test_accepting_needs_a_verdict_on_every_claim(assessor_client, world, item):
+def test_accepting_needs_a_verdict_on_every_claim_said_once_at_the_top(assessor_client, world, item):
     response = assessor_client.post(review(item), judge_data(Decision.ACCEPTED, {"2.1": "confirmed"}))
     assert response.status_code == 200
-    errors = response.context["form"].errors
-    assert set(errors) == {field(crit("2.4")), field(rng("b"))}
+    form = response.context["form"]
+    label = crit("2.4").label(world.portfolio.unit_code)
+    assert form.errors == {
+        "__all__": [
+            f"2 claims have no verdict: {label}, Range b. Mark each Confirmed or Rejected, "
+            "or tick \u201cConfirm all claims\u201d, before accepting the item."
+        ]
+    }
+    assert [row.missing for row in form.claim_rows()] == [False, True, True]
     assert Evidence.objects.get(pk=item.pk).decision == Decision.PENDING
     assert not ClaimJudgement.objects.exists()
     # The service holds the same line.
@@ -129,27 +139,25 @@ def test_sending_back_needs_feedback_beside_the_field_and_posts_it_to_the_thread
         services.evidence_judge(actor=world.assessor, evidence=item, decision=Decision.SENT_BACK, verdicts={})
     assert "feedback" in exc.value.message_dict
 
-    response = assessor_client.post(
-        review(item), judge_data(Decision.SENT_BACK, {"2.1": "rejected"}, feedback="Say what you said to the customer.")
-    )
+    data = judge_data(Decision.SENT_BACK, {"2.1": "rejected"}, feedback="Say what you said to the customer.")
+    data[f"{field(crit('2.1'))}_reason"] = "No customer is named."
+    response = assessor_client.post(review(item), data)
     assert response.status_code == 302
     item.refresh_from_db()
     assert item.decision == Decision.SENT_BACK
     message = Feedback.objects.get(evidence=item)
-    assert (message.author, message.role, message.text) == (
-        world.assessor,
-        Role.ASSESSOR,
-        "Say what you said to the customer.",
-    )
-    assert AuditEvent.objects.get(action="evidence.judged").data["feedback"] == "Say what you said to the customer."
+    label = crit("2.1").label(world.portfolio.unit_code)
+    expected = f"Say what you said to the customer.\n\nNot confirmed:\n{label}: No customer is named."
+    assert (message.author, message.role, message.text) == (world.assessor, Role.ASSESSOR, expected)
+    assert AuditEvent.objects.get(action="evidence.judged").data["feedback"] == expected
     # A partial verdict is kept when sending back.
     assert verdicts_of(item) == {"2.1": "rejected"}
 
 
 def test_rejecting_one_claim_leaves_it_uncovered_for_the_sign_off(assessor_client, world, item):
-    response = assessor_client.post(
-        review(item), judge_data(Decision.ACCEPTED, {"2.1": "confirmed", "2.4": "rejected", "b": "confirmed"})
-    )
+    data = judge_data(Decision.ACCEPTED, {"2.1": "confirmed", "2.4": "rejected", "b": "confirmed"})
+    data[f"{field(crit('2.4'))}_reason"] = "The log does not show how you checked the customer was satisfied."
+    response = assessor_client.post(review(item), data)
     assert response.status_code == 302
     assert verdicts_of(item) == {"2.1": "confirmed", "2.4": "rejected", "b": "confirmed"}
     missing = {c.code for c in completeness(world.portfolio).missing_criteria}
@@ -175,6 +183,136 @@ def test_a_verdict_on_something_the_item_does_not_claim_is_refused(world, item):
                 crit("3.1"): "confirmed",
             },
         )
+
+
+# Confirm all claims, with exceptions; the photos beside the claims
+
+MANY = [f"2.{n}" for n in range(1, 11)] + [f"3.{n}" for n in range(1, 7)]
+
+
+@pytest.fixture
+def csrf_assessor(world) -> Client:
+    """The assessor in a browser-like client that enforces CSRF, as the live site does."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.assessor)
+    return client
+
+
+def post_review(client: Client, evidence: Evidence, data: dict):
+    """Open the review page, then send its form back with the page's CSRF token."""
+    page = client.get(review(evidence)).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    return client.post(review(evidence), {"csrfmiddlewaretoken": token, **data})
+
+
+def reason(code: str) -> str:
+    return f"{field(crit(code) if '.' in code else rng(code))}_reason"
+
+
+def test_confirm_all_confirms_every_claim_but_the_exception_whose_reason_reaches_the_learner(csrf_assessor, world):
+    item = add(world, method="PE", criteria=MANY, range_items=["a", "b", "c", "d"], title="Week of complaints")
+    data = judge_data(Decision.ACCEPTED, {"3.2": "rejected"})
+    data |= {"confirm_all": "on", reason("3.2"): "Nothing shows how you followed it up."}
+    response = post_review(csrf_assessor, item, data)
+    assert response.status_code == 302
+    verdicts = verdicts_of(item)
+    assert len(verdicts) == 20
+    assert verdicts.pop("3.2") == "rejected"
+    assert set(verdicts.values()) == {"confirmed"}
+    label = crit("3.2").label(world.portfolio.unit_code)
+    assert Feedback.objects.get(evidence=item).text == f"Not confirmed:\n{label}: Nothing shows how you followed it up."
+    assert Evidence.objects.get(pk=item.pk).decision == Decision.ACCEPTED
+
+
+def test_without_confirm_all_an_unmarked_claim_gets_no_verdict_when_sending_back(csrf_assessor, world, item):
+    response = post_review(csrf_assessor, item, judge_data(Decision.SENT_BACK, {"b": "confirmed"}, feedback="More."))
+    assert response.status_code == 302
+    assert verdicts_of(item) == {"b": "confirmed"}
+
+
+def test_many_missing_verdicts_give_one_summary_and_keep_what_was_entered(csrf_assessor, world):
+    item = add(world, method="PE", criteria=MANY, range_items=["a", "b", "c", "d"], title="Week of complaints")
+    chosen = dict.fromkeys(MANY[:-3], "confirmed")
+    response = post_review(csrf_assessor, item, judge_data(Decision.ACCEPTED, chosen, feedback="Well organised."))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert_one_layout(html)
+    unit_code = world.portfolio.unit_code
+    missing = [crit(c).label(unit_code) for c in MANY[-3:]] + ["Range a", "Range b", "Range c", "Range d"]
+    assert html.count("claims have no verdict") == 1
+    assert f"7 claims have no verdict: {', '.join(missing)}." in html
+    assert html.count(">No verdict</span>") == 7
+    assert "Confirm or reject this claim" not in html
+    form = response.context["form"]
+    assert [row.label for row in form.claim_rows() if row.missing] == missing
+    assert form["feedback"].value() == "Well organised."
+    assert all(form[field(crit(c))].value() == "confirmed" for c in MANY[:-3])
+    assert not ClaimJudgement.objects.exists() and not Feedback.objects.exists()
+
+
+def test_a_newly_rejected_claim_needs_its_reason_beside_it(csrf_assessor, world, item):
+    data = judge_data(Decision.ACCEPTED, {"2.4": "rejected"}) | {"confirm_all": "on"}
+    response = post_review(csrf_assessor, item, data)
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors[reason("2.4")] == ["Say why this claim is not confirmed: the learner reads it in the feedback."]
+    label = crit("2.4").label(world.portfolio.unit_code)
+    assert form.non_field_errors() == [f"1 rejected claim needs a reason: {label}."]
+    assert form["confirm_all"].value() is True
+    assert not ClaimJudgement.objects.exists()
+    assert Evidence.objects.get(pk=item.pk).decision == Decision.PENDING
+
+
+def test_a_claim_already_rejected_on_record_needs_no_new_reason(csrf_assessor, world, item):
+    services.evidence_judge(
+        actor=world.assessor,
+        evidence=item,
+        decision=Decision.SENT_BACK,
+        verdicts={crit("2.4"): "rejected"},
+        feedback="2.4: say how you checked.",
+    )
+    response = post_review(
+        csrf_assessor, item, judge_data(Decision.ACCEPTED, {"2.4": "rejected"}) | {"confirm_all": "on"}
+    )
+    assert response.status_code == 302
+    assert verdicts_of(item) == {"2.1": "confirmed", "2.4": "rejected", "b": "confirmed"}
+    assert Feedback.objects.filter(evidence=item).count() == 1
+
+
+def test_an_item_that_claims_nothing_offers_no_confirm_all(assessor_client, world):
+    item = add(world, method="PE", title="Unmapped")
+    html = assessor_client.get(review(item)).content.decode()
+    assert "This item claims nothing in this unit" in html
+    assert 'name="confirm_all"' not in html
+
+
+def test_the_photos_show_beside_the_claims_through_the_checked_thumbnail_view(assessor_client, client, world):
+    files = [
+        inspect_upload(SimpleUploadedFile(name, content))
+        for name, content in (("till.jpg", samples.jpeg()), ("board.png", samples.png()), ("log.pdf", samples.pdf()))
+    ]
+    item = add(world, method="PE", criteria=["2.1"], title="Complaints log", files=files)
+    html = assessor_client.get(review(item)).content.decode()
+    assert_one_layout(html)
+    photos = {f.original_name: f for f in item.files.all()}
+    images = re.findall(r'<img src="([^"]+)" alt="([^"]+)"', html)
+    assert images == [
+        (
+            reverse("file_thumbnail", args=[photos["till.jpg"].pk]),
+            f"Photo 1 of 2 in {item.reference} Complaints log, from the file till.jpg",
+        ),
+        (
+            reverse("file_thumbnail", args=[photos["board.png"].pk]),
+            f"Photo 2 of 2 in {item.reference} Complaints log, from the file board.png",
+        ),
+    ]
+    # The photos come before the claims, so a phone shows them first; a wide screen puts them beside.
+    assert html.index('id="photos-heading"') < html.index("What the item claims in this unit")
+    assert 'class="col-lg-5 order-lg-2"' in html
+    thumbnail = assessor_client.get(images[0][0])
+    assert thumbnail.status_code == 200 and thumbnail["Content-Type"] == "image/jpeg"
+    client.force_login(world.outsider)
+    assert client.get(images[0][0]).status_code == 404
 
 
 @pytest.mark.parametrize("persona", ["learner", "iv", "ev", "admin"])
