@@ -79,14 +79,25 @@ def testimony(learner_client, world, mailoutbox, django_capture_on_commit_callba
     return Evidence.objects.get(portfolio=world.portfolio), link_in(mailoutbox[0])
 
 
+def origin_sent_by_a_browser(page) -> str:
+    """The Origin header Chromium and Firefox put on a form posted back to the page's own site: "null" when the
+    page's Referrer-Policy is no-referrer (the Fetch standard's rule), else the site's origin."""
+    return "null" if page.headers.get("Referrer-Policy") == "no-referrer" else "http://testserver"
+
+
 def answer(client: Client, link: str, action: str, **fields):
-    """Open the page, as the witness would, then post the answer with the page's CSRF token and version."""
+    """Open the page, as the witness would, then post the answer as their browser would: with the page's CSRF token
+    and version, and the Origin header the page's referrer policy lets the browser send."""
     page = client.get(link)
     assert page.status_code == 200
     html = page.content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
     version = re.search(r'name="version" value="([^"]+)"', html).group(1)
-    return client.post(link, {"csrfmiddlewaretoken": token, "version": version, "action": action, **fields})
+    return client.post(
+        link,
+        {"csrfmiddlewaretoken": token, "version": version, "action": action, **fields},
+        headers={"origin": origin_sent_by_a_browser(page)},
+    )
 
 
 def test_adding_witness_testimony_emails_the_witness_a_working_link(testimony, world, mailoutbox, witness):
@@ -109,7 +120,7 @@ def test_adding_witness_testimony_emails_the_witness_a_working_link(testimony, w
     assert crit("2.1").label(world.portfolio.unit_code) in html
     assert evidence.activity_date.strftime("%d/%m/%Y") in html
     assert "Confirm this statement" in html and "Correct it" in html
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Referrer-Policy"] == "same-origin"
     assert page.headers["Cache-Control"] == "no-store"
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
     assert " style=" not in html and "<style" not in html
@@ -132,10 +143,35 @@ def test_the_witness_confirms_once_and_the_link_then_stops_working(testimony, wi
     assert again.status_code == 410
     html = again.content.decode()
     assert DEAD in html and STATEMENT not in html and "Lena" not in html
-    assert again.headers["Referrer-Policy"] == "no-referrer" and again.headers["Cache-Control"] == "no-store"
+    assert again.headers["Referrer-Policy"] == "same-origin" and again.headers["Cache-Control"] == "no-store"
     with pytest.raises(services.WitnessLinkError):
         services.witness_confirm(token=link.split("/")[-2])
     assert AuditEvent.objects.filter(action="witness.confirmed").count() == 1
+
+
+@pytest.mark.parametrize("action", ["confirm", "correct"])
+def test_both_answers_pass_the_csrf_check_a_browser_meets(testimony, witness, action):
+    evidence, link = testimony
+    page = witness.get(link)
+    # Under "no-referrer" the browser posts "Origin: null", and Django refuses that as a forged request.
+    assert page.headers["Referrer-Policy"] not in {"no-referrer", "unsafe-url", "no-referrer-when-downgrade"}
+    assert origin_sent_by_a_browser(page) == "http://testserver"
+    response = answer(witness, link, action, statement="What I really saw: Lena calmed him and agreed a new date.")
+    assert response.status_code == 200
+    assert "Thank you" in response.content.decode()
+    evidence.refresh_from_db()
+    assert evidence.witness_status == {"confirm": WitnessStatus.CONFIRMED, "correct": WitnessStatus.CORRECTED}[action]
+
+
+def test_an_answer_without_the_pages_csrf_token_is_refused_and_changes_nothing(testimony, witness):
+    evidence, link = testimony
+    witness.get(link)
+    response = witness.post(
+        link, {"version": evidence.updated_at.isoformat(), "action": "confirm"}, headers={"origin": "http://testserver"}
+    )
+    assert response.status_code == 403
+    evidence.refresh_from_db()
+    assert evidence.witness_status == WitnessStatus.UNCONFIRMED
 
 
 def test_a_second_answer_from_the_same_page_is_refused(testimony):
@@ -164,7 +200,7 @@ def test_an_unknown_link_is_not_found(world, witness):
     response = witness.get(reverse("witness_respond", args=["not-a-real-token"]))
     assert response.status_code == 404
     assert DEAD in response.content.decode()
-    assert response.headers["Referrer-Policy"] == "no-referrer" and response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "same-origin" and response.headers["Cache-Control"] == "no-store"
     assert (
         Client().post(reverse("witness_respond", args=["not-a-real-token"]), {"action": "confirm"}).status_code == 404
     )

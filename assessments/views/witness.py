@@ -22,12 +22,15 @@ from portfolio.forms import apply_validation_error
 
 
 def _token_in_url(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The token is in the address: never send it on as a referrer, and never keep the page in a cache."""
+    """The token is in the address: never send it on as a referrer to another site, and never keep the page in a
+    cache."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
+        # Not "no-referrer": under it browsers post the page's own forms with "Origin: null", which Django's CSRF
+        # check refuses. "same-origin" sends the origin back to this site only, and nothing to any other.
+        response["Referrer-Policy"] = "same-origin"
         response["Cache-Control"] = "no-store"
         return response
 
