@@ -55,9 +55,7 @@ def witness_browser(browser, live_server):
         context.close()
 
 
-def test_a_witness_confirms_another_corrects_and_the_assessor_sees_both(
-    open_as, witness_browser, world, mailoutbox
-):
+def test_a_witness_confirms_another_corrects_and_the_assessor_sees_both(open_as, witness_browser, world, mailoutbox):
     # The learner names a witness through the evidence form.
     learner = open_as(world.learner.email)
     learner.set_viewport_size(PHONE)
