@@ -26,6 +26,7 @@ from exports.services import ExportStateError, export_request, export_retry
 from people.access import active_role, linked_centre_ids, require_centre_admin, require_role
 from people.models import Role, User
 from portfolio.forms import apply_validation_error
+from submissions.once import once_per_token
 
 RECENT = 20
 
@@ -67,6 +68,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@once_per_token
 def export_cohort_start(request: HttpRequest) -> HttpResponse:
     role = require_role(request, Role.ADMIN)
     form = CohortStartForm(request.POST, centre=role.centre)
@@ -121,6 +123,7 @@ def export_learner(request: HttpRequest, learner_id: int) -> HttpResponse:
 
 
 @require_POST
+@once_per_token
 def export_learner_start(request: HttpRequest, learner_id: int) -> HttpResponse:
     """An admin exports one learner's records: merged into one PDF, or as a portable ZIP."""
     learner, role = _learner_for_admin(request, learner_id)
@@ -142,6 +145,7 @@ def export_learner_start(request: HttpRequest, learner_id: int) -> HttpResponse:
 
 
 @require_POST
+@once_per_token
 def export_mine_start(request: HttpRequest) -> HttpResponse:
     """A learner takes their own portable portfolio: every unit at this centre, files and manifest."""
     role = require_role(request, Role.LEARNER)

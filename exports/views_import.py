@@ -12,6 +12,7 @@ from assessments.models import Portfolio
 from assessments.uploads import size_text
 from exports.importing import max_unpacked, portable_import
 from people.access import require_centre_admin
+from submissions.once import once_per_token
 
 
 class PortableImportForm(forms.Form):
@@ -32,6 +33,7 @@ class PortableImportForm(forms.Form):
         return archive
 
 
+@once_per_token
 def portable_import_view(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_object_or_404(Portfolio.objects.with_people(), pk=portfolio_id)
     role = require_centre_admin(request, {portfolio.centre_id})

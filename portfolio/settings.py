@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "quality",
     "notifications",
     "django_tasks",
+    "submissions",
     "django_tasks_db",
 ]
 
@@ -101,6 +102,8 @@ TEMPLATES = [
             ],
         },
     },
+            # {% once_token %} in every form that creates something: see submissions/once.py.
+            "builtins": ["submissions.once"],
 ]
 
 WSGI_APPLICATION = "portfolio.wsgi.application"

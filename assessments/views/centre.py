@@ -18,6 +18,7 @@ from people.forms import ImportForm
 from people.models import Role
 from people.roles import ActiveRole
 from portfolio.forms import apply_validation_error
+from submissions.once import once_per_token
 
 
 def _get_portfolio_for_admin(request: HttpRequest, portfolio_id: int) -> tuple[ActiveRole, Portfolio]:
@@ -59,6 +60,7 @@ def portfolio_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@once_per_token
 def portfolio_register(request: HttpRequest) -> HttpResponse:
     role = require_role(request, Role.ADMIN)
     initial = {"learner": request.GET.get("learner")} if request.GET.get("learner") else None

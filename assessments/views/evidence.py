@@ -23,6 +23,7 @@ from assessments.uploads import MB, size_text
 from people.models import Role
 from portfolio.forms import apply_validation_error
 
+from submissions.once import once_per_token
 LEARNER_ONLY = {Role.LEARNER}
 SORTS = {"ref": "number", "-ref": "-number", "date": "activity_date", "-date": "-activity_date"}
 
@@ -167,6 +168,7 @@ def evidence_add(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     if posted and (evidence := _save(request, form, portfolio, None)):
         messages.success(request, f"Added {evidence.reference} {evidence.title}.")
         return _saved(request, portfolio.pk)
+@once_per_token
     return _form_page(request, form, {"portfolio": portfolio}, refusal)
 
 

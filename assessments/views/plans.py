@@ -18,6 +18,7 @@ from assessments.models import PlanAction, Portfolio, PortfolioStatus
 from assessments.plans import plan_progress
 from people.models import Role
 from portfolio.forms import apply_validation_error
+from submissions.once import once_per_token
 
 ASSESSOR_ONLY = {Role.ASSESSOR}
 LEARNER_OR_ASSESSOR = {Role.LEARNER, Role.ASSESSOR}
@@ -73,6 +74,7 @@ def _save(request: HttpRequest, form: PlanActionForm, write: Callable[..., objec
     return True
 
 
+@once_per_token
 def plan_action_add(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id, ASSESSOR_ONLY)
     form = PlanActionForm(request.POST if request.method == "POST" else None, portfolio=portfolio)

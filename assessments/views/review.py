@@ -20,6 +20,7 @@ from assessments.services.review import RECORD_METHODS, Claim, claims_in_unit
 from assessments.views.evidence import _upload_refusal
 from people.models import Role
 from portfolio.forms import apply_validation_error
+from submissions.once import once_per_token
 from units.models import AssessmentMethod
 
 ASSESSOR_ONLY = {Role.ASSESSOR}
@@ -127,6 +128,7 @@ def evidence_detail(request: HttpRequest, evidence_id: int) -> HttpResponse:
 def evidence_feedback(request: HttpRequest, evidence_id: int) -> HttpResponse:
     evidence = _item(request, evidence_id, THREAD_WRITERS)
     form = FeedbackForm(request.POST)
+@once_per_token
     if form.is_valid():
         try:
             services.feedback_post(actor=request.user, evidence=evidence, text=form.cleaned_data["text"])
@@ -218,6 +220,7 @@ def _record_page(
 def assessor_record_add(request: HttpRequest, portfolio_id: int, method: str) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id, ASSESSOR_ONLY)
     code = method.upper()
+@once_per_token
     found = portfolio.unit.methods.filter(code=code).first() if code in RECORD_METHODS else None
     if found is None:
         raise Http404("The assessor records observations, questioning and professional discussions.")

@@ -17,6 +17,7 @@ from people.forms import MemberAddForm, QualificationForm
 from people.models import CENTRE_ROLES, Membership, Role, User
 from people.roles import ActiveRole
 from portfolio.forms import apply_validation_error
+from submissions.once import once_per_token
 
 
 def _get_person_for_admin(request: HttpRequest, user_id: int) -> tuple[ActiveRole, User]:
@@ -63,6 +64,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@once_per_token
 def person_add(request: HttpRequest) -> HttpResponse:
     role = require_role(request, Role.ADMIN)
     form = MemberAddForm(request.POST or None)

@@ -26,6 +26,7 @@ from people.models import EVAllocation, Role
 from quality.forms_reports import ActionDoneForm, ActionPointFormSet, IVReportForm
 from quality.models import ActionPoint, Agreement, IVReport, SampleItem, SampleScope, SampleStage
 from quality.services import reports
+from submissions.once import once_per_token
 
 S = PortfolioStatus
 
@@ -87,6 +88,7 @@ def _evidence_summary(portfolio: Portfolio) -> dict:
     }
 
 
+@once_per_token
 def iv_report_unit(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id, {Role.IV})
     stage = reports.report_stage(portfolio)
@@ -180,6 +182,7 @@ def _criterion_judgements(item: SampleItem) -> list[tuple[Portfolio, list[ClaimJ
     return [(p, by_learner[p.learner_id]) for p in portfolios]
 
 
+@once_per_token
 def iv_report_criterion(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _item_for_iv(request, item_id)
     if item.scope == SampleScope.UNIT and item.portfolio_id:

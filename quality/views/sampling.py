@@ -29,6 +29,7 @@ from quality.forms_sampling import CriterionSampleForm, PlanForm, PolicyForm, Sa
 from quality.models import AssessorRisk, SampleItem, SampleScope, SampleStage, SamplingPlan
 from quality.sampling import filter_units, overview_for, policy_for, population, stage_name
 from quality.services import sampling as services
+from submissions.once import once_per_token
 from units.models import AssessmentMethod
 
 UNITS_PER_PAGE = 50
@@ -115,6 +116,7 @@ def sampling_overview(request: HttpRequest) -> HttpResponse:
     return _overview_page(request, require_role(request, Role.IV))
 
 
+@once_per_token
 def sampling_plan_new(request: HttpRequest) -> HttpResponse:
     role = require_role(request, Role.IV)
     today = timezone.localdate()
@@ -191,6 +193,7 @@ def _add(request: HttpRequest, plan: SamplingPlan, what: str, **target: object) 
 
 
 @require_POST
+@once_per_token
 def sample_unit_add(request: HttpRequest, plan_id: int, portfolio_id: int) -> HttpResponse:
     plan = _get_plan_for_user(request, plan_id, write=True)
     portfolio = get_portfolio_for_user(request, portfolio_id)
@@ -208,6 +211,7 @@ def sample_unit_add(request: HttpRequest, plan_id: int, portfolio_id: int) -> Ht
 
 
 @require_POST
+@once_per_token
 def sample_learner_add(request: HttpRequest, plan_id: int, learner_id: int) -> HttpResponse:
     plan = _get_plan_for_user(request, plan_id, write=True)
     # Only a learner with units in the IV's population is named: anyone else is no business of this plan.
@@ -218,6 +222,7 @@ def sample_learner_add(request: HttpRequest, plan_id: int, learner_id: int) -> H
 
 
 @require_POST
+@once_per_token
 def sample_criterion_add(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = _get_plan_for_user(request, plan_id, write=True)
     coverage = plan_coverage(plan)

@@ -33,6 +33,7 @@ from quality.forms_visits import FindingsForm, VisitForm, current_registrations
 from quality.models import EVFinding, EVVisit, IVReport
 from quality.services import visits as services
 
+from submissions.once import once_per_token
 ENDED_SHOWN = 25
 
 
@@ -96,6 +97,7 @@ def _render_form(request: HttpRequest, form: VisitForm, centre: Centre, visit: E
 
 
 def visit_new(request: HttpRequest) -> HttpResponse:
+@once_per_token
     role = require_role(request, Role.ADMIN)
     form = VisitForm(request.POST if request.method == "POST" else None, centre=role.centre)
     if request.method == "POST" and form.is_valid():
@@ -245,6 +247,7 @@ def ev_centre(request: HttpRequest, centre_id: int) -> HttpResponse:
 
 
 def ev_findings(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+@once_per_token
     portfolio = get_portfolio_for_user(request, portfolio_id)
     if Role.EV not in portfolio.links:  # type: ignore[attr-defined]
         raise PermissionDenied("Only the unit's external verifier records findings on it.")

@@ -1,0 +1,1 @@
+"""Forms that create something take each submission once: see `submissions.once`."""
