@@ -109,3 +109,11 @@ def third_unit(unit) -> Unit:
     """Another small test-only unit (codes CG 997, OCR T97), for a learner with three portfolios at one centre."""
     call_command("loaddata", str(THIRD_UNIT_FIXTURE), verbosity=0)
     return Unit.objects.get(slug="test-keep-customer-records")
+
+
+@pytest.fixture
+def client():
+    """Every view test's client enforces CSRF, as production does (tests/clients.py)."""
+    from tests.clients import CsrfClient
+
+    return CsrfClient()
