@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from assessments.models import (
+    Author,
     ClaimJudgement,
     Decision,
     Evidence,
@@ -29,7 +30,8 @@ from assessments.models import (
 )
 from units.models import Criterion, RangeItem
 
-RECORD_VERSION = 1
+# 2: the learner's declaration covers only the learner's own items and not the witness's answer (see build_record).
+RECORD_VERSION = 2
 
 
 def portfolio_evidence(portfolio: Portfolio):
@@ -37,18 +39,24 @@ def portfolio_evidence(portfolio: Portfolio):
     return Evidence.objects.filter(Q(portfolio=portfolio) | Q(cross_references=portfolio)).distinct()
 
 
-def build_record(portfolio: Portfolio, *, judgements: bool = True) -> dict:
+def build_record(portfolio: Portfolio, *, judgements: bool = True, version: int = RECORD_VERSION) -> dict:
     """Everything a signature vouches for, as plain data.
 
-    The learner's declaration vouches for the evidence only (`judgements=False`): the assessor's judgements come
-    after it, and must not make the learner's signature look broken. Every later signature covers the lot.
+    The learner's declaration vouches for the learner's own evidence only (`judgements=False`). What others add
+    after it, through the application, must not make it look broken: the assessor's judgements and own records
+    (observation, questioning, discussion) and the witness's answer (confirmed, or corrected in their own words).
+    Every later signature covers the lot. `version` rebuilds the record as an older signature saw it.
     """
+    learners_view = not judgements and version >= 2
     unit = portfolio.unit
     criteria = list(
         Criterion.objects.filter(outcome__unit=unit).select_related("outcome").order_by("outcome__number", "number")
     )
     range_items = list(RangeItem.objects.filter(unit=unit).order_by("letter"))
-    items = list(portfolio_evidence(portfolio).select_related("method", "portfolio").order_by("portfolio_id", "number"))
+    items = portfolio_evidence(portfolio).select_related("method", "portfolio").order_by("portfolio_id", "number")
+    if learners_view:
+        items = items.filter(author=Author.LEARNER)
+    items = list(items)
     ids = [e.pk for e in items]
     criteria_ids = {c.pk for c in criteria}
     range_ids = {r.pk for r in range_items}
@@ -88,13 +96,7 @@ def build_record(portfolio: Portfolio, *, judgements: bool = True) -> dict:
                 "setting": e.setting,
                 "author": e.author,
                 "description_sha256": hashlib.sha256(e.description.encode()).hexdigest(),
-                "witness": {
-                    "name": e.witness_name,
-                    "status": e.witness_status,
-                    "statement_sha256": hashlib.sha256(e.witness_statement.encode()).hexdigest(),
-                }
-                if e.method.code == "WT"
-                else None,
+                "witness": _witness(e, learners_view),
                 "decision": e.decision if judgements else None,
                 "criteria": {
                     code[c]: verdicts.get((e.pk, "c", c), "") if judgements else ""
@@ -109,7 +111,7 @@ def build_record(portfolio: Portfolio, *, judgements: bool = True) -> dict:
         )
     unit_code = portfolio.unit_code
     return {
-        "version": RECORD_VERSION,
+        "version": version,
         "unit": {"slug": unit.slug, "title": unit.title, "code": f"{unit_code}" if unit_code else ""},
         "portfolio": portfolio.pk,
         "learner": {"id": portfolio.learner_id, "number": portfolio.learner_number},
@@ -121,13 +123,46 @@ def build_record(portfolio: Portfolio, *, judgements: bool = True) -> dict:
     }
 
 
+def _witness(e: Evidence, learners_view: bool) -> dict | None:
+    if e.method.code != "WT":
+        return None
+    if learners_view:
+        # The statement is the witness's to confirm or correct: their answer is covered by the later signatures.
+        return {"name": e.witness_name}
+    return {
+        "name": e.witness_name,
+        "status": e.witness_status,
+        "statement_sha256": hashlib.sha256(e.witness_statement.encode()).hexdigest(),
+    }
+
+
 def digest_of(record: dict) -> str:
     canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def current_digest(portfolio: Portfolio, *, judgements: bool = True) -> str:
-    return digest_of(build_record(portfolio, judgements=judgements))
+def current_digest(portfolio: Portfolio, *, judgements: bool = True, version: int = RECORD_VERSION) -> str:
+    return digest_of(build_record(portfolio, judgements=judgements, version=version))
+
+
+class SignedDigests:
+    """The digests of the record as it stands now, in the view and version each signature was made over, so a
+    signature made under an older version of the record is compared like with like. Each is built once."""
+
+    def __init__(self, portfolio: Portfolio) -> None:
+        self.portfolio = portfolio
+        self._built: dict[tuple[bool, int], str] = {}
+
+    def digest(self, *, judgements: bool, version: int = RECORD_VERSION) -> str:
+        key = (judgements, version)
+        if key not in self._built:
+            self._built[key] = current_digest(self.portfolio, judgements=judgements, version=version)
+        return self._built[key]
+
+    def matches(self, signature: Signature) -> bool:
+        version = signature.record.get("version", 1) if isinstance(signature.record, dict) else 1
+        judgements = signature.kind != SignatureKind.LEARNER
+        return signature.digest == self.digest(judgements=judgements, version=version)
 
 
 @dataclass
@@ -140,14 +175,9 @@ def signature_checks(portfolio: Portfolio) -> list[SignatureCheck]:
     """Each standing signature of the current round, and whether the record still matches what was signed."""
     # Read afresh: the question is what the database holds now, not what a caller's copy says.
     portfolio = Portfolio.objects.select_related("unit", "awarding_body").get(pk=portfolio.pk)
-    full = current_digest(portfolio)
-    evidence_only = current_digest(portfolio, judgements=False)
+    digests = SignedDigests(portfolio)
     signatures = Signature.objects.filter(portfolio=portfolio).select_related("signer").order_by("signed_at", "pk")
-    return [
-        SignatureCheck(s, s.digest == (evidence_only if s.kind == SignatureKind.LEARNER else full))
-        for s in signatures
-        if s.withdrawn_at is None
-    ]
+    return [SignatureCheck(s, digests.matches(s)) for s in signatures if s.withdrawn_at is None]
 
 
 @dataclass

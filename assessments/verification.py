@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assessments.models import Portfolio, RecordCode, Referral, Signature, SignatureKind, normalise_record_code
-from assessments.records import current_digest
+from assessments.models import Portfolio, RecordCode, Referral, Signature, normalise_record_code
+from assessments.records import SignedDigests
 
 
 @dataclass
@@ -64,10 +64,8 @@ def record_verification(typed: str) -> Verification | None:
         result.referral = Referral.objects.filter(portfolio=portfolio, round=code.round).order_by("-created_at").first()
         result.lines = [SignatureLine(s, False, None) for s in signatures]
         return result
-    full = current_digest(portfolio)
-    evidence_only = current_digest(portfolio, judgements=False)
+    digests = SignedDigests(portfolio)
     for s in signatures:
         standing = s.withdrawn_at is None
-        expected = evidence_only if s.kind == SignatureKind.LEARNER else full
-        result.lines.append(SignatureLine(s, standing, s.digest == expected if standing else None))
+        result.lines.append(SignatureLine(s, standing, digests.matches(s) if standing else None))
     return result

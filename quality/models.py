@@ -230,6 +230,9 @@ class EVVisit(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # When the visit's end (or cancellation) was dealt with: the units it held that its EV left unsigned were
+    # released from the EV's sample (quality/services/visits.py). Set once.
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-starts_on", "-pk"]

@@ -9,7 +9,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.models import LOCKED_STATUSES, Evidence, EvidenceFile, EvidenceSetting, Portfolio, PortfolioQuerySet
+from assessments.models import (
+    LOCKED_STATUSES,
+    Evidence,
+    EvidenceFile,
+    EvidenceSetting,
+    Portfolio,
+    PortfolioQuerySet,
+    PortfolioStatus,
+)
 from assessments.services.files import file_summary, files_discard, files_store, removes_files_if_failed
 from assessments.services.witness import witness_after_save, witness_before_save
 from assessments.uploads import InspectedFile
@@ -68,6 +76,26 @@ def _cross_reference_audit(
         }
         for p in cross_references
     ]
+
+
+def _item_state(evidence: Evidence) -> tuple:
+    """What the learner controls of an item, to tell a real change from saving it as it was."""
+    return (
+        *(getattr(evidence, name) for name in ("title", "method_id", "activity_date", "setting", "description")),
+        *(getattr(evidence, name) for name in WITNESS_FIELDS),
+        tuple(sorted(evidence.criteria.values_list("pk", flat=True))),
+        tuple(sorted(evidence.range_items.values_list("pk", flat=True))),
+        tuple(sorted(evidence.files.values_list("pk", flat=True))),
+    )
+
+
+def _declarations_fall(*, actor: User, portfolio_ids: set[int], change: str) -> None:
+    """A submitted unit that counts the changed item goes back to in progress: the learner's declaration
+    covered the record before this change, so they declare again (see signoff.unit_reopen)."""
+    from assessments.services.signoff import unit_reopen  # here: the sign-off chain builds on this module
+
+    for portfolio in Portfolio.objects.filter(pk__in=portfolio_ids, status=PortfolioStatus.SUBMITTED).order_by("pk"):
+        unit_reopen(actor=actor, portfolio=portfolio, change=change)
 
 
 def check_unlocked(*, portfolio: Portfolio, evidence: Evidence | None = None) -> None:
@@ -193,6 +221,8 @@ def evidence_save(
         "description": description,
         **{f: witness.get(f, "").strip() for f in WITNESS_FIELDS},
     }
+    state_before = _item_state(evidence) if evidence is not None else None
+    counted_before = set(evidence.cross_references.values_list("pk", flat=True)) if evidence is not None else set()
     witness_before = witness_before_save(evidence=evidence, method_code=method.code, fields=fields)
     from assessments.services.review import learner_change  # here: review.py builds on this module
 
@@ -221,6 +251,7 @@ def evidence_save(
     files_discard(removed)
     added = files_store(actor=actor, evidence=evidence, files=files)
     witness_after_save(actor=actor, evidence=evidence, before=witness_before)
+    changed = state_before is None or _item_state(evidence) != state_before
     audit_log(
         actor=actor,
         actor_role=Role.LEARNER,
@@ -242,6 +273,12 @@ def evidence_save(
             **({"files_removed": removed_summary} if removed_summary else {}),
         },
     )
+    if changed:
+        _declarations_fall(
+            actor=actor,
+            portfolio_ids={portfolio.pk, *counted_before, *(p.pk for p in cross_references)},
+            change=f"{evidence.reference} {'added' if created else 'changed'}",
+        )
     return evidence
 
 
@@ -265,5 +302,8 @@ def evidence_delete(*, actor: User, evidence: Evidence) -> None:
             "files": [file_summary(f) for f in evidence.files.all()],
         },
     )
+    counted = {portfolio.pk, *evidence.cross_references.values_list("pk", flat=True)}
     files_discard(evidence.files.all())
+    reference = evidence.reference
     evidence.delete()
+    _declarations_fall(actor=actor, portfolio_ids=counted, change=f"{reference} deleted")

@@ -1,15 +1,23 @@
 """The unit's status and sign-off chain: submit, sign, countersign, sample, release,
-refer back and withdraw a signature.
+refer back and withdraw a signature; the EV's hold on a unit in their sample.
 
-Every service locks the portfolio row first and re-reads its status, so two
-people acting at once (two tabs, two assessors, a learner editing while the
-assessor signs) are put in order: the second sees what the first did. A
-signature covers the digest of the record at that moment, and a signer who
-saw an older record (`expected_digest`) is told to look again instead.
+Every service locks the portfolio row and re-reads its status, so two people
+acting at once (two tabs, two assessors, a learner editing while the assessor
+signs) are put in order: the second sees what the first did. A signature covers
+the digest of the record at that moment, and a signer who saw an older record
+(`expected_digest`) is told to look again instead. The password is checked
+before the lock: hashing it is the slow part, and a wrong one must be refused
+at once, not after waiting for someone else's signature to commit.
+
+A unit the EV has sampled (`ev_sampled`: marked by an allocated EV, findings
+recorded, or put in an EV visit's sample by quality/services/visits.py) is not
+complete until the EV signs it, or the EV releases it, or the visit ends with it
+unsigned; this module never looks at visits itself.
 """
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -39,9 +47,21 @@ class TransitionError(ValidationError):
     """A move the status map does not allow, or one this person may not make now."""
 
 
+class AlreadySigned(TransitionError):
+    """The same person signing the same part again (a double click, a second tab): nothing to do."""
+
+    def __init__(self, signature: Signature) -> None:
+        when = timezone.localtime(signature.signed_at)
+        super().__init__(f"Already signed by you on {when:%d/%m/%Y} at {when:%H:%M}.")
+        self.signature = signature
+
+
 COUNTERSIGN_STATEMENT = "I countersign this decision by {name}, who is still qualifying, and agree with it."
 IV_STATEMENT = "I have internally verified this unit and agree with the assessment decision."
 EV_STATEMENT = "I have externally verified this unit and agree with the assessment and verification decisions."
+
+# The EV signs once the IV has signed (and been countersigned, if qualifying) or released the unit.
+EV_SIGNS_FROM = frozenset({S.IV_SIGNED, S.IV_COUNTERSIGNED, S.IV_RELEASED})
 
 # What each signature moves the unit to.
 SIGNED_STATUS = {
@@ -226,9 +246,15 @@ def unit_sign(
     *, actor: User, portfolio: Portfolio, kind: str, password: str, expected_digest: str | None = None
 ) -> Signature:
     """Sign one part of the sign-off block over the record as it stands, and move the unit on."""
+    _check_password(actor, password)
     portfolio = _lock(portfolio)
     role = _who_may_sign(portfolio, kind, actor)
-    _check_password(actor, password)
+    if standing := _standing(portfolio, kind):
+        if standing.signer_id == actor.pk:
+            raise AlreadySigned(standing)
+        raise TransitionError(
+            f"The {SignatureKind(kind).label.lower()} signature has already been made by {standing.signer_name}."
+        )
     to = SIGNED_STATUS[SignatureKind(kind)]
     if to not in TRANSITIONS[portfolio.status]:
         raise TransitionError(
@@ -240,8 +266,6 @@ def unit_sign(
         _check_ev_findings(portfolio, actor)
     if kind == K.IV:
         _check_iv_report(portfolio)
-    if _standing(portfolio, kind):
-        raise TransitionError(f"The {SignatureKind(kind).label.lower()} signature has already been made.")
     if kind == K.ASSESSOR:
         check = completeness(portfolio)
         if not check.is_complete:
@@ -349,6 +373,82 @@ def unit_release(*, actor: User, portfolio: Portfolio) -> Portfolio:
     return portfolio
 
 
+@transaction.atomic
+def unit_ev_hold(*, actor: User, portfolio: Portfolio, role: str, summary: str, **data: object) -> bool:
+    """Put the unit in the EV's sample, made by whoever chose it for them (an EV visit's sample): from now on
+    it completes only after the EV's signature or release. False when it is already held, or finished."""
+    portfolio = _lock(portfolio)
+    if portfolio.ev_sampled or portfolio.status in (S.COMPLETE, S.WITHDRAWN):
+        return False
+    portfolio.ev_sampled = True
+    portfolio.save(update_fields=["ev_sampled"])
+    audit_log(
+        actor=actor,
+        actor_role=role,
+        centre=portfolio.centre,
+        action="portfolio.ev_held",
+        target=portfolio,
+        summary=summary,
+        data={"status": portfolio.status, **data},
+    )
+    return True
+
+
+@transaction.atomic
+def unit_ev_release(
+    *, actor: User | AnonymousUser, portfolio: Portfolio, role: str = Role.EV, summary: str = "", **data: object
+) -> Portfolio:
+    """Take the unit out of the EV's sample without the EV's signature: the EV releasing it, or (from quality's
+    visit services) its visit ending or cancelled, or it leaving the visit's sample. If every other signature
+    it needs is made, it is complete."""
+    portfolio = _lock(portfolio)
+    if role == Role.EV and not ev_may_verify(actor, portfolio):
+        raise TransitionError("Only the external verifier who has this unit in their sample releases it.")
+    if not portfolio.ev_sampled or portfolio.status in (S.COMPLETE, S.WITHDRAWN, S.EV_SIGNED):
+        raise TransitionError("This unit is not waiting for the external verifier.")
+    portfolio.ev_sampled = False
+    portfolio.save(update_fields=["ev_sampled"])
+    audit_log(
+        actor=actor,
+        actor_role=role,
+        centre=portfolio.centre,
+        action="portfolio.ev_released",
+        target=portfolio,
+        summary=summary or f"Released from the EV's sample by {actor.full_name}, without the EV's signature",
+        data={"status": portfolio.status, **data},
+    )
+    _complete_if_nothing_left(portfolio, actor=actor, role=role)
+    unit_notices_sync(portfolio, actor=actor)
+    return portfolio
+
+
+@transaction.atomic
+def unit_reopen(*, actor: User, portfolio: Portfolio, change: str) -> bool:
+    """The learner changed evidence the submitted unit counts: their declaration covers an older record, so it
+    falls and the unit is back in progress until they declare again. False when the unit was not submitted."""
+    portfolio = _lock(portfolio)
+    if portfolio.status != S.SUBMITTED:
+        return False
+    declaration = _standing(portfolio, K.LEARNER)
+    if declaration is not None:
+        declaration.withdrawn_at = timezone.now()
+        declaration.withdrawn_by = actor
+        declaration.withdrawal_reason = f"The evidence changed after submitting: {change}"
+        declaration.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    _move(
+        portfolio,
+        S.IN_PROGRESS,
+        actor=actor,
+        role=Role.LEARNER,
+        action="portfolio.reopened",
+        summary=f"Back in progress: {change} after submitting. The learner must submit it again.",
+        signature=declaration.pk if declaration else None,
+        change=change,
+    )
+    unit_notices_sync(portfolio, actor=actor)
+    return True
+
+
 REFERRERS = {
     Role.ASSESSOR: {S.SUBMITTED},
     Role.IV: {S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED},
@@ -386,8 +486,8 @@ def unit_refer(*, actor: User, portfolio: Portfolio, role: str, reasons: str) ->
         signature.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
     old_round = portfolio.round
     portfolio.round += 1
+    # The IV samples each round afresh; the EV's sample is of the registration, so it holds the next round too.
     portfolio.iv_sampled = False
-    portfolio.ev_sampled = False
     _move(
         portfolio,
         S.IN_PROGRESS,

@@ -60,10 +60,9 @@ def _actions(portfolio: Portfolio) -> dict[str, bool]:
         and not portfolio.iv_sampled,
         "iv_refer": Role.IV in links and status in (S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED),
         "ev_sample": Role.EV in links and status not in (S.COMPLETE, S.WITHDRAWN) and not portfolio.ev_sampled,
-        "ev_sign": Role.EV in links
-        and portfolio.ev_sampled
-        and status in (S.IV_SIGNED, S.IV_COUNTERSIGNED, S.IV_RELEASED),
+        "ev_sign": Role.EV in links and portfolio.ev_sampled and status in signoff.EV_SIGNS_FROM,
         "ev_refer": Role.EV in links and portfolio.ev_sampled and status in signoff.REFERRERS[Role.EV],
+        "ev_release": Role.EV in links and portfolio.ev_sampled and status not in (S.COMPLETE, S.WITHDRAWN),
     }
 
 
@@ -109,6 +108,9 @@ def signoff_sign(request: HttpRequest, portfolio_id: int, kind: str) -> HttpResp
             password=request.POST.get("password", ""),
             expected_digest=request.POST.get("digest") or None,
         )
+    except signoff.AlreadySigned as exc:
+        # A double click, or a second tab: the first signature stands and nothing more happens.
+        messages.info(request, exc.messages[0])
     except ValidationError as exc:
         _errors(request, exc)
     else:
@@ -131,13 +133,19 @@ def signoff_sample(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 @require_POST
 def signoff_release(request: HttpRequest, portfolio_id: int) -> HttpResponse:
-    portfolio = get_portfolio_for_user(request, portfolio_id, {Role.IV})
+    """The IV releases the unit unsampled, or the EV releases it from their sample unsigned."""
+    portfolio = get_portfolio_for_user(request, portfolio_id, VERIFIERS)
     try:
-        signoff.unit_release(actor=request.user, portfolio=portfolio)
+        if Role.IV in portfolio.links:
+            signoff.unit_release(actor=request.user, portfolio=portfolio)
+        else:
+            signoff.unit_ev_release(actor=request.user, portfolio=portfolio)
     except ValidationError as exc:
         _errors(request, exc)
     else:
-        messages.success(request, "Released without sampling.")
+        messages.success(
+            request, "Released without sampling." if Role.IV in portfolio.links else "Released from your sample."
+        )
     return _back(portfolio.pk)
 
 

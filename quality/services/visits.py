@@ -2,6 +2,12 @@
 
 A visit gives its EV read-only access to the sampled portfolios from its first to its last day (see
 quality/visits.py); these services only keep what is stored right. Every date is a Europe/London date.
+
+A unit in a visit's sample is held for the EV from the moment it is put there: it is not complete until the EV
+signs it or releases it (assessments/services/signoff.py). Taking it out of the sample, cancelling the visit or
+the visit ending with the unit unsigned releases it, audited, unless another hold on it stands (see
+`_release_unsigned`). A visit's end is dealt with by `ev_visits_close`, run by the task worker the day after
+and by `manage.py ev_visits_close` from cron.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
@@ -17,14 +24,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Portfolio, PortfolioStatus
-from assessments.services.signoff import TransitionError, ev_may_verify
+from assessments.services.signoff import TransitionError, ev_may_verify, unit_ev_hold, unit_ev_release
+from audit.models import AuditEvent
 from audit.services import audit_log
 from notifications.services import notifications_done, notify
-from people.models import Centre, ExternalVerifier, Membership, Role, User
+from people.models import Centre, EVAllocation, ExternalVerifier, Membership, Role, User
 from quality import visits
 from quality.models import EVFinding, EVVisit
 
 S = PortfolioStatus
+# Who acts when nobody does: the end of a visit, dealt with by the task worker or cron.
+SYSTEM_ROLE = "system"
 AGREEMENTS = dict(EVFinding._meta.get_field("agreement").choices)
 
 
@@ -90,11 +100,11 @@ def _dates(visit: EVVisit) -> str:
     return f"{_day(visit.starts_on)} to {_day(visit.ends_on)}"
 
 
-@transaction.atomic
 def _units(n: int) -> str:
     return f"{n} unit{pluralize(n)}"
 
 
+@transaction.atomic
 def ev_visit_create(
     *,
     actor: User,
@@ -124,6 +134,8 @@ def ev_visit_create(
     )
     visit.sample.set(fresh)
     ev_user = external_verifier.user
+    _hold(actor=actor, visit=visit, portfolios=fresh)
+    _close_after_last_day(visit)
     audit_log(
         actor=actor,
         actor_role=Role.ADMIN,
@@ -192,6 +204,7 @@ def ev_visit_update(
     if (new_start, new_end) != (visit.starts_on, visit.ends_on):
         changes["dates"] = {"before": _dates(visit), "after": f"{_day(new_start)} to {_day(new_end)}"}
         visit.starts_on, visit.ends_on = new_start, new_end
+        _close_after_last_day(visit)
     if purpose is not None and purpose.strip() != visit.purpose:
         changes["purpose"] = True
         visit.purpose = purpose.strip()
@@ -204,6 +217,17 @@ def ev_visit_update(
             visit.sample.set(fresh)
     if not changes:
         return visit
+    if changes.get("added"):
+        _hold(actor=actor, visit=visit, portfolios=[p for p in fresh or [] if p.pk in changes["added"]])
+    if changes.get("removed"):
+        left = Portfolio.objects.filter(pk__in=changes["removed"])
+        _release_unsigned(
+            visit=visit,
+            portfolios=left,
+            actor=actor,
+            role=Role.ADMIN,
+            why=f"Taken out of the sample of the EV visit by {visit.external_verifier.user.full_name}",
+        )
     visit.save(update_fields=["starts_on", "ends_on", "purpose"])
     audit_log(
         actor=actor,
@@ -231,9 +255,16 @@ def ev_visit_cancel(*, actor: User, visit: EVVisit) -> EVVisit:
     visit = _lock_visit(visit)
     _check_admin(actor, visit.centre_id)
     _check_changeable(visit)
-    visit.cancelled_at = timezone.now()
-    visit.save(update_fields=["cancelled_at"])
+    visit.cancelled_at = visit.closed_at = timezone.now()
+    visit.save(update_fields=["cancelled_at", "closed_at"])
     notifications_done(target=visit)
+    _release_unsigned(
+        visit=visit,
+        portfolios=visit.sample.all(),
+        actor=actor,
+        role=Role.ADMIN,
+        why=f"The EV visit by {visit.external_verifier.user.full_name} for {_dates(visit)} was cancelled",
+    )
     audit_log(
         actor=actor,
         actor_role=Role.ADMIN,
@@ -244,6 +275,115 @@ def ev_visit_cancel(*, actor: User, visit: EVVisit) -> EVVisit:
         data={"starts_on": visit.starts_on.isoformat(), "ends_on": visit.ends_on.isoformat()},
     )
     return visit
+
+
+def _close_after_last_day(visit: EVVisit) -> None:
+    """Have the worker deal with the visit's end at the first moment after its last day (Europe/London)."""
+    from quality.tasks import close_ended_ev_visits
+
+    day_after = datetime.datetime.combine(visit.ends_on + datetime.timedelta(days=1), datetime.time.min)
+    when = timezone.make_aware(day_after)
+    transaction.on_commit(lambda: close_ended_ev_visits.using(run_after=when).enqueue())
+
+
+def _hold(*, actor: User, visit: EVVisit, portfolios: Iterable[Portfolio]) -> None:
+    """Each unit put in the visit's sample waits for the visiting EV's signature (or their release of it)."""
+    name = visit.external_verifier.user.full_name
+    for portfolio in sorted(portfolios, key=lambda p: p.pk):
+        unit_ev_hold(
+            actor=actor,
+            portfolio=portfolio,
+            role=Role.ADMIN,
+            summary=f"In the sample of the EV visit by {name}, {_dates(visit)}: it waits for the EV's signature",
+            visit=visit.pk,
+        )
+
+
+def _held_otherwise(visit: EVVisit, portfolio: Portfolio) -> bool:
+    """Whether the unit stays in an EV's sample without this visit: another visit not yet over samples it, or an
+    EV allocated to the centre for its body sampled it themselves (marked it, or recorded findings this round)."""
+    others = (
+        EVVisit.objects.filter(sample=portfolio, cancelled_at__isnull=True, ends_on__gte=visits.today())
+        .exclude(pk=visit.pk)
+        .exists()
+    )
+    if others:
+        return True
+    samplers = set(
+        EVFinding.objects.filter(portfolio=portfolio, round=portfolio.round).values_list("ev_id", flat=True)
+    ) | set(
+        AuditEvent.objects.filter(
+            portfolio_id=portfolio.pk, action="portfolio.sampled", data__by=Role.EV.value, actor__isnull=False
+        ).values_list("actor_id", flat=True)
+    )
+    return EVAllocation.objects.filter(
+        external_verifier__user_id__in=samplers,
+        external_verifier__awarding_body_id=portfolio.awarding_body_id,
+        centre_id=portfolio.centre_id,
+        is_active=True,
+    ).exists()
+
+
+def _release_unsigned(
+    *, visit: EVVisit, portfolios: Iterable[Portfolio], actor: User | AnonymousUser, role: str, why: str
+) -> int:
+    """Release the units the visit held and its EV did not sign; each release is audited with why."""
+    released = 0
+    for portfolio in sorted(portfolios, key=lambda p: p.pk):
+        fresh = _lock_portfolio(portfolio)
+        if not fresh.ev_sampled or fresh.status in (S.COMPLETE, S.WITHDRAWN, S.EV_SIGNED):
+            continue
+        if _held_otherwise(visit, fresh):
+            continue
+        sampled = EVFinding.objects.filter(
+            portfolio=fresh, round=fresh.round, ev_id=visit.external_verifier.user_id
+        ).exists()
+        state = "with findings but no signature" if sampled else "unsampled"
+        unit_ev_release(
+            actor=actor,
+            portfolio=fresh,
+            role=role,
+            summary=f"{why}, leaving this unit {state}: released from the EV's sample",
+            visit=visit.pk,
+            sampled=sampled,
+        )
+        released += 1
+    return released
+
+
+@transaction.atomic
+def ev_visit_close(*, visit: EVVisit) -> int:
+    """Deal with the end of a visit whose last day has passed: release what it held unsigned. Run once per visit
+    (`closed_at`); returns how many units were released."""
+    visit = _lock_visit(visit)
+    if visit.closed_at is not None or visit.cancelled_at is not None or visit.ends_on >= visits.today():
+        return 0
+    visit.closed_at = timezone.now()
+    visit.save(update_fields=["closed_at"])
+    name = visit.external_verifier.user.full_name
+    released = _release_unsigned(
+        visit=visit,
+        portfolios=visit.sample.all(),
+        actor=AnonymousUser(),
+        role=SYSTEM_ROLE,
+        why=f"The EV visit by {name} ended on {_day(visit.ends_on)}",
+    )
+    audit_log(
+        actor=None,
+        actor_role=SYSTEM_ROLE,
+        centre=visit.centre,
+        action="ev_visit.ended",
+        target=visit,
+        summary=f"EV visit by {name} for {_dates(visit)} ended: {_units(released)} released unsigned",
+        data={"released": released},
+    )
+    return released
+
+
+def ev_visits_close() -> int:
+    """Close every visit whose last day has passed and is not closed yet; each in its own transaction."""
+    ended = EVVisit.objects.filter(cancelled_at__isnull=True, closed_at__isnull=True, ends_on__lt=visits.today())
+    return sum(ev_visit_close(visit=visit) for visit in ended.order_by("ends_on", "pk"))
 
 
 def _lock_portfolio(portfolio: Portfolio) -> Portfolio:
@@ -288,8 +428,12 @@ def ev_findings_record(*, actor: User, portfolio: Portfolio, agreement: str, fin
         summary=f"EV findings by {actor.full_name}: {AGREEMENTS[agreement].lower()}",
         data={"round": portfolio.round, "agreement": agreement, "visit": visit.pk if visit else None},
     )
-    # A complete unit's chain is closed: findings on it are kept, but they start no new sample.
-    if not portfolio.ev_sampled and portfolio.status != S.COMPLETE:
+    # A complete unit's chain is closed: findings on it are kept, but they start no new sample. A unit already
+    # held for a visit is sampled by this EV now: the row says whose signature it waits for (and who is told).
+    sampled_by_them = AuditEvent.objects.filter(
+        portfolio_id=portfolio.pk, action="portfolio.sampled", data__by=Role.EV.value, actor=actor
+    ).exists()
+    if portfolio.status != S.COMPLETE and not (portfolio.ev_sampled and sampled_by_them):
         portfolio.ev_sampled = True
         portfolio.save(update_fields=["ev_sampled"])
         audit_log(

@@ -9,7 +9,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from assessments.models import Portfolio, PortfolioStatus, SignatureKind
-from assessments.services.signoff import TransitionError, unit_mark_sampled, unit_sign
+from assessments.services.signoff import (
+    TransitionError,
+    unit_ev_release,
+    unit_mark_sampled,
+    unit_refer,
+    unit_sign,
+)
 from assessments.tests.test_signoff import cover_everything, submit
 from audit.models import AuditEvent
 from notifications.models import Notification
@@ -24,6 +30,7 @@ from quality.services.visits import (
     ev_visit_update_dates,
     ev_visit_update_sample,
     ev_visits_ahead,
+    ev_visits_close,
 )
 from tests.factories import PASSWORD, PortfolioFactory, external_verifier
 from units.models import AwardingBody
@@ -242,3 +249,127 @@ def test_another_evs_findings_do_not_let_this_ev_sign(world):
     ev_findings_record(actor=colleague, portfolio=world.portfolio, agreement="agree", findings="Sound.")
     with pytest.raises(TransitionError, match="Record your findings"):
         unit_sign(actor=world.ev, portfolio=world.portfolio, kind=K.EV, password=PASSWORD)
+
+
+# The visit's sample holds the unit for the EV ------------------------------------------------------------------
+
+
+def _status(world) -> str:
+    return Portfolio.objects.get(pk=world.portfolio.pk).status
+
+
+def _actions(world) -> list[str]:
+    return list(
+        AuditEvent.objects.filter(portfolio_id=world.portfolio.pk).order_by("pk").values_list("action", flat=True)
+    )
+
+
+def test_a_unit_in_a_visit_sample_waits_after_the_iv_signs_until_the_visiting_ev_signs(world, visiting_ev):
+    prepare(world, visiting_ev)
+    held = AuditEvent.objects.get(action="portfolio.ev_held")
+    assert (held.actor, held.actor_role, held.portfolio_id) == (world.admin, Role.ADMIN, world.portfolio.pk)
+    assert "waits for the EV's signature" in held.summary
+    _iv_signed(world)
+    assert world.portfolio.status == S.IV_SIGNED and world.portfolio.ev_sampled
+    ev_findings_record(actor=visiting_ev, portfolio=world.portfolio, agreement="agree", findings="Sound.")
+    # Recording findings makes the sample the visiting EV's own: the notice of the IV's signature reaches them.
+    assert AuditEvent.objects.filter(action="portfolio.sampled", actor=visiting_ev).exists()
+    unit_sign(actor=visiting_ev, portfolio=world.portfolio, kind=K.EV, password=PASSWORD)
+    assert _status(world) == S.COMPLETE
+    kinds = Portfolio.objects.get(pk=world.portfolio.pk).signatures.standing().values_list("kind", flat=True)
+    assert sorted(kinds) == sorted([K.LEARNER, K.ASSESSOR, K.IV, K.EV])
+
+
+def test_a_unit_released_by_the_iv_also_waits_for_the_visiting_ev(world, visiting_ev):
+    prepare(world, visiting_ev)
+    cover_everything(world)
+    submit(world)
+    unit_sign(actor=world.assessor, portfolio=world.portfolio, kind=K.ASSESSOR, password=PASSWORD)
+    from assessments.services.signoff import unit_release
+
+    unit_release(actor=world.iv, portfolio=world.portfolio)
+    assert _status(world) == S.IV_RELEASED
+
+
+def test_the_visiting_ev_releases_the_unit_unsigned_and_it_completes(world, visiting_ev):
+    prepare(world, visiting_ev)
+    _iv_signed(world)
+    with pytest.raises(TransitionError):
+        unit_ev_release(actor=world.iv, portfolio=world.portfolio)
+    unit_ev_release(actor=visiting_ev, portfolio=world.portfolio)
+    portfolio = Portfolio.objects.get(pk=world.portfolio.pk)
+    assert portfolio.status == S.COMPLETE and not portfolio.ev_sampled
+    released = AuditEvent.objects.get(action="portfolio.ev_released")
+    assert (released.actor, released.actor_role) == (visiting_ev, Role.EV)
+    assert _actions(world)[-2:] == ["portfolio.ev_released", "portfolio.completed"]
+    with pytest.raises(TransitionError, match="not waiting"):
+        unit_ev_release(actor=visiting_ev, portfolio=world.portfolio)
+
+
+def test_the_visit_ending_with_the_unit_unsampled_releases_it_once(world, visiting_ev, monkeypatch):
+    visit = prepare(world, visiting_ev)
+    _iv_signed(world)
+    assert ev_visits_close() == 0  # still open: nothing happens
+    assert world.portfolio.status == S.IV_SIGNED
+    monkeypatch.setattr(visits, "today", lambda: today() + 3 * DAY)
+    assert ev_visits_close() == 1
+    portfolio = Portfolio.objects.get(pk=world.portfolio.pk)
+    assert portfolio.status == S.COMPLETE and not portfolio.ev_sampled
+    released = AuditEvent.objects.get(action="portfolio.ev_released")
+    assert released.actor is None and released.actor_role == "system"
+    assert "ended on" in released.summary and "unsampled" in released.summary
+    assert released.data["visit"] == visit.pk and released.data["sampled"] is False
+    assert AuditEvent.objects.get(action="ev_visit.ended").data == {"released": 1}
+    assert ev_visits_close() == 0
+    assert AuditEvent.objects.filter(action="portfolio.ev_released").count() == 1
+
+
+def test_the_visit_end_leaves_a_unit_another_hold_keeps(world, visiting_ev, monkeypatch):
+    prepare(world, visiting_ev)
+    # The centre's allocated EV has sampled it too, and can still sign after the visit.
+    ev_findings_record(actor=world.ev, portfolio=world.portfolio, agreement="agree", findings="Sound.")
+    _iv_signed(world)
+    monkeypatch.setattr(visits, "today", lambda: today() + 3 * DAY)
+    assert ev_visits_close() == 0
+    assert Portfolio.objects.get(pk=world.portfolio.pk).status == S.IV_SIGNED
+
+
+def test_cancelling_the_visit_or_taking_the_unit_out_releases_it(world, visiting_ev):
+    other = PortfolioFactory(centre=world.centre)
+    visit = prepare(world, visiting_ev, sample=[world.portfolio, other])
+    assert Portfolio.objects.get(pk=other.pk).ev_sampled
+    ev_visit_update_sample(actor=world.admin, visit=visit, sample=[world.portfolio])
+    assert not Portfolio.objects.get(pk=other.pk).ev_sampled
+    assert "Taken out of the sample" in AuditEvent.objects.get(action="portfolio.ev_released").summary
+    _iv_signed(world)
+    ev_visit_cancel(actor=world.admin, visit=visit)
+    assert _status(world) == S.COMPLETE
+    cancelled = AuditEvent.objects.filter(action="portfolio.ev_released", portfolio=world.portfolio).get()
+    assert cancelled.actor == world.admin and "was cancelled" in cancelled.summary
+
+
+def test_a_referral_keeps_the_unit_in_the_evs_sample(world, visiting_ev):
+    prepare(world, visiting_ev)
+    cover_everything(world)
+    submit(world)
+    unit_refer(actor=world.assessor, portfolio=world.portfolio, role=Role.ASSESSOR, reasons="Add a date to E1.")
+    assert Portfolio.objects.get(pk=world.portfolio.pk).ev_sampled
+
+
+def test_a_complete_unit_is_not_held_by_a_new_visit(world, visiting_ev):
+    Portfolio.objects.filter(pk=world.portfolio.pk).update(status=S.COMPLETE)
+    prepare(world, visiting_ev)
+    assert not Portfolio.objects.get(pk=world.portfolio.pk).ev_sampled
+    assert not AuditEvent.objects.filter(action="portfolio.ev_held").exists()
+
+
+def test_preparing_a_visit_has_the_worker_close_it_after_its_last_day(
+    world, visiting_ev, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True):
+        visit = prepare(world, visiting_ev, ends=2)
+    task = DBTaskResult.objects.get(task_path="quality.tasks.close_ended_ev_visits")
+    assert timezone.localtime(task.run_after).date() == visit.ends_on + DAY
+    assert timezone.localtime(task.run_after).time() == datetime.time.min

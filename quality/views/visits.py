@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from assessments.access import get_portfolio_for_user
 from assessments.forms import people_with_role
 from assessments.models import Portfolio, PortfolioStatus
+from assessments.services.signoff import EV_SIGNS_FROM
 from notifications.services import notifications_done
 from people.access import (
     active_role,
@@ -96,8 +97,8 @@ def _render_form(request: HttpRequest, form: VisitForm, centre: Centre, visit: E
     )
 
 
-def visit_new(request: HttpRequest) -> HttpResponse:
 @once_per_token
+def visit_new(request: HttpRequest) -> HttpResponse:
     role = require_role(request, Role.ADMIN)
     form = VisitForm(request.POST if request.method == "POST" else None, centre=role.centre)
     if request.method == "POST" and form.is_valid():
@@ -246,8 +247,8 @@ def ev_centre(request: HttpRequest, centre_id: int) -> HttpResponse:
     return render(request, "quality/visit_centre.html", {"centre": centre, "page": page, "ev": ev})
 
 
-def ev_findings(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 @once_per_token
+def ev_findings(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id)
     if Role.EV not in portfolio.links:  # type: ignore[attr-defined]
         raise PermissionDenied("Only the unit's external verifier records findings on it.")
@@ -258,10 +259,7 @@ def ev_findings(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            if form.cleaned_data["agreement"] == "agree":
-                messages.success(request, "Your findings are recorded. Sign the unit when its sign-off is due.")
-            else:
-                messages.success(request, "Your findings are recorded. Refer the unit back with your reasons.")
+            messages.success(request, _findings_next_step(form.cleaned_data["agreement"], portfolio))
             return redirect("signoff", portfolio_id=portfolio.pk)
     return render(
         request,
@@ -274,6 +272,18 @@ def ev_findings(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     )
 
 
+def _findings_next_step(agreement: str, portfolio: Portfolio) -> str:
+    if agreement != "agree":
+        return "Your findings are recorded. Refer the unit back with your reasons."
+    portfolio.refresh_from_db(fields=["status"])
+    if portfolio.status in EV_SIGNS_FROM:
+        return "Your findings are recorded. Sign the unit below."
+    return (
+        "Your findings are recorded. The unit waits for your signature: you will be told when the internal "
+        "verifier has signed or released it."
+    )
+
+
 def signoff_findings(request: HttpRequest, portfolio: Portfolio) -> dict[str, object]:
     """What the sign-off page shows of the EV's findings: to everyone linked but the learner alone, and to the EV
     a link to record theirs and whether their signature still waits for agreeing findings."""
@@ -282,7 +292,9 @@ def signoff_findings(request: HttpRequest, portfolio: Portfolio) -> dict[str, ob
         return {}
     findings = list(EVFinding.objects.filter(portfolio=portfolio).select_related("ev", "visit"))
     mine = [f for f in findings if f.ev_id == request.user.pk and f.round == portfolio.round]
+    live = EVVisit.objects.filter(sample=portfolio, cancelled_at__isnull=True, ends_on__gte=visits.today())
     return {
+        "ev_visits": live.select_related("external_verifier__user").order_by("starts_on", "pk"),
         "ev_findings": findings,
         "may_record_findings": Role.EV in links and portfolio.status != PortfolioStatus.WITHDRAWN,
         "ev_findings_agree": bool(mine) and mine[0].agreement == "agree",
