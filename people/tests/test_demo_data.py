@@ -1,38 +1,156 @@
+"""The demo centre `./dev start` loads: a cohort with one unit in each state, made through the services, that a
+second run leaves as it is."""
+
 from __future__ import annotations
 
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
 
-from assessments.models import Portfolio
+from assessments.models import (
+    Decision,
+    Evidence,
+    Portfolio,
+    PortfolioStatus,
+    RecordCode,
+    RecordRender,
+    Referral,
+    Signature,
+    WitnessRequest,
+    WitnessStatus,
+)
+from audit.models import AuditEvent
+from notifications.models import Notification
 from people.management.commands.demo_data import DEMO_PASSWORD
-from people.models import ExternalVerifier, Membership, Role, User
+from people.management.demo import content as c
+from people.models import ExternalVerifier, Membership, Qualification, Role, User
+from quality.models import ActionPoint, EVVisit, IVReport, SampleItem, SamplingPlan
+from quality.visits import open_visits
+
+S = PortfolioStatus
+# Everything the demo makes: a second run must leave each count as it was.
+MADE = [
+    User,
+    Membership,
+    ExternalVerifier,
+    Portfolio,
+    Evidence,
+    Signature,
+    Referral,
+    RecordCode,
+    RecordRender,
+    WitnessRequest,
+    SamplingPlan,
+    SampleItem,
+    IVReport,
+    ActionPoint,
+    EVVisit,
+    Notification,
+    AuditEvent,
+]
 
 
-def test_demo_data_creates_one_sign_in_per_role_and_is_safe_to_run_twice(db, settings):
+def _counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MADE}
+
+
+@pytest.fixture
+def demo(db, settings) -> str:
+    """The demo made, then made again; the first run's output."""
     settings.DEBUG = True
     out = StringIO()
     call_command("demo_data", stdout=out)
+    first = _counts()
     call_command("demo_data", stdout=StringIO())
-    for role in (Role.LEARNER, Role.ASSESSOR, Role.IV, Role.ADMIN):
-        assert Membership.objects.filter(role=role).count() == 1
-    # The allocated EV and the one on the demo visit.
-    assert ExternalVerifier.objects.count() == 2
-    assert Portfolio.objects.count() == 1
-    from quality.models import EVVisit, SampleItem, SamplingPlan
+    assert _counts() == first
+    return out.getvalue()
 
-    assert SamplingPlan.objects.count() == 1 and SampleItem.objects.count() == 1
-    visit = EVVisit.objects.get()
-    assert list(visit.sample.all()) == list(Portfolio.objects.all())
-    for user in User.objects.all():
-        assert user.check_password(DEMO_PASSWORD)
-        assert user.email in out.getvalue()
+
+def unit_of(person: c.Person) -> Portfolio:
+    return Portfolio.objects.get(learner__email=person.email)
+
+
+def test_each_state_is_there_once_under_a_learner_named_after_it_and_everyone_has_a_sign_in(demo):
+    assert Portfolio.objects.count() == len(c.LEARNERS) == 8
+    expected = {
+        c.IN_PROGRESS: (S.IN_PROGRESS, 1),
+        c.SUBMITTED: (S.SUBMITTED, 1),
+        c.ASSESSOR_SIGNED: (S.ASSESSOR_SIGNED, 1),
+        c.COUNTERSIGN: (S.ASSESSOR_SIGNED, 1),
+        c.IV_SAMPLED: (S.ASSESSOR_SIGNED, 1),
+        c.EV_VISIT: (S.IV_SIGNED, 1),
+        c.COMPLETE: (S.COMPLETE, 1),
+        c.REFERRED: (S.IN_PROGRESS, 2),
+    }
+    for person, (status, round_) in expected.items():
+        portfolio = unit_of(person)
+        assert (portfolio.learner.full_name, portfolio.status, portfolio.round) == (person.name, status, round_)
+
+    # In progress: one item accepted, one waiting for the assessor, one for the witness, whose link went out.
+    lena = unit_of(c.IN_PROGRESS)
+    decisions = sorted(lena.evidence.values_list("decision", flat=True))
+    assert decisions == sorted([Decision.ACCEPTED, Decision.PENDING, Decision.PENDING])
+    testimony = lena.evidence.get(method__code="WT")
+    assert testimony.witness_status == WitnessStatus.UNCONFIRMED
+    assert WitnessRequest.objects.filter(evidence=testimony, email=c.WITNESS[1], used_at__isnull=True).count() == 1
+
+    # Submitted with the declaration, one item still to review.
+    sam = unit_of(c.SUBMITTED)
+    assert list(Signature.objects.filter(portfolio=sam).values_list("kind", flat=True)) == ["learner"]
+    assert sam.evidence.filter(decision=Decision.PENDING).count() == 1
+
+    # Not yet sampled; and the countersignature is due because the assessor is still qualifying.
+    assert not unit_of(c.ASSESSOR_SIGNED).iv_sampled
+    cara = unit_of(c.COUNTERSIGN)
+    assert Membership.objects.get(user=cara.assessor, role=Role.ASSESSOR).qualification == Qualification.QUALIFYING
+
+    # Sampled by the IV in the plan, reported on with an action point for the assessor.
+    sian = unit_of(c.IV_SAMPLED)
+    report = IVReport.objects.get(portfolio=sian)
+    assert sian.iv_sampled and report.agreement == "agree" and report.sample_item.plan.title == c.PLAN_TITLE
+    assert report.actions.count() == 1
+
+    # In an open EV visit's sample, which holds it for the visiting EV's signature.
+    victor = unit_of(c.EV_VISIT)
+    visit = open_visits().get(external_verifier__user__email=c.VISITING_EV.email)
+    assert list(visit.sample.all()) == [victor] and victor.ev_sampled
+
+    # Complete, with its record stored as a PDF.
+    carl = unit_of(c.COMPLETE)
+    assert RecordRender.objects.filter(record_code__portfolio=carl).count() == 1
+
+    # Referred back: the round closed with reasons, and the item sent back with feedback.
+    rita = unit_of(c.REFERRED)
+    assert Referral.objects.get(portfolio=rita).reasons == c.REFERRAL
+    assert rita.evidence.get(decision=Decision.SENT_BACK).feedback.get().text == c.SENT_BACK
+
+    # The chain left its audit trail: every signature and the referral.
+    assert AuditEvent.objects.filter(action="signature.made").count() == Signature.objects.count() == 14
+    assert AuditEvent.objects.filter(action="portfolio.referred").count() == 1
+
+    # Every demo person signs in with the published password and is told what to try.
+    people = [person for person, _, _ in c.STAFF] + [c.EV, c.VISITING_EV] + c.LEARNERS
+    assert User.objects.count() == len(people) == 14
+    for person in people:
+        assert User.objects.get(email=person.email).check_password(DEMO_PASSWORD)
+        assert person.email in demo and person.tries in demo
+    assert c.WITNESS[1] in demo
+
+
+def test_the_completed_demo_unit_verifies_as_genuine_to_anyone(demo):
+    code = RecordCode.objects.get(portfolio=unit_of(c.COMPLETE))
+    stranger = Client(enforce_csrf_checks=True)
+    page = stranger.get("/verify/", {"code": code.code}, follow=True)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Genuine and unaltered" in html and "Altered" not in html
+    assert html.count("Matches") == Signature.objects.filter(portfolio=code.portfolio).count() == 3
 
 
 def test_demo_data_refuses_to_run_with_debug_off(db, settings):
-    import pytest
-    from django.core.management.base import CommandError
-
     settings.DEBUG = False
     with pytest.raises(CommandError, match="published password"):
         call_command("demo_data", stdout=StringIO())
