@@ -14,3 +14,6 @@ class AssessmentsConfig(AppConfig):
         pillow_heif.register_heif_opener()
         # The project's own limit, so Pillow's bomb warning fires there (uploads.py treats it as an error).
         Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
+        from assessments.uploads import allow_long_file_names
+
+        allow_long_file_names()

@@ -4,13 +4,15 @@ from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 
 from assessments.models import EvidenceFile, EvidenceSetting, Portfolio
 from assessments.services.evidence import cross_reference_candidates
+from assessments.services.files import KeptFile, files_reopen, kept_from_token, kept_token
 from assessments.services.witness import ANSWERED, LOCKED_MESSAGE
-from assessments.uploads import MB, accept_attribute, inspect_upload, size_text
+from assessments.uploads import MB, InspectedFile, accept_attribute, inspect_upload, size_text
 from people.models import Centre, Role, User
 from portfolio.forms import DateInput, MultipleFileField, MultipleFileInput
 from units.models import AssessmentMethod, Criterion, LearningOutcome, RangeItem, UnitCode
@@ -136,11 +138,13 @@ class EvidenceForm(forms.Form):
         label="Witness's statement", widget=forms.Textarea(attrs={"rows": 5}), required=False
     )
 
-    def __init__(self, *args: object, portfolio: Portfolio, **kwargs: object) -> None:
+    def __init__(self, *args: object, portfolio: Portfolio, user: User | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         unit = portfolio.unit
         self.fields["method"].queryset = unit.methods.order_by("order")
         self.portfolio = portfolio
+        self.user = user
+        self._read_kept_files()
         # The learner's other units here: the item may also count towards them (the workbook's cross-references).
         self.other_portfolios = list(
             cross_reference_candidates(portfolio)
@@ -171,25 +175,69 @@ class EvidenceForm(forms.Form):
             }
         )
 
+    def _read_kept_files(self) -> None:
+        """Files kept from the learner's last try (see services/files.py), and which of them they now drop."""
+        self.kept: list[KeptFile] = []
+        self.kept_dropped: list[KeptFile] = []
+        self.kept_refused = False
+        # Uploads in this request that passed their checks: kept if the form is refused again.
+        self.new_files: list[InspectedFile] = []
+        if not self.is_bound or self.user is None:
+            return
+        try:
+            kept = kept_from_token(self.data.get("kept_files", ""), user=self.user, portfolio=self.portfolio)
+        except signing.BadSignature:
+            self.kept_refused = True
+            return
+        dropped = set(self.data.getlist("kept_remove"))
+        self.kept = [k for k in kept if k.name not in dropped]
+        self.kept_dropped = [k for k in kept if k.name in dropped]
+
+    @property
+    def kept_token(self) -> str:
+        """For the hidden field that carries the kept files to the next try."""
+        return kept_token(self.kept, user=self.user, portfolio=self.portfolio) if self.user else ""
+
     def clean_files(self) -> list:
         files = self.cleaned_data.get("files") or []
-        if len(files) > settings.EVIDENCE_MAX_FILES:
-            raise ValidationError(f"You chose {len(files)} files; add up to {settings.EVIDENCE_MAX_FILES} at a time.")
-        total = sum(f.size or 0 for f in files)
+        if len(files) + len(self.kept) > settings.EVIDENCE_MAX_FILES:
+            chose = f"You chose {len(files)} files"
+            if self.kept:
+                chose = f"You have {len(self.kept)} kept from before and chose {len(files)} more"
+            raise ValidationError(f"{chose}; add up to {settings.EVIDENCE_MAX_FILES} at a time.")
+        total = sum(f.size or 0 for f in files) + sum(k.size for k in self.kept)
         if total > settings.EVIDENCE_MAX_UPLOAD_MB * MB:
             raise ValidationError(
                 f"These files come to {size_text(total)}; one upload can be up to "
                 f"{size_text(settings.EVIDENCE_MAX_UPLOAD_MB * MB)}. Add them in smaller batches."
             )
-        inspected, errors = [], []
+        errors = []
         for upload in files:
             try:
-                inspected.append(inspect_upload(upload))
+                self.new_files.append(inspect_upload(upload))
             except ValidationError as exc:
                 errors.extend(exc.messages)
         if errors:
             raise ValidationError(errors)
-        return inspected
+        return self.new_files
+
+    def _attach_kept_files(self, data: dict) -> None:
+        """Put the kept files in with the new ones, checked again as they are read back from storage."""
+        reopened = []
+        for kept in list(self.kept):
+            upload = files_reopen(kept)
+            if upload is None:
+                self.kept.remove(kept)
+                self.add_error(
+                    "files", f"{kept.original_name} was kept from your last try but has gone since. Choose it again."
+                )
+                continue
+            try:
+                reopened.append(inspect_upload(upload))
+            except ValidationError as exc:
+                self.add_error("files", exc)
+        if "files" in data:
+            data["files"] = [*reopened, *data["files"]]
 
     def clean(self) -> dict:
         data = super().clean()
@@ -199,6 +247,15 @@ class EvidenceForm(forms.Form):
                 posted = self.data.get(name) if name.startswith("witness_") else None
                 if posted is not None and posted.strip() != (self.initial.get(name) or ""):
                     self.add_error(name, LOCKED_MESSAGE)
+        if self.kept_refused:
+            self.add_error(
+                "files",
+                "The files kept from your last try cannot be used here: they are more than a day old, or were "
+                "kept for another form. Choose them again.",
+            )
+        elif self.kept and not self.errors:
+            # Only once everything else is right: nothing is read back for a form that is refused anyway.
+            self._attach_kept_files(data)
         return data
 
     def criteria_by_outcome(

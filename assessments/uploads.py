@@ -28,6 +28,9 @@ from assessments.models import FileKind
 
 MB = 1_000_000
 THUMBNAIL_SIZE = (480, 480)
+# A longer name is shortened in the middle: it still fits a phone's screen and the records.
+NAME_MAX_CHARS = 120
+MULTIPART_MAX_HEADER_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -119,11 +122,29 @@ def clean_file_name(name: str) -> str:
     name = " ".join(name.split()).strip(" .")
     if not name:
         return "file"
-    if len(name) > 255:
+    if len(name) > NAME_MAX_CHARS:
+        # Kept readable: its start, an ellipsis, its end and its extension.
         stem, ext = os.path.splitext(name)
         ext = ext[:20]
-        name = stem[: 255 - len(ext)] + ext
+        room = NAME_MAX_CHARS - len(ext) - 1
+        if len(stem) > room:
+            head = room * 2 // 3
+            stem = stem[:head].rstrip() + "…" + stem[len(stem) - (room - head) :].lstrip()
+        name = stem + ext
     return name
+
+
+def allow_long_file_names() -> None:
+    """Let a file's long name through the multipart parser, so the form can say what happened and keep the file.
+
+    Django refuses any part of a multipart body whose headers pass 1,024 bytes (MAX_TOTAL_HEADER_SIZE, which no
+    setting changes), answering a bare 400 before any view runs, and everything the person entered is lost. A
+    long file name alone does that: 1,000 characters, or some 300 in a non-Latin script. A larger bound still
+    limits what one part's headers can make the server read.
+    """
+    from django.http import multipartparser
+
+    multipartparser.MAX_TOTAL_HEADER_SIZE = max(multipartparser.MAX_TOTAL_HEADER_SIZE, MULTIPART_MAX_HEADER_BYTES)
 
 
 def size_text(size: int) -> str:

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments.models import Portfolio
+from assessments.services.files import files_prune_pending
 from audit.services import audit_log
 from exports.builders import cohort_zip, learner_pdf, portable_zip, sha256_of
 from exports.models import TRANSITIONS, Export, ExportKind, ExportStatus
@@ -129,6 +130,7 @@ def _start(export_id: str) -> Export | None:
 def export_build(export_id: str) -> Export | None:
     """The task's work: build the file, keep the progress up to date, and say why if it fails."""
     exports_prune()
+    files_prune_pending()
     export = _start(export_id)
     if export is None:
         return None

@@ -3,20 +3,31 @@
 Storage is not transactional, so the order matters: new files are written
 during the transaction and removed again if it fails; old files are only
 removed from storage once the transaction that dropped their rows commits.
+
+Files from a form that was refused wait under pending/ (no row names them) so
+the learner need not upload them again; a signed token, bound to the person
+and the portfolio, carries them to the next try. Pending files are removed
+once attached, dropped or a day old.
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
-from django.core.files.base import ContentFile
+from django.core import signing
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
-from assessments.models import Evidence, EvidenceFile
-from assessments.uploads import InspectedFile
+from assessments.models import Evidence, EvidenceFile, Portfolio
+from assessments.uploads import InspectedFile, size_text
 from people.models import User
 
 P = ParamSpec("P")
@@ -91,3 +102,87 @@ def files_discard(records: Iterable[EvidenceFile]) -> None:
 def file_summary(record: EvidenceFile) -> dict[str, object]:
     """What the audit trail keeps about a file."""
     return {"name": record.original_name, "size": record.size, "type": record.content_type, "sha256": record.sha256}
+
+
+PENDING_FOLDER = "pending"
+PENDING_KEEP = datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """An upload that passed its checks on a refused form, waiting in storage for the next try."""
+
+    name: str  # in storage: pending/<random>
+    original_name: str
+    size: int
+
+    @property
+    def size_text(self) -> str:
+        return size_text(self.size)
+
+
+def files_hold(files: Sequence[InspectedFile]) -> list[KeptFile]:
+    """Write checked uploads under pending/ with random names, for a form that is shown again."""
+    if files:
+        files_prune_pending()  # here too, so abandoned forms are cleared even where no worker runs the prune
+    kept = []
+    for inspected in files:
+        inspected.upload.seek(0)
+        name = default_storage.save(f"{PENDING_FOLDER}/{secrets.token_hex(16)}", inspected.upload)
+        kept.append(KeptFile(name, inspected.original_name, inspected.size))
+    return kept
+
+
+def files_reopen(kept: KeptFile) -> File | None:
+    """A kept file as an upload again, under its own name so its checks can run on it; None once it is gone."""
+    if not default_storage.exists(kept.name):
+        return None
+    return File(default_storage.open(kept.name), name=kept.original_name)
+
+
+def files_release(kept: Iterable[KeptFile]) -> None:
+    """Remove pending files that are attached (copied to their own names) or no longer wanted."""
+    names = [k.name for k in kept]
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
+
+
+def files_prune_pending(now: datetime.datetime | None = None) -> int:
+    """Remove pending files older than a day: forms that were never sent again."""
+    cutoff = (now or timezone.now()) - PENDING_KEEP
+    try:
+        _, names = default_storage.listdir(PENDING_FOLDER)
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for name in names:
+        path = f"{PENDING_FOLDER}/{name}"
+        try:
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+                removed += 1
+        except FileNotFoundError:  # removed meanwhile by the form it belonged to
+            continue
+    return removed
+
+
+def _kept_salt(user: User, portfolio: Portfolio) -> str:
+    # Bound to the person and the portfolio: a token copied into anyone else's form does not verify.
+    return f"assessments.kept-files:{user.pk}:{portfolio.pk}"
+
+
+def kept_token(kept: Sequence[KeptFile], *, user: User, portfolio: Portfolio) -> str:
+    if not kept:
+        return ""
+    data = [[k.name, k.original_name, k.size] for k in kept]
+    return signing.dumps(data, salt=_kept_salt(user, portfolio), compress=True)
+
+
+def kept_from_token(token: str, *, user: User, portfolio: Portfolio) -> list[KeptFile]:
+    """The kept files a form carries; signing.BadSignature if the token is not this person's for this portfolio."""
+    if not token:
+        return []
+    data = signing.loads(token, salt=_kept_salt(user, portfolio), max_age=PENDING_KEEP)
+    kept = [KeptFile(str(name), str(original), int(size)) for name, original, size in data]
+    if any(not k.name.startswith(f"{PENDING_FOLDER}/") for k in kept):
+        raise signing.BadSignature("Not a pending file.")
+    return kept

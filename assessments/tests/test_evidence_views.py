@@ -4,16 +4,29 @@ the specification's rules, and the coverage grid."""
 from __future__ import annotations
 
 import datetime
+import hashlib
+import io
+import re
 
 import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile as Upload
+from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
 from assessments.models import Evidence, EvidenceFile, EvidenceSetting
+from assessments.services.files import files_hold, files_prune_pending
+from assessments.uploads import NAME_MAX_CHARS, inspect_upload, size_text
 from audit.models import AuditEvent
+from people.models import Role
+from tests import samples
+from tests.factories import PortfolioFactory, member
+from tests.pages import assert_one_layout
 from units.models import AssessmentMethod, Criterion, RangeItem
 
 
@@ -248,3 +261,213 @@ def bulk_add(world, n: int) -> None:
         )
         for e in items
     )
+
+
+# Files kept through a refused form, and long file names.
+
+
+@pytest.fixture
+def csrf_learner(world):
+    """The learner's browser as Django sees it: CSRF enforced, the token taken from the form page."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.learner)
+    return client
+
+
+def post_form(client, url: str, data: dict):
+    client.get(url)
+    return client.post(url, {**data, "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+
+
+def pending_names() -> list[str]:
+    try:
+        return default_storage.listdir("pending")[1]
+    except FileNotFoundError:
+        return []
+
+
+def kept_token_on(page: str) -> str:
+    return re.search(r'name="kept_files" value="([^"]*)"', page).group(1)
+
+
+def test_a_refused_form_keeps_the_files_that_passed_and_names_those_that_failed(csrf_learner, world):
+    url = reverse("evidence_add", args=[world.portfolio.pk])
+    photo = Upload("till.png", samples.png((1200, 900)), "image/png")
+    page_file = Upload("notes.html", b"<html><body><script>alert(1)</script></body></html>", "text/html")
+    response = post_form(csrf_learner, url, form_data(title="", files=[photo, page_file]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert_one_layout(page)
+    assert "This field is required." in page
+    assert f"Kept: till.png, {size_text(len(samples.png((1200, 900))))}" in page
+    assert page.count("Kept: ") == 1
+    assert "notes.html cannot be added: web pages can run code in a browser" in page
+    assert 'value="Customer complaint at the till"' not in page  # the title was left empty on purpose
+    assert "A customer shouted about a refund" in page  # what was entered is kept
+    assert len(pending_names()) == 1
+    assert kept_token_on(page)
+    assert not Evidence.objects.exists()
+
+
+def test_the_next_submit_attaches_the_kept_files_without_uploading_them_again(
+    csrf_learner, world, django_capture_on_commit_callbacks
+):
+    url = reverse("evidence_add", args=[world.portfolio.pk])
+    photo = samples.png((1200, 900))
+    first = post_form(csrf_learner, url, form_data(title="", files=[Upload("till.png", photo, "image/png")]))
+    token = kept_token_on(first.content.decode())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_form(csrf_learner, url, form_data(kept_files=token))
+    assert response.status_code == 302
+    record = EvidenceFile.objects.get()
+    assert (record.original_name, record.size) == ("till.png", len(photo))
+    assert record.sha256 == hashlib.sha256(photo).hexdigest()
+    assert record.thumbnail  # checked again on the way in, so it has its thumbnail like any upload
+    assert record.file.read() == photo
+    assert pending_names() == []
+
+
+def test_kept_files_and_new_ones_go_in_together_and_a_removed_one_is_dropped(
+    csrf_learner, world, django_capture_on_commit_callbacks
+):
+    url = reverse("evidence_add", args=[world.portfolio.pk])
+    uploads = [Upload("one.png", samples.png(), "image/png"), Upload("two.jpg", samples.jpeg(), "image/jpeg")]
+    first = post_form(csrf_learner, url, form_data(title="", files=uploads))
+    kept = {k.original_name: k.name for k in first.context["form"].kept}
+    assert set(kept) == {"one.png", "two.jpg"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_form(
+            csrf_learner,
+            url,
+            form_data(
+                kept_files=kept_token_on(first.content.decode()),
+                kept_remove=[kept["two.jpg"]],
+                files=[Upload("log.pdf", samples.pdf(), "application/pdf")],
+            ),
+        )
+    assert response.status_code == 302
+    assert sorted(EvidenceFile.objects.values_list("original_name", flat=True)) == ["log.pdf", "one.png"]
+    assert pending_names() == []
+
+
+def test_files_stay_kept_through_a_second_refusal(csrf_learner, world):
+    url = reverse("evidence_add", args=[world.portfolio.pk])
+    first = post_form(csrf_learner, url, form_data(title="", files=[Upload("one.png", samples.png(), "image/png")]))
+    second = post_form(
+        csrf_learner,
+        url,
+        form_data(
+            title="",
+            kept_files=kept_token_on(first.content.decode()),
+            files=[Upload("two.jpg", samples.jpeg(), "image/jpeg")],
+        ),
+    )
+    page = second.content.decode()
+    assert "Kept: one.png" in page and "Kept: two.jpg" in page
+    assert len(pending_names()) == 2
+    assert post_form(csrf_learner, url, form_data(kept_files=kept_token_on(page))).status_code == 302
+    assert sorted(EvidenceFile.objects.values_list("original_name", flat=True)) == ["one.png", "two.jpg"]
+
+
+def test_the_edit_form_keeps_files_through_a_refusal_too(csrf_learner, world):
+    evidence = add(world, criteria=["2.1"])
+    url = reverse("evidence_edit", args=[evidence.pk])
+    first = post_form(
+        csrf_learner, url, form_data(activity_date="", files=[Upload("a.png", samples.png(), "image/png")])
+    )
+    assert "Kept: a.png" in first.content.decode()
+    response = post_form(csrf_learner, url, form_data(kept_files=kept_token_on(first.content.decode())))
+    assert response.status_code == 302
+    assert [f.original_name for f in evidence.files.all()] == ["a.png"]
+
+
+def test_another_person_or_portfolio_cannot_use_the_kept_files_token(csrf_learner, world, request):
+    url = reverse("evidence_add", args=[world.portfolio.pk])
+    first = post_form(csrf_learner, url, form_data(title="", files=[Upload("till.png", samples.png(), "image/png")]))
+    token = kept_token_on(first.content.decode())
+    data = form_data(kept_files=token)
+    refusal = "The files kept from your last try cannot be used here"
+
+    other = member(world.centre, Role.LEARNER, user__full_name="Olly Other")
+    others_portfolio = PortfolioFactory(centre=world.centre, learner=other)
+    other_client = Client(enforce_csrf_checks=True)
+    other_client.force_login(other)
+    response = post_form(other_client, reverse("evidence_add", args=[others_portfolio.pk]), data)
+    assert response.status_code == 200
+    assert refusal in response.content.decode()
+    assert "Kept: till.png" not in response.content.decode()
+
+    # The same learner cannot move it to another of their units either.
+    second_portfolio = request.getfixturevalue("second_portfolio")
+    response = post_form(csrf_learner, reverse("evidence_add", args=[second_portfolio.pk]), data)
+    assert refusal in response.content.decode()
+    assert not Evidence.objects.exists() and not EvidenceFile.objects.exists()
+    assert len(pending_names()) == 1  # still the learner's own, for their own form
+
+
+def test_pending_files_are_removed_after_a_day_by_the_prune(world, monkeypatch):
+    (kept,) = files_hold([inspect_upload(Upload("till.png", samples.png()))])
+    assert files_prune_pending() == 0
+    assert files_prune_pending(now=timezone.now() + datetime.timedelta(hours=25)) == 1
+    assert not default_storage.exists(kept.name)
+
+    # The cron command (and the worker) take a day-old file and leave a fresh one.
+    (fresh,) = files_hold([inspect_upload(Upload("fresh.png", samples.png()))])
+    day_ago = timezone.now() - datetime.timedelta(hours=25)
+    monkeypatch.setattr("django.core.files.storage.memory.now", lambda: day_ago)
+    (old,) = files_hold([inspect_upload(Upload("old.png", samples.png()))])
+    monkeypatch.undo()
+    out = io.StringIO()
+    call_command("exports_prune", stdout=out)
+    assert "Removed 1 kept evidence file of forms not sent again." in out.getvalue()
+    assert not default_storage.exists(old.name) and default_storage.exists(fresh.name)
+
+
+def long_named(content: bytes, name: str) -> io.BytesIO:
+    # SimpleUploadedFile cuts names to 255 characters itself; a browser sends the name as it is.
+    upload = io.BytesIO(content)
+    upload.name = name
+    return upload
+
+
+def test_a_1000_character_file_name_is_kept_under_a_shortened_name(csrf_learner, world):
+    name = "Photo of the complaints log " + "x" * 968 + ".png"
+    assert len(name) == 1000
+    url = reverse("evidence_add", args=[world.portfolio.pk])
+    response = post_form(csrf_learner, url, form_data(files=[long_named(samples.png(), name)]))
+    assert response.status_code == 302
+    record = EvidenceFile.objects.get()
+    assert len(record.original_name) == NAME_MAX_CHARS
+    assert record.original_name.startswith("Photo of the complaints log xxx")
+    assert "…" in record.original_name and record.original_name.endswith("x.png")
+
+
+def test_a_1000_character_file_name_on_a_refused_form_keeps_the_form_and_the_file(csrf_learner, world):
+    name = "y" * 996 + ".png"
+    url = reverse("evidence_add", args=[world.portfolio.pk])
+    response = post_form(csrf_learner, url, form_data(title="", files=[long_named(samples.png(), name)]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "This field is required." in page
+    assert "A customer shouted about a refund" in page
+    (kept,) = response.context["form"].kept
+    assert len(kept.original_name) == NAME_MAX_CHARS and "…" in kept.original_name
+    assert f"Kept: {kept.original_name}" in page
+
+
+def test_the_form_offers_the_phones_camera_and_recorder_beside_the_file_picker(learner_client, world):
+    page = learner_client.get(reverse("evidence_add", args=[world.portfolio.pk])).content.decode()
+    inputs = re.findall(r'<input[^>]*type="file"[^>]*>', page)
+    assert len(inputs) == 4
+    assert all('name="files"' in i for i in inputs)
+    assert any('accept="image/*" capture="environment"' in i for i in inputs)
+    assert any('accept="audio/*" capture ' in i for i in inputs)
+    assert any('accept="video/*" capture ' in i for i in inputs)
+
+
+def test_a_photo_taken_with_the_camera_input_goes_in_with_the_chosen_files(csrf_learner, world):
+    url = reverse("evidence_add", args=[world.portfolio.pk])
+    # Both inputs post under the one name "files", as the browser sends them.
+    uploads = [Upload("log.pdf", samples.pdf(), "application/pdf"), Upload("image.jpg", samples.jpeg(), "image/jpeg")]
+    assert post_form(csrf_learner, url, form_data(files=uploads)).status_code == 302
+    assert sorted(EvidenceFile.objects.values_list("original_name", flat=True)) == ["image.jpg", "log.pdf"]

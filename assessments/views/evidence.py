@@ -19,11 +19,12 @@ from assessments.access import get_evidence_for_user, get_portfolio_for_user, li
 from assessments.coverage import home_unit_code, in_portfolio, portfolio_coverage, shown_reference
 from assessments.forms import EvidenceForm
 from assessments.models import Author, Evidence, Portfolio
+from assessments.services.files import files_hold, files_release
 from assessments.uploads import MB, size_text
 from people.models import Role
 from portfolio.forms import apply_validation_error
-
 from submissions.once import once_per_token
+
 LEARNER_ONLY = {Role.LEARNER}
 SORTS = {"ref": "number", "-ref": "-number", "date": "activity_date", "-date": "-activity_date"}
 
@@ -107,13 +108,20 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 
 def _save(request: HttpRequest, form: EvidenceForm, portfolio, evidence: Evidence | None) -> Evidence | None:
-    if not form.is_valid():
-        return None
-    try:
-        return services.evidence_save(actor=request.user, portfolio=portfolio, evidence=evidence, **form.cleaned_data)
-    except ValidationError as exc:
-        apply_validation_error(form, exc)
-        return None
+    """Save the item; if the form is refused, keep the files that passed their checks for the next try."""
+    if form.is_valid():
+        try:
+            saved = services.evidence_save(
+                actor=request.user, portfolio=portfolio, evidence=evidence, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            files_release([*form.kept, *form.kept_dropped])
+            return saved
+    files_release(form.kept_dropped)
+    form.kept = [*form.kept, *files_hold(form.new_files)]
+    return None
 
 
 def _upload_refusal(request: HttpRequest) -> tuple[str, int] | None:
@@ -160,15 +168,17 @@ def _saved(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     return redirect(url)
 
 
+@once_per_token
 def evidence_add(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id, LEARNER_ONLY)
     refusal = _upload_refusal(request)
     posted = request.method == "POST" and refusal is None
-    form = EvidenceForm(request.POST if posted else None, request.FILES if posted else None, portfolio=portfolio)
+    form = EvidenceForm(
+        request.POST if posted else None, request.FILES if posted else None, portfolio=portfolio, user=request.user
+    )
     if posted and (evidence := _save(request, form, portfolio, None)):
         messages.success(request, f"Added {evidence.reference} {evidence.title}.")
         return _saved(request, portfolio.pk)
-@once_per_token
     return _form_page(request, form, {"portfolio": portfolio}, refusal)
 
 
@@ -189,7 +199,11 @@ def evidence_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
     refusal = _upload_refusal(request)
     posted = request.method == "POST" and refusal is None
     form = EvidenceForm(
-        request.POST if posted else None, request.FILES if posted else None, portfolio=portfolio, initial=initial
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        portfolio=portfolio,
+        user=request.user,
+        initial=initial,
     )
     form.fields["remove_files"].queryset = evidence.files.all()
     if posted and _save(request, form, portfolio, evidence):

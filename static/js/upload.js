@@ -9,6 +9,15 @@
     return Math.max(1, Math.round(bytes / 1e3)) + " KB";
   }
 
+  // Every file chosen on the form: the general picker and the phone's camera and recorder inputs.
+  function chosenFiles(form) {
+    var files = [];
+    form.querySelectorAll("input[type=file]").forEach(function (input) {
+      for (var i = 0; i < (input.files ? input.files.length : 0); i++) files.push(input.files[i]);
+    });
+    return files;
+  }
+
   function parts(form) {
     return {
       input: form.querySelector("input[type=file]"),
@@ -31,14 +40,15 @@
     var form = evt.target.closest && evt.target.closest("form.evidence-form");
     if (!form) return;
     var p = parts(form);
-    if (!p.input || !p.input.files) return;
+    if (!p.input) return;
+    var files = chosenFiles(form);
     var maxFiles = parseInt(p.input.dataset.maxFiles || "0", 10);
     var maxBytes = parseInt(p.input.dataset.maxBytes || "0", 10);
     var total = 0;
-    for (var i = 0; i < p.input.files.length; i++) total += p.input.files[i].size;
+    for (var i = 0; i < files.length; i++) total += files[i].size;
     var problem = null;
-    if (maxFiles && p.input.files.length > maxFiles) {
-      problem = "You chose " + p.input.files.length + " files; add up to " + maxFiles + " at a time.";
+    if (maxFiles && files.length > maxFiles) {
+      problem = "You chose " + files.length + " files; add up to " + maxFiles + " at a time.";
     } else if (maxBytes && total > maxBytes) {
       problem = "These files come to " + formatSize(total) + "; one upload can be up to " +
         formatSize(maxBytes) + ". Add them in smaller batches.";
@@ -54,7 +64,7 @@
     var form = evt.target.closest && evt.target.closest("form.evidence-form");
     if (!form) return;
     var p = parts(form);
-    if (p.input && p.input.files && p.input.files.length && p.box) {
+    if (chosenFiles(form).length && p.box) {
       p.bar.value = 0;
       p.box.hidden = false;
       say(form, "Uploading…", false);
