@@ -1,5 +1,6 @@
 """The assessor's caseload: their learners' units at one centre with progress and status, and what waits for
-them, oldest first. Worked out in a fixed number of queries whatever the caseload."""
+them, oldest first. Worked out in a fixed number of queries whatever the caseload. And what the learner's own
+units wait for them to do."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from assessments.models import (
     Signature,
     SignatureKind,
 )
+from notifications.panel import Task
 from people.models import Centre, Role, User
 from units.models import UnitCode
 
@@ -147,3 +149,28 @@ def assessor_caseload(assessor: User, centre: Centre) -> Caseload:
         }
     )
     return Caseload(portfolios=portfolios, waiting=waiting[:WAITING_SHOWN], counts=counts)
+
+
+def learner_tasks(portfolios: list[Portfolio]) -> list[Task]:
+    """What the learner's units wait for them to do, from what is already worked out for the dashboard (each
+    portfolio's `progress`), without a query: a unit in progress whose evidence covers every criterion and range
+    item waits for the learner to submit it."""
+    tasks = []
+    for portfolio in portfolios:
+        progress = portfolio.progress  # type: ignore[attr-defined]
+        covered = (
+            progress.criteria_total > 0
+            and progress.criteria_covered == progress.criteria_total
+            and progress.range_covered == progress.range_total
+        )
+        if covered and portfolio.status == PortfolioStatus.IN_PROGRESS:
+            tasks.append(
+                Task(
+                    kind="unit_ready",
+                    title=f"Submit this unit: {portfolio.unit.title}",
+                    url=reverse("signoff", args=[portfolio.pk]),
+                    body="Every criterion and range item has evidence. Check it, then make your declaration "
+                    "on the sign-off page.",
+                )
+            )
+    return tasks

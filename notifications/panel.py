@@ -13,14 +13,32 @@ PANEL_SHOWN = 20
 
 
 @dataclass
+class Task:
+    """Something the person can do now that their records show rather than a notification announces (a unit
+    ready to submit): it cannot be dismissed, and goes when it is done."""
+
+    kind: str
+    title: str
+    url: str
+    body: str = ""
+
+
+@dataclass
 class Panel:
     items: list[Notification] = field(default_factory=list)
     total: int = 0
     shown: int = PANEL_SHOWN
+    # Set by the role's dashboard, listed before the notifications.
+    tasks: list[Task] = field(default_factory=list)
 
     @property
     def more(self) -> int:
         return max(self.total - len(self.items), 0)
+
+    @property
+    def count(self) -> int:
+        """Everything that needs the person's action: tasks and notifications."""
+        return len(self.tasks) + self.total
 
 
 def notification_panel(user: Any, role: Any) -> Panel:

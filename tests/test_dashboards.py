@@ -25,9 +25,10 @@ from assessments.models import (
     Signature,
     SignatureKind,
 )
+from assessments.services.signoff import unit_refer, unit_sign
 from people.models import Membership, Qualification, Role
 from people.roles import SESSION_KEY
-from tests.factories import PortfolioFactory, UserFactory, external_verifier, member
+from tests.factories import PASSWORD, PortfolioFactory, UserFactory, external_verifier, member
 from units.models import AssessmentMethod, AwardingBody, Criterion, RangeItem
 
 pytestmark = pytest.mark.django_db
@@ -632,3 +633,169 @@ def test_iv_sees_samples_due_soonest_first_overdue_in_words_and_the_same_queries
     _, text = count_queries()
     assert "5 planned samples without a report yet" in text
     assert "Lena Learner, Deliver customer service" not in text.split("Units you verify")[0]
+
+
+# What waits for the learner: notices of their evidence and units, and a unit ready to submit -----------------------
+
+
+def _panel(response) -> str:
+    """The "Needs your action" section of the page, as text."""
+    page = response.content.decode()
+    start = page.index('id="needs-action"')
+    section = page[start : page.index("</section>", start)]
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", section)).split())
+
+
+def _judge(world, item, decision, feedback=""):
+    verdicts = dict.fromkeys([*item.criteria.all(), *item.range_items.all()], "confirmed")
+    return services.evidence_judge(
+        actor=world.assessor,
+        evidence=item,
+        decision=decision,
+        verdicts=verdicts if decision == Decision.ACCEPTED else {},
+        feedback=feedback,
+    )
+
+
+def _cover(learner, portfolio, unit_slug: str, days_ago: int = 1):
+    """One item that claims every criterion and range item of the portfolio's unit."""
+    return _evidence(
+        learner,
+        portfolio,
+        Criterion.objects.filter(outcome__unit__slug=unit_slug),
+        RangeItem.objects.filter(unit__slug=unit_slug),
+        days_ago=days_ago,
+    )
+
+
+def test_the_learner_sees_an_item_sent_back_with_the_feedback_until_they_change_it(client, world):
+    item = _evidence(world.learner, world.portfolio, _criteria(C4_SLUG, "2.1"))
+    _judge(world, item, Decision.SENT_BACK, feedback="Say what the customer asked for.")
+
+    response = dashboard(client, world.learner)
+
+    panel = _panel(response)
+    assert "1 thing needs your action." in panel
+    assert f"Sent back by your assessor: {item.reference} Customer at the desk" in panel
+    assert "Asha Assessor says: Say what the customer asked for." in panel
+    link = reverse("evidence_detail", args=[item.pk]) + "#thread"
+    assert response.content.decode().count(f'href="{link}"') == 1
+    # The item page shows the feedback; reading it does not answer it.
+    assert "Say what the customer asked for." in main_text(client.get(reverse("evidence_detail", args=[item.pk])))
+    assert "Sent back by your assessor" in _panel(dashboard(client, world.learner))
+
+    services.evidence_save(
+        actor=world.learner,
+        portfolio=world.portfolio,
+        evidence=Evidence.objects.get(pk=item.pk),
+        title=item.title,
+        method=item.method,
+        activity_date=item.activity_date,
+        setting=item.setting,
+        description="The customer asked for a refund; I explained the policy.",
+        criteria=list(item.criteria.all()),
+        range_items=[],
+    )
+
+    assert "Nothing needs your action." in _panel(dashboard(client, world.learner))
+
+
+def test_the_learner_reads_an_accepted_item_and_feedback_and_the_dashboard_is_clear_again(client, world):
+    accepted = _evidence(world.learner, world.portfolio, _criteria(C4_SLUG, "2.1"))
+    asked = _evidence(world.learner, world.portfolio, _criteria(C4_SLUG, "2.4"))
+    _judge(world, accepted, Decision.ACCEPTED)
+    services.feedback_post(actor=world.assessor, evidence=asked, text="Which day was this?")
+
+    panel = _panel(dashboard(client, world.learner))
+    assert "2 things need your action." in panel
+    assert f"Accepted by your assessor: {accepted.reference} Customer at the desk" in panel
+    assert f"New feedback on {asked.reference} Customer at the desk" in panel
+    assert "Asha Assessor: Which day was this?" in panel
+
+    assert client.get(reverse("evidence_detail", args=[accepted.pk])).status_code == 200
+    panel = _panel(dashboard(client, world.learner))
+    assert "Accepted by your assessor" not in panel
+    assert "1 thing needs your action." in panel
+
+    assert client.get(reverse("evidence_detail", args=[asked.pk])).status_code == 200
+    assert "Nothing needs your action." in _panel(dashboard(client, world.learner))
+
+
+def test_the_assessor_reading_the_item_leaves_the_learners_notice_open(client, world):
+    item = _evidence(world.learner, world.portfolio, _criteria(C4_SLUG, "2.1"))
+    _judge(world, item, Decision.ACCEPTED)
+
+    client.force_login(world.assessor)
+    assert client.get(reverse("evidence_detail", args=[item.pk])).status_code == 200
+
+    assert f"Accepted by your assessor: {item.reference}" in _panel(dashboard(client, world.learner))
+
+
+def test_the_learner_sees_a_referral_with_its_reasons_and_a_link_to_the_sign_off_page(client, world):
+    _cover(world.learner, world.portfolio, C4_SLUG)
+    unit_sign(actor=world.learner, portfolio=world.portfolio, kind="learner", password=PASSWORD)
+    unit_refer(
+        actor=world.assessor, portfolio=world.portfolio, role=Role.ASSESSOR, reasons="Range c needs a second item."
+    )
+
+    response = dashboard(client, world.learner)
+
+    panel = _panel(response)
+    assert "Your unit was referred back: Range c needs a second item." in panel
+    assert "Referred back by Asha Assessor: Range c needs a second item." in panel
+    assert f'href="{reverse("signoff", args=[world.portfolio.pk])}"' in response.content.decode()
+
+
+def test_a_unit_with_every_criterion_and_range_item_covered_asks_the_learner_to_submit_it(client, world):
+    _cover(world.learner, world.portfolio, C4_SLUG)
+
+    response = dashboard(client, world.learner)
+
+    panel = _panel(response)
+    assert "Nothing needs your action." not in panel
+    assert "1 thing needs your action." in panel
+    assert f"Submit this unit: {world.portfolio.unit.title}" in panel
+    signoff = reverse("signoff", args=[world.portfolio.pk])
+    assert response.content.decode().count(f'href="{signoff}"') == 1
+    # It is what the unit's state says, not a notification: there is nothing to dismiss.
+    assert "Dismiss" not in panel
+
+    unit_sign(actor=world.learner, portfolio=world.portfolio, kind="learner", password=PASSWORD)
+
+    assert "Submit this unit" not in _panel(dashboard(client, world.learner))
+
+
+def test_a_unit_with_a_gap_does_not_ask_to_be_submitted(client, world):
+    _evidence(
+        world.learner,
+        world.portfolio,
+        Criterion.objects.filter(outcome__unit__slug=C4_SLUG),
+        _range(C4_SLUG, "a", "b", "c"),
+    )
+
+    panel = _panel(dashboard(client, world.learner))
+
+    assert "Submit this unit" not in panel
+    assert "Nothing needs your action." in panel
+
+
+def test_the_learner_dashboard_asks_for_each_ready_unit_in_the_same_queries_for_1_and_3(
+    client, world, second_unit, third_unit
+):
+    def count_queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("home"))
+        assert response.status_code == 200
+        return len(queries), _panel(response).count("Submit this unit:")
+
+    dashboard(client, world.learner)  # settle the session first
+    _cover(world.learner, world.portfolio, C4_SLUG)
+    one, asked_one = count_queries()
+
+    for unit in (second_unit, third_unit):
+        portfolio = PortfolioFactory(centre=world.centre, learner=world.learner, unit=unit, assessor=world.assessor)
+        _cover(world.learner, portfolio, unit.slug)
+    three, asked_three = count_queries()
+
+    assert (asked_one, asked_three) == (1, 3)
+    assert three == one

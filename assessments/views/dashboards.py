@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from assessments.caseload import WAITING_SHOWN, assessor_caseload
+from assessments.caseload import WAITING_SHOWN, assessor_caseload, learner_tasks
 from assessments.coverage import portfolios_progress
 from assessments.models import Portfolio, PortfolioStatus
 from notifications.panel import notification_panel
@@ -43,6 +43,7 @@ def _learner(request: HttpRequest, role: ActiveRole) -> HttpResponse:
     progress = portfolios_progress(portfolios)
     for portfolio in portfolios:
         portfolio.progress = progress[portfolio.pk]  # type: ignore[attr-defined]
+    request.notification_panel.tasks = learner_tasks(portfolios)  # type: ignore[attr-defined]
     return render(request, "assessments/dashboard_learner.html", {"role": role, "portfolios": portfolios})
 
 

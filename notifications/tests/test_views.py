@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from assessments import services
+from assessments.models import Decision
 from assessments.services.signoff import unit_sign
+from assessments.tests.test_evidence_views import add, crit
 from assessments.tests.test_signoff import cover_everything
 from audit.models import AuditEvent
 from notifications.models import Notification
@@ -109,7 +114,7 @@ def test_the_panel_lists_the_newest_and_says_how_many_more_there_are(client, wor
     assert (len(shown.items), shown.total, shown.more) == (PANEL_SHOWN, PANEL_SHOWN + 3, 3)
     assert [n.title for n in shown.items][:2] == ["Item 22", "Item 21"]
     text = main_text(response)
-    assert f"23 things need your action. The {PANEL_SHOWN} newest are listed here; see all 23" in text
+    assert f"23 things need your action. The {PANEL_SHOWN} newest notifications are listed here; see all 23" in text
     assert "Item 02" not in text
 
 
@@ -260,3 +265,48 @@ def test_the_nav_and_the_panel_link_to_the_settings(client, world):
     nav = page[: page.index('<main id="main"')]
     assert f'href="{reverse("notification_settings")}"' in nav
     assert f'href="{reverse("notification_settings")}"' in panel(response)
+
+
+# --- The learner's notices, where they are seen ------------------------------------------------------------------
+
+
+def test_the_learner_finds_what_the_assessor_decided_on_their_notifications_page_and_dismisses_it(world):
+    item = add(world, title="Angry caller", criteria=["2.1"])
+    services.evidence_judge(
+        actor=world.assessor, evidence=item, decision=Decision.SENT_BACK, verdicts={}, feedback="Add the date."
+    )
+    services.feedback_post(actor=world.assessor, evidence=item, text="And the customer's words.")
+    other = add(world, title="Quiet afternoon", criteria=["2.4"])
+    services.evidence_judge(
+        actor=world.assessor, evidence=other, decision=Decision.ACCEPTED, verdicts={crit("2.4"): "confirmed"}
+    )
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.learner)
+    # Reading the accepted item is enough: it moves down the list, done.
+    assert client.get(reverse("evidence_detail", args=[other.pk])).status_code == 200
+
+    response = client.get(reverse("notification_list"))
+
+    rows = [(n.title, n.done_at is None) for n in response.context["page"]]
+    assert rows[-1] == (f"Accepted by your assessor: {other.reference} Quiet afternoon", False)
+    assert sorted(rows[:-1]) == [
+        (f"New feedback on {item.reference} Angry caller", True),
+        (f"Sent back by your assessor: {item.reference} Angry caller", True),
+    ]
+    page = response.content.decode()
+    assert page.count(f'href="{reverse("evidence_detail", args=[item.pk])}#thread"') == 2
+    text = main_text(response)
+    assert "Asha Assessor says: Add the date." in text
+    assert "Asha Assessor: And the customer's words." in text
+
+    sent_back = Notification.objects.get(user=world.learner, kind="evidence_sent_back")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    dismissed = client.post(
+        reverse("notification_dismiss", args=[sent_back.pk]),
+        {"csrfmiddlewaretoken": token, "next": reverse("notification_list")},
+        follow=True,
+    )
+
+    assert [str(m) for m in dismissed.context["messages"]] == [f"Dismissed: {sent_back.title}"]
+    sent_back.refresh_from_db()
+    assert sent_back.done_at is not None
