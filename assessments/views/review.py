@@ -121,7 +121,10 @@ def _detail_page(request: HttpRequest, evidence: Evidence, form: FeedbackForm | 
 
 
 def evidence_detail(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    return _detail_page(request, _item(request, evidence_id))
+    evidence = _item(request, evidence_id)
+    # Reading the item is the learner's answer to being told it was accepted or has new feedback.
+    services.notices.evidence_notices_read(evidence=evidence, reader=request.user)
+    return _detail_page(request, evidence)
 
 
 @require_POST
