@@ -54,15 +54,18 @@ def _messages_in(path: Path) -> list[SentMail]:
     found = []
     for index, chunk in enumerate(c for c in path.read_bytes().split(SEPARATOR) if c.strip()):
         message = email.message_from_bytes(chunk.lstrip(b"\n"), policy=email.policy.default)
-        date = message["Date"]
+        sent_at = getattr(message["Date"], "datetime", None)
+        if sent_at is not None and sent_at.tzinfo is None:
+            # Django writes "-0000" (UTC, with no zone claimed), which reads back without a time zone.
+            sent_at = sent_at.replace(tzinfo=datetime.UTC)
         found.append(
             SentMail(
                 file=path.name,
                 index=index,
-                sent_at=getattr(date, "datetime", None),
+                sent_at=sent_at,
                 to=str(message["To"] or ""),
                 sender=str(message["From"] or ""),
-                subject=str(message["Subject"] or "(no subject)"),
+                subject=str(message["Subject"] or "").strip() or "(no subject)",
                 message=message,  # type: ignore[arg-type]
             )
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, send_mail
 from django.test import Client
 from django.urls import clear_url_caches
 
@@ -45,15 +45,19 @@ def send(subject: str, body: str, *, date: str) -> None:
 
 def test_debug_mail_is_listed_newest_first_and_each_message_opens_with_its_links(debug, browser):
     send("Please confirm your witness statement", "Open http://testserver/witness/abc123/ to confirm.",
-         date="Tue, 01 Dec 2026 09:00:00 +0000")  # fmt: skip
-    send("A unit is waiting for you", "Sign in to see it.", date="Tue, 01 Dec 2026 10:30:00 +0000")
+         date="Tue, 01 Dec 2020 09:00:00 +0000")  # fmt: skip
+    send("A unit is waiting for you", "Sign in to see it.", date="Tue, 01 Dec 2020 10:30:00 +0000")
+    # As the app sends: Django's own Date header, and a long subject that is encoded and folded.
+    latest = "Ready for internal verification: sample or release Sian Sampled – Deliver customer service"
+    send_mail(latest, "Sign in to see it.", None, ["iv@example.org"])
     page = browser.get("/dev/mail/")
     assert page.status_code == 200
     html = page.content.decode()
     assert '<a class="navbar-brand"' in html  # the site's own layout
-    assert html.count('<li class="list-group-item">') == 2
-    assert html.index("A unit is waiting for you") < html.index("Please confirm your witness statement")
-    assert "01/12/2026 10:30:00" in html  # UK time: GMT in December
+    assert html.count('<li class="list-group-item">') == 3
+    assert f'/">{latest}</a>' in html
+    assert html.index(latest) < html.index("A unit is waiting for you") < html.index("Please confirm your witness")
+    assert "01/12/2020 10:30:00" in html  # UK time: GMT in December
 
     witness = [line for line in html.splitlines() if "Please confirm" in line][0]
     href = witness.split('href="')[1].split('"')[0]
@@ -66,7 +70,7 @@ def test_debug_mail_is_listed_newest_first_and_each_message_opens_with_its_links
 
 def test_a_message_that_is_not_there_or_a_file_the_backend_did_not_write_is_404(debug, browser):
     (debug / "notes.txt").write_text("Subject: private\n\nnot mail")
-    send("Hello", "Body", date="Tue, 01 Dec 2026 09:00:00 +0000")
+    send("Hello", "Body", date="Tue, 01 Dec 2020 09:00:00 +0000")
     name = next(p.name for p in debug.iterdir() if p.name.endswith(".log"))
     assert browser.get(f"/dev/mail/{name}/0/").status_code == 200
     assert browser.get(f"/dev/mail/{name}/1/").status_code == 404
@@ -89,7 +93,7 @@ def test_with_debug_off_the_page_does_not_exist(browser):
 
 
 def test_the_views_refuse_even_if_routed_once_debug_is_off(debug, browser, settings):
-    send("Hello", "Body", date="Tue, 01 Dec 2026 09:00:00 +0000")
+    send("Hello", "Body", date="Tue, 01 Dec 2020 09:00:00 +0000")
     name = next(p.name for p in debug.iterdir())
     settings.DEBUG = False
     assert browser.get("/dev/mail/").status_code == 404
