@@ -455,3 +455,237 @@ def test_a_learner_editing_while_the_assessor_signs_never_leaves_a_signature_ove
         # The edit came first: the assessor was told the record changed, and nothing was signed.
         assert Evidence.objects.get(pk=item.pk).title == "Changed at the last minute"
         assert status(world) == S.SUBMITTED
+
+
+# --- Evidence changed after submitting -----------------------------------------------------------------------
+
+
+def _edit(world, item: Evidence, **changes) -> Evidence:
+    """The learner saves the item again, with `changes` (none: saved as it was)."""
+    return services.evidence_save(
+        actor=world.learner,
+        portfolio=world.portfolio,
+        evidence=item,
+        title=changes.get("title", item.title),
+        method=item.method,
+        activity_date=item.activity_date,
+        setting=item.setting,
+        description=item.description,
+        criteria=list(item.criteria.all()),
+        range_items=list(item.range_items.all()),
+        **{f: getattr(item, f) for f in services.WITNESS_FIELDS},
+    )
+
+
+def _judge_pending(world) -> None:
+    """The assessor accepts every item waiting for them, confirming each claim, through the review service."""
+    from assessments.services.review import claims_in_unit, evidence_judge
+
+    for item in Evidence.objects.filter(portfolio=world.portfolio, decision=Decision.PENDING):
+        criteria, range_items = claims_in_unit(item, world.portfolio)
+        verdicts = dict.fromkeys([*criteria, *range_items], Verdict.CONFIRMED)
+        evidence_judge(actor=world.assessor, evidence=item, decision=Decision.ACCEPTED, verdicts=verdicts)
+
+
+def test_changing_evidence_after_submitting_takes_the_unit_back_to_in_progress(ready):
+    from notifications.models import Notification
+
+    world = ready
+    notice = Notification.objects.get(user=world.assessor, kind="unit_submitted")
+    assert notice.done_at is None
+    declaration = Signature.objects.standing().get(kind=K.LEARNER)
+    _edit(world, Evidence.objects.get(portfolio=world.portfolio, number=1), title="Customer a, with the date")
+    assert status(world) == S.IN_PROGRESS
+    declaration.refresh_from_db()
+    assert declaration.withdrawn_at is not None and declaration.withdrawn_by == world.learner
+    assert declaration.withdrawal_reason == "The evidence changed after submitting: E1 changed"
+    event = AuditEvent.objects.get(action="portfolio.reopened")
+    assert (event.data["before"], event.data["after"], event.actor) == (S.SUBMITTED, S.IN_PROGRESS, world.learner)
+    notice.refresh_from_db()
+    assert notice.done_at is not None
+    with pytest.raises(TransitionError, match="in progress"):
+        sign(world, world.assessor, K.ASSESSOR)
+
+
+@pytest.mark.parametrize("change", ["add", "delete"])
+def test_adding_or_deleting_evidence_after_submitting_also_needs_a_new_declaration(ready, change):
+    world = ready
+    if change == "add":
+        add(world, criteria=["1.1"], title="One more customer")
+    else:
+        services.evidence_delete(
+            actor=world.learner, evidence=Evidence.objects.get(portfolio=world.portfolio, number=4)
+        )
+    assert status(world) == S.IN_PROGRESS
+    assert not Signature.objects.standing().exists()
+
+
+def test_saving_an_item_unchanged_keeps_the_declaration(ready):
+    _edit(ready, Evidence.objects.get(portfolio=ready.portfolio, number=1))
+    assert status(ready) == S.SUBMITTED
+    assert [c.matches for c in signature_checks(ready.portfolio)] == [True]
+
+
+def test_a_unit_handled_through_the_application_verifies_as_genuine(world):
+    """Every step through the services people use: the learner changes an item after submitting and declares
+    again; the witness confirms, and the assessor records an observation and judges, after the declaration."""
+    from assessments.models import RecordCode
+    from assessments.services.review import assessor_record_save
+    from assessments.services.witness import witness_confirm, witness_request_send
+    from assessments.verification import record_verification
+    from units.models import AssessmentMethod
+
+    cover_everything(world)
+    testimony = add(
+        world,
+        method="WT",
+        criteria=["1.2"],
+        witness_name="Sam Shop",
+        witness_email="sam@shop.example",
+        witness_statement="I saw Lena calm an angry customer.",
+        title="Sam's statement",
+    )
+    submit(world)
+    _edit(world, Evidence.objects.get(portfolio=world.portfolio, number=1), title="Customer a, dated")
+    assert status(world) == S.IN_PROGRESS
+    submit(world)
+    witness_confirm(token=witness_request_send(actor=world.learner, evidence=testimony).token)
+    assessor_record_save(
+        actor=world.assessor,
+        portfolio=world.portfolio,
+        method=AssessmentMethod.objects.get(code="O"),
+        title="Observed at the counter",
+        activity_date=timezone.localdate(),
+        description="Lena listened, apologised and found a fix.",
+        place="Shop counter",
+        criteria=[Criterion.objects.get(outcome__unit=world.portfolio.unit, outcome__number=1, number=1)],
+        range_items=[],
+    )
+    _judge_pending(world)
+    assert status(world) == S.SUBMITTED
+    sign(world, world.assessor, K.ASSESSOR)
+    iv_report_agreeing(world.portfolio, world.iv)
+    sign(world, world.iv, K.IV)
+    assert status(world) == S.COMPLETE
+    code = RecordCode.objects.get(portfolio=world.portfolio, round=world.portfolio.round)
+    verification = record_verification(code.code)
+    assert verification.unaltered and not verification.altered
+    assert [line.matches for line in verification.standing] == [True, True, True]
+
+
+def test_a_declaration_made_over_the_first_version_of_the_record_is_compared_like_with_like(ready):
+    from assessments.records import build_record, digest_of
+
+    world = ready
+    Signature.objects.filter(kind=K.LEARNER).update(withdrawn_at=timezone.now(), withdrawal_reason="Re-signed")
+    old = build_record(world.portfolio, judgements=False, version=1)
+    Signature.objects.create(
+        portfolio=world.portfolio,
+        kind=K.LEARNER,
+        round=1,
+        signer=world.learner,
+        signer_name=world.learner.full_name,
+        role=Role.LEARNER,
+        statement="I confirm that the evidence provided is a result of my own work.",
+        signed_at=timezone.now(),
+        record=old,
+        digest=digest_of(old),
+    )
+    assert [c.matches for c in signature_checks(world.portfolio)] == [True]
+
+
+# --- Signing: password first, once only, no PDF in the request -----------------------------------------------
+
+
+def test_a_wrong_password_is_refused_before_the_row_is_locked(ready, monkeypatch):
+    from assessments.services import signoff
+
+    def no_lock(portfolio):
+        raise AssertionError("the portfolio row was locked before the password was checked")
+
+    monkeypatch.setattr(signoff, "_lock", no_lock)
+    with pytest.raises(ValidationError) as err:
+        unit_sign(actor=ready.assessor, portfolio=ready.portfolio, kind=K.ASSESSOR, password="guess")
+    assert "password" in err.value.message_dict
+
+
+@postgres_only
+def test_a_wrong_password_issues_no_lock_query(ready):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(ValidationError):
+        unit_sign(actor=ready.assessor, portfolio=ready.portfolio, kind=K.ASSESSOR, password="guess")
+    assert not [q for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
+    with CaptureQueriesContext(connection) as ctx:
+        sign(ready, ready.assessor, K.ASSESSOR)
+    assert [q for q in ctx.captured_queries if "FOR UPDATE" in q["sql"]]
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_wrong_password_is_refused_at_once_while_another_request_holds_the_row(ready):
+    import time
+
+    from django.db import connections
+
+    world = ready
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_row() -> None:
+        try:
+            with transaction.atomic():
+                Portfolio.objects.select_for_update().get(pk=world.portfolio.pk)
+                held.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    try:
+        assert held.wait(10)
+        started = time.monotonic()
+        with pytest.raises(ValidationError) as err:
+            unit_sign(actor=world.assessor, portfolio=world.portfolio, kind=K.ASSESSOR, password="guess")
+        took = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join()
+    assert "password" in err.value.message_dict
+    assert took < 2, f"refused after {took:.1f} s"
+
+
+def test_signing_again_says_when_it_was_signed_and_makes_no_second_signature(ready):
+    from assessments.services.signoff import AlreadySigned
+
+    world = ready
+    first = sign(world, world.assessor, K.ASSESSOR)
+    with pytest.raises(AlreadySigned) as err:
+        sign(world, world.assessor, K.ASSESSOR)
+    when = timezone.localtime(first.signed_at)
+    assert err.value.messages == [f"Already signed by you on {when:%d/%m/%Y} at {when:%H:%M}."]
+    with pytest.raises(AlreadySigned):
+        submit(world)
+    iv_report_agreeing(world.portfolio, world.iv)
+    sign(world, world.iv, K.IV)
+    assert status(world) == S.COMPLETE
+    with pytest.raises(AlreadySigned):
+        sign(world, world.iv, K.IV)
+    assert Signature.objects.count() == 3
+
+
+def test_signing_renders_no_pdf_itself_but_enqueues_the_render(ready, monkeypatch, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    import assessments.pdf.render
+    import assessments.services.records
+
+    def no_render(*args, **kwargs):
+        raise AssertionError("a PDF was rendered while signing")
+
+    monkeypatch.setattr(assessments.pdf.render, "render_pdf", no_render)
+    monkeypatch.setattr(assessments.services.records, "render_pdf", no_render)
+    with django_capture_on_commit_callbacks(execute=True):
+        sign(ready, ready.assessor, K.ASSESSOR)
+    queued = DBTaskResult.objects.filter(task_path="assessments.tasks.render_unit_record")
+    assert queued.count() == 1 and queued.get().args_kwargs["args"] == [ready.portfolio.pk]
