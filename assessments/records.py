@@ -200,18 +200,25 @@ class Completeness:
             or self.simulated
         )
 
-    def reasons(self, unit_code=None) -> list[str]:
+    def reasons(self, unit_code=None, *, for_learner: bool = False) -> list[str]:
+        """The reasons, worded for the assessor who acts on them, or `for_learner`, who waits on most of them."""
+        missing = (
+            "Your assessor has not yet confirmed evidence for " if for_learner else "No confirmed evidence yet for "
+        )
         out = []
         if self.missing_criteria:
-            out.append(
-                "No confirmed evidence yet for " + ", ".join(c.label(unit_code) for c in self.missing_criteria) + "."
-            )
+            out.append(missing + ", ".join(c.label(unit_code) for c in self.missing_criteria) + ".")
         if self.missing_range:
-            out.append(
-                "No confirmed evidence yet for range "
-                + ", ".join(f"{r.letter} ({r.text})" for r in self.missing_range)
-                + "."
-            )
+            out.append(missing + "range " + ", ".join(f"{r.letter} ({r.text})" for r in self.missing_range) + ".")
+        if for_learner:
+            out += [f"Your witness has not yet confirmed the statement in {ref}." for ref in self.unconfirmed_witnesses]
+            out += [f"{ref} is waiting for your assessor to accept it or send it back." for ref in self.undecided]
+            out += [
+                f"{ref} is from simulation, which cannot count for a performance criterion or the range: "
+                "show it in real work instead."
+                for ref in self.simulated
+            ]
+            return out
         out += [
             f"The witness statement in {ref} is not yet confirmed by the witness." for ref in self.unconfirmed_witnesses
         ]

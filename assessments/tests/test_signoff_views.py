@@ -13,6 +13,7 @@ from assessments.records import current_digest
 from assessments.tests.test_evidence_views import add
 from assessments.tests.test_signoff import accept, cover_everything, sign, submit
 from tests.factories import PASSWORD, ev_findings_agreeing, iv_report_agreeing
+from tests.test_dashboards import main_text
 
 S = PortfolioStatus
 
@@ -188,3 +189,52 @@ def test_the_learner_is_offered_no_changes_once_the_unit_is_signed(client, world
     response = client.post(reverse("evidence_delete", args=[item.pk]), follow=True)
     assert "its evidence is locked" in response.content.decode()
     assert world.portfolio.evidence.filter(pk=item.pk).exists()
+
+
+# What each person is told the unit waits for: the learner in their own words, the assessor what to do -------------
+
+
+def test_after_submitting_the_learner_is_told_what_happens_next_and_the_assessor_what_to_do(client, world):
+    item = add(world, criteria=["1.1"])
+    submit(world)
+
+    text = main_text(as_(client, world.learner).get(reverse("signoff", args=[world.portfolio.pk])))
+
+    assert "What happens next" in text
+    assert "Your assessor, Asha Assessor, will now review your evidence." in text
+    assert "You will be told on your dashboard and by email when an item is accepted or sent back" in text
+    assert f"{item.reference} is waiting for your assessor to accept it or send it back." in text
+    assert "Your assessor has not yet confirmed evidence for 220.1.1" in text
+    assert "Why the unit is not complete yet" not in text
+    assert "has not been judged yet" not in text and "No confirmed evidence yet" not in text
+
+    text = main_text(as_(client, world.assessor).get(reverse("signoff", args=[world.portfolio.pk])))
+
+    assert "Why the unit is not complete yet" in text
+    assert f"{item.reference} has not been judged yet: accept it or send it back." in text
+    assert "What happens next" not in text and "Your assessor" not in text
+
+
+def test_a_learner_who_switched_emails_off_is_not_promised_an_email(client, world):
+    cover_everything(world)
+    submit(world)
+    world.learner.email_notifications = False
+    world.learner.save(update_fields=["email_notifications"])
+
+    text = main_text(as_(client, world.learner).get(reverse("signoff", args=[world.portfolio.pk])))
+
+    assert "You will be told on your dashboard when an item is accepted or sent back" in text
+    assert "by email" not in text
+    # Everything is confirmed: nothing is left to list.
+    assert "Still to happen before your assessor can sign" not in text
+
+
+def test_before_submitting_the_learner_reads_the_gaps_in_their_own_words(client, world):
+    add(world, criteria=["1.1"])
+
+    text = main_text(as_(client, world.learner).get(reverse("signoff", args=[world.portfolio.pk])))
+
+    assert "Why the unit is not complete yet" in text
+    assert "Your assessor has not yet confirmed evidence for 220.1.1, 220.1.2" in text
+    assert "is waiting for your assessor to accept it or send it back." in text
+    assert "What happens next" not in text

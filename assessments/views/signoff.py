@@ -71,6 +71,8 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     checks = signature_checks(portfolio)
     check = completeness(portfolio) if portfolio.status in (S.IN_PROGRESS, S.SUBMITTED) else None
     withdrawable = {c.signature.pk for c in checks[-1:] if c.signature.signer_id == request.user.pk}
+    # The learner waits on what the assessor acts on: the same reasons, in the learner's words.
+    for_learner = Role.LEARNER in portfolio.links
     return render(
         request,
         "assessments/signoff.html",
@@ -78,7 +80,8 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "portfolio": portfolio,
             "checks": checks,
             "completeness": check,
-            "reasons": check.reasons(portfolio.unit_code) if check else [],
+            "reasons": check.reasons(portfolio.unit_code, for_learner=for_learner) if check else [],
+            "for_learner": for_learner,
             "digest": current_digest(portfolio),
             "evidence_digest": current_digest(portfolio, judgements=False),
             "actions": _actions(portfolio),
