@@ -40,6 +40,7 @@ if not ALLOWED_HOSTS and not DEBUG:
         "set ALLOWED_HOSTS to the comma-separated host names the site is served on."
     )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "portfolio.views.csrf_failure"
 
 SITE_NAME = env_str("SITE_NAME", "NVQ e-portfolio")
 # Where emailed links point; emails are sent outside any request, so it cannot be guessed.
@@ -77,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portfolio.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "quality.middleware.EVPageLogMiddleware",
@@ -144,6 +146,8 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# Sign-in ignores case and spaces in the email, so the failure count must too.
+AXES_USERNAME_CALLABLE = "people.signin.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

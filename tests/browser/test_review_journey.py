@@ -14,6 +14,8 @@ from assessments.tests.test_evidence_views import add, crit
 from assessments.uploads import inspect_upload
 from tests import samples
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixture lives there
+from tests.browser.test_accessibility import violations
+from tests.browser.test_sign_in import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -120,3 +122,22 @@ def test_missing_verdicts_are_summed_up_once_and_the_photo_sits_beside_the_claim
     assert set(ClaimJudgement.objects.filter(evidence=many_claims).values_list("verdict", flat=True)) == {"confirmed"}
     assert ClaimJudgement.objects.filter(evidence=many_claims).count() == 20
     assert assessor.problems == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_review_page_with_a_photo_and_a_reason_asked_for_has_no_wcag_violations(
+    axe_page, world, many_claims, width
+):
+    sign_in(axe_page, world.assessor.email)
+    axe_page.set_viewport_size({"width": width, "height": 900})
+    axe_page.goto(f"/evidence/{many_claims.pk}/review/")
+    assert violations(axe_page) == []
+    axe_page.get_by_label("Confirm all claims").check()
+    axe_page.get_by_role("group", name=re.compile(rf"^{re.escape(label(world, '2.4'))} ")).get_by_role(
+        "radio", name="Rejected"
+    ).check()
+    axe_page.get_by_label("Accept the evidence").check()
+    axe_page.get_by_role("button", name="Save my judgement").click()
+    expect(axe_page.get_by_role("alert")).to_contain_text(f"1 rejected claim needs a reason: {label(world, '2.4')}.")
+    expect(axe_page.get_by_text("Say why this claim is not confirmed")).to_have_count(1)
+    assert violations(axe_page) == []
