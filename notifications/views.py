@@ -7,13 +7,14 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from notifications import services
 from notifications.forms import NotificationSettingsForm
 from notifications.models import Notification
 from people.access import active_role
+from portfolio.redirects import same_site_path
 
 PER_PAGE = 25
 
@@ -32,10 +33,8 @@ def notification_dismiss(request: HttpRequest, notification_id: int) -> HttpResp
     notification = get_object_or_404(Notification, pk=notification_id, user=request.user)
     if services.notification_dismiss(notification=notification):
         messages.success(request, f"Dismissed: {notification.title}")
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=False):
-        return redirect("notification_list")
-    return redirect(next_url)
+    # Back where they were when that is a page of this site; anything else ("abc", another site) goes to the list.
+    return redirect(same_site_path(request.POST.get("next", ""), request) or reverse("notification_list"))
 
 
 @require_http_methods(["GET", "POST"])

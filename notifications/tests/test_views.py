@@ -219,6 +219,35 @@ def test_dismissing_needs_a_post_and_ignores_a_link_to_another_site(client, worl
     assert response.url == reverse("notification_list")
 
 
+@pytest.mark.parametrize(
+    ("next_url", "lands_on"),
+    [
+        ("abc", "/notifications/"),
+        ("", "/notifications/"),
+        ("javascript:alert(1)", "/notifications/"),
+        ("//evil.example/", "/notifications/"),
+        ("http://testserver/?from=panel", "/?from=panel"),
+        ("/notifications/?page=2", "/notifications/?page=2"),
+    ],
+)
+def test_dismissing_with_any_next_value_saves_once_and_redirects_never_fails(world, next_url, lands_on):
+    notification = tell(world.learner, world.portfolio, title="Read this", centre=world.centre)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.learner)
+    page = browser.get(reverse("notification_list")).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+    response = browser.post(
+        reverse("notification_dismiss", args=[notification.pk]), {"csrfmiddlewaretoken": token, "next": next_url}
+    )
+
+    assert response.status_code == 302
+    assert response.url == lands_on
+    notification.refresh_from_db()
+    assert notification.done_at is not None
+    assert browser.get(response.url).status_code == 200
+
+
 # --- Settings -------------------------------------------------------------------------------------------------------
 
 

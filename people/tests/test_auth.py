@@ -7,6 +7,7 @@ import re
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from people.models import Membership, Role
@@ -15,6 +16,13 @@ from tests.factories import PASSWORD, member
 
 def _sign_in(client, email, password=PASSWORD):
     return client.post(reverse("login"), {"username": email, "password": password})
+
+
+def _post_sign_in(client, email, password):
+    """Sign in through the form as a browser does: open the page, then post with its CSRF token."""
+    page = client.get(reverse("login")).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    return client.post(reverse("login"), {"csrfmiddlewaretoken": token, "username": email, "password": password})
 
 
 def test_sign_in_by_email_ignores_case_and_lands_on_home(client, world):
@@ -156,3 +164,27 @@ def test_django_admin_is_for_superusers_only(client, world):
     world.admin.is_superuser = True
     world.admin.save()
     assert client.get("/admin/").status_code == 200
+
+
+def test_failures_with_the_email_in_other_cases_and_spaces_lock_out_the_one_account(world):
+    """Sign-in ignores case and spaces, so "Assessor@Example.org " is the same account and shares its five tries."""
+    client = Client(enforce_csrf_checks=True)
+    typed = [
+        "Assessor@Example.org",
+        "ASSESSOR@EXAMPLE.ORG",
+        " assessor@example.org ",
+        "assessor@Example.ORG",
+        "aSSessor@example.org",
+    ]
+    for email in typed[:4]:
+        response = _post_sign_in(client, email, "wrong-password")
+        assert "The email address or password is not right" in response.content.decode()
+    # The fifth failure is the last one allowed.
+    assert _post_sign_in(client, typed[4], "wrong-password").status_code == 429
+    response = _post_sign_in(client, world.assessor.email, PASSWORD)
+    assert response.status_code == 429
+    assert "paused for 15 minutes" in response.content.decode()
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == [world.assessor.email]
+    assert AccessAttempt.objects.get().failures_since_start >= 5
+    # The lockout holds however the email is typed.
+    assert _post_sign_in(client, " Assessor@EXAMPLE.org", PASSWORD).status_code == 429
