@@ -101,3 +101,75 @@ def test_the_browser_refuses_an_upload_over_the_limit_before_sending_it(page, wo
     expect(page.get_by_label("Files")).to_be_focused()
     assert requests == []
     assert page.problems == []
+
+
+def fill_evidence_form(page, world, *, title: str) -> None:
+    page.get_by_role("textbox", name="Title*", exact=True).fill(title)
+    page.get_by_label("Assessment method").select_option(label="RA Reflective account")
+    page.get_by_label("Date of the activity").fill(world.portfolio.start_date.isoformat())
+    page.get_by_label("Real work").check()
+    page.get_by_label("Description or written account").fill("I listened, asked questions and agreed a refund.")
+    page.get_by_label("2.1 Listen patiently").check()
+
+
+def test_a_refused_evidence_form_keeps_the_files_and_attaches_them_once_it_is_put_right(page, world):
+    sign_in(page, world.learner.email)
+    page.goto(f"/portfolios/{world.portfolio.pk}/evidence/add/")
+    fill_evidence_form(page, world, title="")
+    page.get_by_label("Files").set_input_files(
+        [
+            {"name": "complaints-log.png", "mimeType": "image/png", "buffer": samples.png((800, 600))},
+            {"name": "rota.jpg", "mimeType": "image/jpeg", "buffer": samples.jpeg()},
+            {"name": "notes.html", "mimeType": "text/html", "buffer": b"<html><body>notes</body></html>"},
+        ]
+    )
+    page.get_by_role("button", name="Add evidence").click()
+
+    expect(page.get_by_text("This field is required.")).to_be_visible()
+    expect(page.get_by_text("notes.html cannot be added: web pages can run code in a browser")).to_be_visible()
+    expect(page.get_by_text("Kept: complaints-log.png, ")).to_be_visible()
+    expect(page.get_by_text("Kept: rota.jpg, ")).to_be_visible()
+    expect(page.get_by_text("Kept: notes.html")).to_have_count(0)
+    expect(page.get_by_label("Description or written account")).to_have_value(
+        "I listened, asked questions and agreed a refund."
+    )
+    assert EvidenceFile.objects.count() == 0
+
+    page.get_by_role("checkbox", name="Remove rota.jpg").check()
+    page.get_by_role("textbox", name="Title*", exact=True).fill("Refund complaint on a busy Saturday")
+    page.get_by_role("button", name="Add evidence").click()
+    expect(page.get_by_text("Added E1 Refund complaint on a busy Saturday")).to_be_visible()
+    record = EvidenceFile.objects.get()
+    assert (record.original_name, record.size) == ("complaints-log.png", len(samples.png((800, 600))))
+
+    page.get_by_role("link", name="Evidence list").click()
+    expect(page.get_by_role("link", name="complaints-log.png")).to_have_count(1)
+    expect(page.get_by_role("link", name="rota.jpg")).to_have_count(0)
+    page.get_by_role("link", name="E1", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("E1 Refund complaint on a busy Saturday")
+    expect(page.get_by_role("link", name="complaints-log.png")).to_be_visible()
+    page.get_by_role("link", name="Change E1").click()
+    expect(page.get_by_role("checkbox", name="Remove complaints-log.png")).not_to_be_checked()
+    assert page.problems == []
+
+
+def test_a_photo_taken_with_the_camera_input_and_a_very_long_file_name_are_attached(page, world):
+    sign_in(page, world.learner.email)
+    page.goto(f"/portfolios/{world.portfolio.pk}/evidence/add/")
+    camera = page.get_by_label("Take a photo")
+    expect(camera).to_have_attribute("capture", "environment")
+    expect(camera).to_have_attribute("accept", "image/*")
+    expect(page.get_by_label("Record sound")).to_have_attribute("accept", "audio/*")
+    expect(page.get_by_label("Record a video")).to_have_attribute("accept", "video/*")
+    fill_evidence_form(page, world, title="Photo of the till")
+    camera.set_input_files([{"name": "image.jpg", "mimeType": "image/jpeg", "buffer": samples.jpeg()}])
+    long_name = "Complaints log " + "z" * 981 + ".pdf"
+    page.get_by_label("Files").set_input_files(
+        [{"name": long_name, "mimeType": "application/pdf", "buffer": samples.pdf()}]
+    )
+    page.get_by_role("button", name="Add evidence").click()
+    expect(page.get_by_text("Added E1 Photo of the till")).to_be_visible()
+    names = sorted(EvidenceFile.objects.values_list("original_name", flat=True))
+    assert names[1] == "image.jpg"
+    assert names[0].startswith("Complaints log zzz") and "…" in names[0] and names[0].endswith("z.pdf")
+    assert page.problems == []
