@@ -477,7 +477,7 @@ def _edit(world, item: Evidence, **changes) -> Evidence:
     )
 
 
-def _judge_pending(world) -> None:
+def judge_pending(world) -> None:
     """The assessor accepts every item waiting for them, confirming each claim, through the review service."""
     from assessments.services.review import claims_in_unit, evidence_judge
 
@@ -561,7 +561,7 @@ def test_a_unit_handled_through_the_application_verifies_as_genuine(world):
         criteria=[Criterion.objects.get(outcome__unit=world.portfolio.unit, outcome__number=1, number=1)],
         range_items=[],
     )
-    _judge_pending(world)
+    judge_pending(world)
     assert status(world) == S.SUBMITTED
     sign(world, world.assessor, K.ASSESSOR)
     iv_report_agreeing(world.portfolio, world.iv)

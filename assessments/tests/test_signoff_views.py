@@ -7,11 +7,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments.models import Portfolio, PortfolioStatus, Signature
 from assessments.records import current_digest
 from assessments.tests.test_evidence_views import add
-from assessments.tests.test_signoff import accept, cover_everything, sign, submit
+from assessments.tests.test_signoff import accept, cover_everything, judge_pending, sign, submit
 from tests.factories import PASSWORD, ev_findings_agreeing, iv_report_agreeing
 from tests.test_dashboards import main_text
 
@@ -238,3 +239,95 @@ def test_before_submitting_the_learner_reads_the_gaps_in_their_own_words(client,
     assert "Your assessor has not yet confirmed evidence for 220.1.1, 220.1.2" in text
     assert "is waiting for your assessor to accept it or send it back." in text
     assert "What happens next" not in text
+
+
+def test_a_double_click_on_sign_says_when_it_was_signed_and_signs_once(client, world):
+    cover_everything(world)
+    submit(world)
+    as_(client, world.assessor)
+    url = reverse("signoff_sign", args=[world.portfolio.pk, "assessor"])
+    data = {"password": PASSWORD, "digest": current_digest(world.portfolio)}
+    first = client.post(url, data)
+    second = client.post(url, data)
+    signoff_url = reverse("signoff", args=[world.portfolio.pk])
+    assert (first.status_code, first["Location"]) == (302, signoff_url)
+    assert (second.status_code, second["Location"]) == (302, signoff_url)
+    signature = Signature.objects.get(kind="assessor")
+    when = timezone.localtime(signature.signed_at)
+    page = client.get(signoff_url).content.decode()
+    assert f"Already signed by you on {when:%d/%m/%Y} at {when:%H:%M}." in page
+    assert "alert-danger" not in page
+    assert Signature.objects.filter(kind="assessor").count() == 1
+    assert status(world) == S.ASSESSOR_SIGNED
+
+
+def test_signing_from_the_page_leaves_the_pdf_to_the_worker(
+    client, world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    import assessments.services.records
+
+    def no_render(*args, **kwargs):
+        raise AssertionError("a PDF was rendered in the signing request")
+
+    monkeypatch.setattr(assessments.services.records, "render_pdf", no_render)
+    cover_everything(world)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_sign(as_(client, world.learner), world, "learner", declaration="yes")
+    assert response.status_code == 200 and status(world) == S.SUBMITTED
+    assert DBTaskResult.objects.filter(task_path="assessments.tasks.render_unit_record").count() == 1
+
+
+def test_editing_evidence_after_submitting_asks_the_learner_to_submit_again(client, world):
+    from assessments.models import Evidence
+    from assessments.tests.test_evidence_views import form_data
+
+    cover_everything(world)
+    submit(world)
+    item = Evidence.objects.get(portfolio=world.portfolio, number=1)
+    as_(client, world.learner)
+    response = client.post(
+        reverse("evidence_edit", args=[item.pk]),
+        form_data(
+            title="Customer a, with the date",
+            criteria=[c.pk for c in item.criteria.all()],
+            range_items=[r.pk for r in item.range_items.all()],
+        ),
+    )
+    assert response.status_code == 302
+    assert status(world) == S.IN_PROGRESS
+    page = client.get(reverse("signoff", args=[world.portfolio.pk])).content.decode()
+    assert "Submit for assessment" in page
+    assert "Nothing signed yet." in page
+
+
+def test_a_unit_finished_from_the_pages_verifies_as_genuine(client, world):
+    from assessments.models import Evidence, RecordCode
+    from assessments.tests.test_evidence_views import form_data
+
+    cover_everything(world)
+    post_sign(as_(client, world.learner), world, "learner", declaration="yes")
+    item = Evidence.objects.get(portfolio=world.portfolio, number=1)
+    client.post(
+        reverse("evidence_edit", args=[item.pk]),
+        form_data(
+            title="Customer a, with the date",
+            criteria=[c.pk for c in item.criteria.all()],
+            range_items=[r.pk for r in item.range_items.all()],
+        ),
+    )
+    assert status(world) == S.IN_PROGRESS
+    post_sign(client, world, "learner", declaration="yes")
+    assert status(world) == S.SUBMITTED
+    # The learner's change put the item back in front of the assessor, who judges it again.
+    judge_pending(world)
+    post_sign(as_(client, world.assessor), world, "assessor")
+    iv_report_agreeing(world.portfolio, world.iv)
+    post_sign(as_(client, world.iv), world, "iv")
+    assert status(world) == S.COMPLETE
+    code = RecordCode.objects.get(portfolio=world.portfolio, round=1).code
+    client.logout()
+    page = client.get(reverse("record_verify_code", args=[code])).content.decode()
+    assert "Genuine and unaltered." in page
+    assert "altered" not in page.replace("unaltered", "")

@@ -325,3 +325,69 @@ def test_a_file_the_visiting_ev_downloads_is_logged_against_its_portfolio(client
     assert as_(client, visiting_ev).get(url).status_code == 200
     event = page_log(visiting_ev)[-1]
     assert event.data["path"] == url and event.portfolio == world.portfolio
+
+
+def test_a_unit_in_the_visit_sample_waits_after_the_iv_signs_until_the_visiting_ev_signs(
+    client, world, visiting_ev, visit
+):
+    signoff_url = reverse("signoff", args=[world.portfolio.pk])
+    findings_url = reverse("ev_findings", args=[world.portfolio.pk])
+    as_(client, visiting_ev)
+    waiting = text(client.get(signoff_url))
+    assert "You can sign once the internal verifier has signed or released the unit" in waiting
+    assert "Sign as external verifier" not in waiting
+    _iv_signed(world)
+    assert world.portfolio.status == S.IV_SIGNED
+    dates = f"{visit.starts_on:%d/%m/%Y} to {visit.ends_on:%d/%m/%Y}"
+    seen_by_iv = text(as_(client, world.iv).get(signoff_url))
+    assert (
+        f"This unit is in the external verifier's sample (EV visit by Vic Visitor, {dates}): it is complete only "
+        "once the external verifier signs it, or releases it from the sample." in seen_by_iv
+    )
+    as_(client, visiting_ev)
+    response = client.post(
+        findings_url, {"agreement": "agree", "findings": "Sampled E1 to E4 and the IV's report."}, follow=True
+    )
+    assert "Your findings are recorded. Sign the unit below." in text(response)
+    signed = client.post(
+        reverse("signoff_sign", args=[world.portfolio.pk, "ev"]),
+        {"password": PASSWORD, "digest": current_digest(world.portfolio)},
+        follow=True,
+    )
+    page = text(signed)
+    assert "Signed: external verifier." in page and "Status: Complete" in page
+    assert "Vic Visitor (ev)" in page
+    assert "in the external verifier's sample" not in page
+    assert Portfolio.objects.get(pk=world.portfolio.pk).status == S.COMPLETE
+
+
+def test_the_findings_page_tells_an_early_ev_that_they_will_be_told(client, world, visiting_ev, visit):
+    response = as_(client, visiting_ev).post(
+        reverse("ev_findings", args=[world.portfolio.pk]),
+        {"agreement": "agree", "findings": "Read the plan: fine so far."},
+        follow=True,
+    )
+    assert (
+        "Your findings are recorded. The unit waits for your signature: you will be told when the internal "
+        "verifier has signed or released it." in text(response)
+    )
+    assert "sign-off is due" not in text(response)
+
+
+def test_the_visiting_ev_releases_the_unit_from_the_page_and_it_completes(client, world, visiting_ev, visit):
+    _iv_signed(world)
+    signoff_url = reverse("signoff", args=[world.portfolio.pk])
+    page = as_(client, visiting_ev).get(signoff_url)
+    assert "Release from my sample" in text(page)
+    response = client.post(reverse("signoff_release", args=[world.portfolio.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == signoff_url
+    assert "Released from your sample." in text(response) and "Status: Complete" in text(response)
+    event = AuditEvent.objects.get(action="portfolio.ev_released")
+    assert event.actor == visiting_ev and event.portfolio_id == world.portfolio.pk
+
+
+def test_the_learner_cannot_release_the_unit_from_the_evs_sample(client, world, visiting_ev, visit):
+    _iv_signed(world)
+    response = as_(client, world.learner).post(reverse("signoff_release", args=[world.portfolio.pk]))
+    assert response.status_code == 403
+    assert Portfolio.objects.get(pk=world.portfolio.pk).status == S.IV_SIGNED
