@@ -220,14 +220,16 @@ def evidence_judged_notice(
         return
     learner = portfolio.learner
     notifications_done(target=evidence, user=learner, kinds=EVIDENCE_KINDS)
-    said = f" {assessor.full_name} says: {feedback}" if feedback else ""
+    # What the assessor said comes first: the dashboard shows only the start of it.
+    said = f"{assessor.full_name} says: {feedback} " if feedback else ""
+    unit = f"Unit: {portfolio.unit.title}."
     if evidence.decision == Decision.SENT_BACK:
         kind, title = "evidence_sent_back", f"Sent back by your assessor: {_item(evidence)}"
-        body = f"{portfolio.unit.title}. Change the item as your assessor asks, then save it.{said}"
+        body = f"{said}Change the item as your assessor asks, then save it. {unit}"
     else:
         kind, title = "evidence_accepted", f"Accepted by your assessor: {_item(evidence)}"
-        not_confirmed = f" Not confirmed: {', '.join(rejected)}." if rejected else ""
-        body = f"{portfolio.unit.title}.{not_confirmed}{said}"
+        not_confirmed = f"Not confirmed: {', '.join(rejected)}. " if rejected else ""
+        body = f"{said}{not_confirmed}{unit}"
     notify(
         user=learner,
         kind=kind,

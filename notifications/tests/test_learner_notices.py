@@ -76,8 +76,8 @@ def test_sending_an_item_back_tells_the_learner_with_the_feedback_and_emails_the
         f"Sent back by your assessor: {item.reference} Angry caller",
     )
     assert notice.body == (
-        f"{UNIT}. Change the item as your assessor asks, then save it. "
-        "Asha Assessor says: Say what the customer said first."
+        "Asha Assessor says: Say what the customer said first. "
+        f"Change the item as your assessor asks, then save it. Unit: {UNIT}."
     )
     assert notice.url == reverse("evidence_detail", args=[item.pk]) + "#thread"
     assert notice.centre == world.centre
@@ -135,7 +135,7 @@ def test_accepting_tells_the_learner_which_claims_were_not_confirmed_and_reading
         "evidence_accepted",
         f"Accepted by your assessor: {item.reference} Angry caller",
     )
-    assert notice.body == f"{UNIT}. Not confirmed: 220.2.4. Asha Assessor says: Good account."
+    assert notice.body == f"Asha Assessor says: Good account. Not confirmed: 220.2.4. Unit: {UNIT}."
 
     services.notices.evidence_notices_read(evidence=item, reader=world.assessor)
     assert len(open_(world.learner)) == 1
@@ -154,7 +154,7 @@ def test_a_new_decision_replaces_the_old_notice_and_a_repeat_without_feedback_is
 
     [notice] = open_(world.learner)
     assert notice.kind == "evidence_accepted"
-    assert notice.body == f"{UNIT}."
+    assert notice.body == f"Unit: {UNIT}."
     assert notice.url == reverse("evidence_detail", args=[item.pk])
     # The sent-back notice closed before its email went; the repeat opened nothing.
     assert [m.subject for m in mail.outbox] == [notice.title]
