@@ -129,10 +129,12 @@ class ReviewForm(forms.Form):
         # One line at the top for each kind of gap, naming the claims, not one error per claim.
         if self.missing:
             count = len(self.missing)
+            if count > 1 and count == len(self.claims):
+                gap = f"None of the {count} claims has a verdict."
+            else:
+                gap = f"{count} claim{'s have' if count > 1 else ' has'} no verdict: {', '.join(self.missing)}."
             self.add_error(
-                None,
-                f"{count} claim{'s have' if count > 1 else ' has'} no verdict: {', '.join(self.missing)}. "
-                "Mark each Confirmed or Rejected, or tick “Confirm all claims”, before accepting the item.",
+                None, f"{gap} Mark each Confirmed or Rejected, or tick “Confirm all claims”, before accepting the item."
             )
         if unexplained:
             count = len(unexplained)

@@ -250,6 +250,15 @@ def test_many_missing_verdicts_give_one_summary_and_keep_what_was_entered(csrf_a
     assert not ClaimJudgement.objects.exists() and not Feedback.objects.exists()
 
 
+def test_with_no_verdict_at_all_the_summary_does_not_list_every_claim(csrf_assessor, world, item):
+    response = post_review(csrf_assessor, item, judge_data(Decision.ACCEPTED, {}))
+    assert response.context["form"].non_field_errors() == [
+        "None of the 3 claims has a verdict. Mark each Confirmed or Rejected, or tick \u201cConfirm all claims\u201d, "
+        "before accepting the item."
+    ]
+    assert response.content.decode().count(">No verdict</span>") == 3
+
+
 def test_a_newly_rejected_claim_needs_its_reason_beside_it(csrf_assessor, world, item):
     data = judge_data(Decision.ACCEPTED, {"2.4": "rejected"}) | {"confirm_all": "on"}
     response = post_review(csrf_assessor, item, data)
