@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -24,6 +24,11 @@ from people.models import (
     Role,
     User,
     normalise_email,
+)
+
+ADDED_A_MOMENT_AGO = (
+    "Someone with this email was added a moment ago, perhaps by another admin. "
+    "Find them in the list of people; add this role to them if they still need it."
 )
 
 
@@ -76,7 +81,13 @@ def member_add(
     user = User.objects.filter(email__iexact=email).first()
     new_account = user is None
     if user is None:
-        user = User.objects.create_user(email=email, full_name=full_name.strip())
+        try:
+            # A savepoint: another admin adding the same person at the same moment wins the unique email, and
+            # this transaction must stay usable to say so.
+            with transaction.atomic():
+                user = User.objects.create_user(email=email, full_name=full_name.strip())
+        except IntegrityError:
+            raise ValidationError({"email": ADDED_A_MOMENT_AGO}) from None
     elif not user.has_usable_password():
         # They were invited before and never set a password: send a fresh link.
         new_account = True

@@ -8,12 +8,15 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from people.models import Membership, Qualification, Role, User
+from people import services
+from people.models import Membership, Qualification, Role, User, UserManager
 from tests.factories import PASSWORD, member
 
 pytestmark = pytest.mark.django_db
@@ -175,6 +178,73 @@ def test_adding_same_role_twice_shows_error_beside_email_and_creates_nothing(
     assert Membership.objects.count() == memberships_before
     assert AuditEvent.objects.count() == audit_before
     assert mail.outbox == []
+
+
+@pytest.fixture
+def added_by_another_admin_meanwhile(monkeypatch):
+    """Another admin's request adds the same new person between this one's look-up of the email and its insert:
+    the row appears just before this request creates the account, so the unique email refuses the insert."""
+    create_user = UserManager.create_user
+    rivals = []
+
+    def rival_first(manager, email, password=None, **extra):
+        if not rivals:
+            rivals.append(create_user(manager, email=email, full_name="Added By Another Admin"))
+        return create_user(manager, email, password, **extra)
+
+    monkeypatch.setattr(UserManager, "create_user", rival_first)
+    return rivals
+
+
+def test_a_person_added_by_another_admin_a_moment_before_gives_a_clear_error_not_a_failure(
+    world, added_by_another_admin_meanwhile
+):
+    audit_before = AuditEvent.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        services.member_add(
+            actor=world.admin, centre=world.centre, email="Nina.New@example.org ", full_name="Nina New", role="learner"
+        )
+    assert refused.value.message_dict == {"email": [services.ADDED_A_MOMENT_AGO]}
+    assert added_by_another_admin_meanwhile, "the other admin's insert did not happen"
+    # Nothing of this request was saved, and its transaction is still usable.
+    assert not Membership.objects.filter(user__email="nina.new@example.org").exists()
+    assert AuditEvent.objects.count() == audit_before
+
+
+def test_the_form_shows_the_clash_beside_the_email_and_keeps_what_was_typed(
+    world, added_by_another_admin_meanwhile, django_capture_on_commit_callbacks
+):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(world.admin)
+    page = browser.get(reverse("centre_person_add")).content.decode()
+    hidden = dict(re.findall(r'<input type="hidden" name="(csrfmiddlewaretoken|once_token)" value="([^"]+)"', page))
+    assert "csrfmiddlewaretoken" in hidden
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(
+            reverse("centre_person_add"),
+            {**hidden, "full_name": "Nina New", "email": "nina.new@example.org", "role": "learner"},
+        )
+
+    assert response.status_code == 200
+    assert error_beside(response, "email") == services.ADDED_A_MOMENT_AGO
+    page = response.content.decode()
+    assert 'value="Nina New"' in page and 'value="nina.new@example.org"' in page
+    assert not Membership.objects.filter(user__email="nina.new@example.org").exists()
+    assert not AuditEvent.objects.filter(action="member.added").exists()
+    assert mail.outbox == []
+
+
+def test_adding_the_same_new_person_twice_gives_the_clear_error_the_second_time(world):
+    services.member_add(
+        actor=world.admin, centre=world.centre, email="nina.new@example.org", full_name="Nina New", role="learner"
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.member_add(
+            actor=world.admin, centre=world.centre, email="NINA.new@example.org", full_name="Nina New", role="learner"
+        )
+    assert refused.value.message_dict == {"email": ["Nina New is already a learner at this centre."]}
+    assert Membership.objects.filter(user__email="nina.new@example.org").count() == 1
 
 
 @pytest.mark.parametrize("role", ["assessor", "iv"])
