@@ -173,3 +173,41 @@ def test_a_photo_taken_with_the_camera_input_and_a_very_long_file_name_are_attac
     assert names[1] == "image.jpg"
     assert names[0].startswith("Complaints log zzz") and "…" in names[0] and names[0].endswith("z.pdf")
     assert page.problems == []
+
+
+def test_the_learners_evidence_pages_cause_no_csp_violation(page, world, mailoutbox):
+    from django.core.files.uploadedfile import SimpleUploadedFile as Upload
+
+    from assessments import services
+    from assessments.tests.test_evidence_views import add
+    from assessments.uploads import inspect_upload
+
+    files = [inspect_upload(Upload("till.png", samples.png())), inspect_upload(Upload("log.pdf", samples.pdf()))]
+    photo = add(world, criteria=["2.1", "2.4"], range_items=["b"], files=files)
+    add(world, setting="simulation", criteria=["3.1"])
+    add(
+        world,
+        method="WT",
+        criteria=["1.1"],
+        witness_name="Sam Supervisor",
+        witness_email="sam@example.org",
+        witness_statement="I saw Lena calm an angry customer.",
+    )
+    services.feedback_post(actor=world.assessor, evidence=photo, text="Say more about what you did next.")
+    sign_in(page, world.learner.email)
+    # CSP violations are console errors in Chromium: the page fixture collects them in page.problems.
+    page.add_init_script(
+        "window.__csp = 0; document.addEventListener('securitypolicyviolation', () => window.__csp++);"
+    )
+    for path, heading in (
+        (f"/portfolios/{world.portfolio.pk}/", "Deliver customer service to difficult customers"),
+        (f"/portfolios/{world.portfolio.pk}/evidence/", "Evidence"),
+        (f"/portfolios/{world.portfolio.pk}/evidence/add/", "Add evidence"),
+        (f"/evidence/{photo.pk}/edit/", "Change E1"),
+        (f"/evidence/{photo.pk}/", "E1"),
+    ):
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        page.wait_for_load_state("load")
+        assert page.evaluate("window.__csp") == 0, path
+    assert page.problems == []
