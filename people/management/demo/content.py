@@ -142,7 +142,7 @@ WHOLE_UNIT = [
         "O",
         OUTCOME_1,
         ("a",),
-        40,
+        26,
         "My assessor watched me take a call from a customer whose parcel was a week late. I noticed the signs "
         "that he was getting angry, put myself in his place and kept within what I am allowed to offer.",
     ),
@@ -151,7 +151,7 @@ WHOLE_UNIT = [
         "O",
         OUTCOME_2,
         ("b",),
-        30,
+        20,
         "A customer at the back of a long queue complained loudly. I listened, asked what she needed, said how "
         "we would put it right, called a colleague to open a second till and told my manager afterwards.",
     ),
@@ -160,7 +160,7 @@ WHOLE_UNIT = [
         "RA",
         OUTCOME_3,
         (),
-        20,
+        14,
         "My account of the kinds of difficult behaviour I meet, why customers behave that way, empathy, "
         "assertive and aggressive behaviour, our limits, and when and whom to ask for help.",
     ),
@@ -169,7 +169,7 @@ WHOLE_UNIT = [
         "PD",
         ("2.1", "2.4", "2.7", "2.9"),
         ("c", "d"),
-        10,
+        7,
         "The card machine failed while the shop was quiet. The photo is my entry in the incident log: what the "
         "customer needed, who I asked for help and what I told my manager.",
         image=True,
