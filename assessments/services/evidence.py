@@ -19,6 +19,7 @@ from assessments.models import (
     PortfolioStatus,
 )
 from assessments.services.files import file_summary, files_discard, files_store, removes_files_if_failed
+from assessments.services.notices import evidence_notices_answered
 from assessments.services.witness import witness_after_save, witness_before_save
 from assessments.uploads import InspectedFile
 from audit.services import audit_log
@@ -304,6 +305,8 @@ def evidence_delete(*, actor: User, evidence: Evidence) -> None:
     )
     counted = {portfolio.pk, *evidence.cross_references.values_list("pk", flat=True)}
     files_discard(evidence.files.all())
+    # What the learner was told of the item would lead nowhere.
+    evidence_notices_answered(evidence)
     reference = evidence.reference
     evidence.delete()
     _declarations_fall(actor=actor, portfolio_ids=counted, change=f"{reference} deleted")

@@ -124,6 +124,14 @@ def test_a_save_that_changes_nothing_is_no_answer_to_a_sent_back_item(world, ite
     assert len(open_(world.learner, "evidence_sent_back")) == 1
 
 
+def test_deleting_the_item_closes_what_the_learner_was_told_of_it(world, item):
+    judge(world, item, Decision.SENT_BACK, feedback="Not needed here.")
+
+    services.evidence_delete(actor=world.learner, evidence=Evidence.objects.get(pk=item.pk))
+
+    assert open_(world.learner) == []
+
+
 # --- An item accepted -----------------------------------------------------------------------------------------------
 
 
