@@ -73,7 +73,7 @@ def unit_of(person: c.Person) -> Portfolio:
     return Portfolio.objects.get(learner__email=person.email)
 
 
-def test_each_state_is_there_once_under_a_learner_named_after_it_and_everyone_has_a_sign_in(demo):
+def test_each_state_is_there_once_under_a_learner_named_after_it_and_everyone_has_a_sign_in(demo, settings):
     assert Portfolio.objects.count() == len(c.LEARNERS) == 8
     expected = {
         c.IN_PROGRESS: (S.IN_PROGRESS, 1),
@@ -138,6 +138,7 @@ def test_each_state_is_there_once_under_a_learner_named_after_it_and_everyone_ha
         assert User.objects.get(email=person.email).check_password(DEMO_PASSWORD)
         assert person.email in demo and person.tries in demo
     assert c.WITNESS[1] in demo
+    assert f"Sign in at {settings.SITE_URL}/ " in demo
 
 
 def test_the_completed_demo_unit_verifies_as_genuine_to_anyone(demo):
