@@ -176,9 +176,9 @@ def _sample(demo: Demo, portfolio: Portfolio, stage: str) -> SampleItem:
 def in_progress(demo: Demo, portfolio: Portfolio) -> None:
     """Some evidence: one item accepted with feedback, one waiting for the assessor, one for its witness. The IV
     has planned an interim sample of it."""
-    first, _, testimony = c.IN_PROGRESS_ITEMS
+    first, waiting, testimony = c.IN_PROGRESS_ITEMS
     _accept(portfolio, _add(demo, portfolio, first), feedback=c.FEEDBACK_ON_E1)
-    _add(demo, portfolio, c.IN_PROGRESS_ITEMS[1])
+    _add(demo, portfolio, waiting)
     name, email = c.WITNESS
     # Saving witness testimony emails the witness their single-use link (to the development mail folder).
     _add(
