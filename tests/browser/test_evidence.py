@@ -172,6 +172,14 @@ def test_a_photo_taken_with_the_camera_input_and_a_very_long_file_name_are_attac
     names = sorted(EvidenceFile.objects.values_list("original_name", flat=True))
     assert names[1] == "image.jpg"
     assert names[0].startswith("Complaints log zzz") and "…" in names[0] and names[0].endswith("z.pdf")
+
+    # On a phone the shortened name wraps: neither the item nor its edit form scrolls sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    item = EvidenceFile.objects.get(original_name=names[0]).evidence
+    for path in (f"/evidence/{item.pk}/", f"/evidence/{item.pk}/edit/"):
+        page.goto(path)
+        expect(page.get_by_role("link", name=names[0])).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
     assert page.problems == []
 
 
