@@ -84,7 +84,7 @@ def camera(client, plan) -> dict[str, str]:
     rows = {}
     for key in ("candidates", "assessors", "methods", "elements", "records", "locations"):
         row = page[page.index(f'id="camera-{key}"') :]
-        rows[key] = re.search(r"<td>(\d+ of \d+)</td>", row).group(1)
+        rows[key] = re.search(r"<td[^>]*>(\d+ of \d+)</td>", row).group(1)
     return rows
 
 
