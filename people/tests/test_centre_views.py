@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from urllib.parse import urlsplit
 
 import pytest
@@ -233,6 +234,52 @@ def test_the_form_shows_the_clash_beside_the_email_and_keeps_what_was_typed(
     assert not Membership.objects.filter(user__email="nina.new@example.org").exists()
     assert not AuditEvent.objects.filter(action="member.added").exists()
     assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="Two requests at the same moment need PostgreSQL: SQLite lets one in."
+)
+def test_two_admins_adding_the_same_new_person_at_the_same_moment_add_them_once(world, monkeypatch):
+    # Both requests look the email up and find no one before either inserts.
+    both_looked = threading.Barrier(2, timeout=10)
+    create_user = UserManager.create_user
+
+    def after_both_looked(manager, email, password=None, **extra):
+        both_looked.wait()
+        return create_user(manager, email, password, **extra)
+
+    admins = [world.admin, member(world.centre, Role.ADMIN, user__full_name="Alex Admin")]
+    browsers = []
+    for admin in admins:
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(admin)
+        page = browser.get(reverse("centre_person_add")).content.decode()
+        hidden = re.findall(r'<input type="hidden" name="(csrfmiddlewaretoken|once_token)" value="([^"]+)"', page)
+        browsers.append((browser, dict(hidden)))
+    monkeypatch.setattr(UserManager, "create_user", after_both_looked)
+    responses: list = [None, None]
+
+    def add(n: int) -> None:
+        browser, hidden = browsers[n]
+        data = {**hidden, "full_name": "Nina New", "email": "nina.new@example.org", "role": "learner"}
+        try:
+            responses[n] = browser.post(reverse("centre_person_add"), data)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(r.status_code for r in responses) == [200, 302]
+    refused = next(r for r in responses if r.status_code == 200)
+    assert error_beside(refused, "email") == services.ADDED_A_MOMENT_AGO
+    assert User.objects.filter(email="nina.new@example.org").count() == 1
+    assert Membership.objects.filter(user__email="nina.new@example.org").count() == 1
+    assert AuditEvent.objects.filter(action="member.added", summary__contains="nina.new@example.org").count() == 1
 
 
 def test_adding_the_same_new_person_twice_gives_the_clear_error_the_second_time(world):
