@@ -4,6 +4,8 @@ signs, the EV signs; the unit is complete and its evidence locked."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -99,3 +101,59 @@ def test_learner_to_ev_the_unit_is_signed_off_and_locked(open_as, world):
     assert Evidence.objects.get(pk=first.pk).title == "Customer a"
     for page in (learner, assessor, iv, ev):
         assert page.problems == []
+
+
+def test_evidence_changed_after_submitting_is_declared_again_and_the_finished_unit_verifies_as_genuine(
+    open_as, world
+):
+    from assessments.models import RecordCode
+    from assessments.tests.test_signoff import cover_everything
+
+    cover_everything(world)
+    signoff = f"/portfolios/{world.portfolio.pk}/signoff/"
+    learner = open_as(world.learner.email)
+
+    def declare() -> None:
+        learner.goto(signoff)
+        learner.get_by_label("I confirm that the evidence provided is a result of my own work.").check()
+        learner.get_by_label("Your password, to sign").fill(PASSWORD)
+        learner.get_by_role("button", name="Submit for assessment").click()
+        expect(learner.get_by_text("Status: Submitted by the learner")).to_be_visible()
+
+    declare()
+    # After submitting, the learner corrects an item: the unit is back in progress and asks for the declaration.
+    first = Evidence.objects.get(portfolio=world.portfolio, number=1)
+    learner.goto(f"/evidence/{first.pk}/edit/")
+    learner.get_by_role("textbox", name="Title*", exact=True).fill("Customer a, with the date of the call")
+    learner.get_by_role("button", name="Save changes").click()
+    expect(learner).not_to_have_url(re.compile(r"/edit/$"))
+    learner.goto(signoff)
+    expect(learner.get_by_text("Status: In progress")).to_be_visible()
+    expect(learner.get_by_role("button", name="Submit for assessment")).to_be_visible()
+    assert Portfolio.objects.get(pk=world.portfolio.pk).status == PortfolioStatus.IN_PROGRESS
+    declare()
+
+    # The assessor judges the changed item again, then signs with a double click: one signature, no error.
+    assessor = open_as(world.assessor.email)
+    assessor.goto(f"/evidence/{first.pk}/review/")
+    for radio in assessor.get_by_role("radio", name="Confirmed").all():
+        radio.check()
+    assessor.get_by_label("Accept the evidence").check()
+    assessor.get_by_role("button", name="Save my judgement").click()
+    assessor.goto(signoff)
+    assessor.get_by_label("Your password, to sign").fill(PASSWORD)
+    assessor.get_by_role("button", name="Sign as assessor").dblclick()
+    expect(assessor.get_by_text("Status: Signed by the assessor")).to_be_visible()
+    assert Signature.objects.standing().filter(kind="assessor").count() == 1
+
+    iv = open_as(world.iv.email)
+    iv.goto(signoff)
+    iv.get_by_role("button", name="Release without sampling").click()
+    expect(iv.get_by_text("Status: Complete")).to_be_visible()
+    expect(iv.get_by_text("Unchanged since signing")).to_have_count(2)
+
+    code = RecordCode.objects.get(portfolio=world.portfolio, round=1).code
+    iv.goto(f"/verify/{code}/")
+    expect(iv.get_by_text("Genuine and unaltered.", exact=True)).to_be_visible()
+    for page in (learner, assessor, iv):
+        assert page.problems == [], page.problems
