@@ -7,10 +7,14 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from assessments.models import PortfolioStatus
+from assessments import services
+from assessments.models import Decision, PortfolioStatus
+from assessments.services.signoff import unit_sign
 from assessments.tests.test_evidence_views import add
 from assessments.tests.test_signoff import cover_everything
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixture lives there
+from tests.browser.test_accessibility import violations
+from tests.browser.test_sign_in import sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -80,3 +84,20 @@ def test_a_covered_unit_asks_to_be_submitted_and_then_the_learner_reads_what_hap
     learner.goto("/")
     expect(learner.locator("#needs-action")).not_to_contain_text("Submit this unit")
     assert learner.problems == []
+
+
+def test_the_learners_dashboard_and_sign_off_page_with_what_waits_have_no_wcag_violations(axe_page, world):
+    cover_everything(world)
+    item = add(world, title="Angry caller", criteria=["2.1"], range_items=["b"])
+    services.evidence_judge(
+        actor=world.assessor, evidence=item, decision=Decision.SENT_BACK, verdicts={}, feedback=FEEDBACK
+    )
+    sign_in(axe_page, world.learner.email)
+    axe_page.set_viewport_size({"width": 390, "height": 844})
+    expect(axe_page.locator("#needs-action")).to_contain_text("Submit this unit")
+    assert violations(axe_page) == []
+
+    unit_sign(actor=world.learner, portfolio=world.portfolio, kind="learner", password=PASSWORD)
+    axe_page.goto(f"/portfolios/{world.portfolio.pk}/signoff/")
+    expect(axe_page.locator("#what-next")).to_be_visible()
+    assert violations(axe_page) == []
