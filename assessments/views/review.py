@@ -128,10 +128,10 @@ def evidence_detail(request: HttpRequest, evidence_id: int) -> HttpResponse:
 
 
 @require_POST
+@once_per_token
 def evidence_feedback(request: HttpRequest, evidence_id: int) -> HttpResponse:
     evidence = _item(request, evidence_id, THREAD_WRITERS)
     form = FeedbackForm(request.POST)
-@once_per_token
     if form.is_valid():
         try:
             services.feedback_post(actor=request.user, evidence=evidence, text=form.cleaned_data["text"])
@@ -220,10 +220,10 @@ def _record_page(
     )
 
 
+@once_per_token
 def assessor_record_add(request: HttpRequest, portfolio_id: int, method: str) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id, ASSESSOR_ONLY)
     code = method.upper()
-@once_per_token
     found = portfolio.unit.methods.filter(code=code).first() if code in RECORD_METHODS else None
     if found is None:
         raise Http404("The assessor records observations, questioning and professional discussions.")
