@@ -29,6 +29,8 @@ from quality.services.sampling import sample_item_add, sampling_plan_create
 from quality.services.visits import ev_visit_create
 from tests import samples
 from tests.browser.conftest import PHONE
+from tests.browser.test_accessibility import violations
+from tests.browser.test_sign_in import sign_in
 from tests.factories import PASSWORD, PortfolioFactory, iv_report_agreeing, member
 from units.models import AssessmentMethod, Criterion, RangeItem
 
@@ -398,3 +400,31 @@ def test_the_watch_names_what_overflows_and_each_csp_violation(phone, world):
     # Seen: this test's own breakage must not fail it at teardown.
     phone.evaluate("document.getElementById('too-wide').remove()")
     watch.found.clear()
+
+
+@pytest.mark.parametrize("persona", ["learner", "assessor", "iv", "admin", "ev"])
+def test_the_stacked_pages_have_no_wcag_violations_on_a_phone(axe_page, world, cohort, persona):
+    p, signed = cohort.learner_unit.pk, cohort.signed_unit.pk
+    paths = {
+        "learner": [f"/portfolios/{p}/", f"/portfolios/{p}/evidence/", "/notifications/"],
+        "assessor": ["/", f"/portfolios/{signed}/signoff/", f"/portfolios/{p}/evidence/"],
+        "iv": ["/quality/sampling/", f"/quality/plans/{cohort.plan.pk}/", f"/portfolios/{p}/iv-report/"],
+        "admin": [
+            "/centre/registrations/",
+            "/centre/people/",
+            f"/centre/people/{cohort.long_learner.pk}/",
+            "/centre/visits/new/",
+            f"/visits/{cohort.visit.pk}/",
+            "/centre/exports/",
+            "/centre/audit/",
+        ],
+        "ev": [f"/ev/centres/{world.centre.pk}/"],
+    }[persona]
+    axe_page.set_viewport_size(PHONE)
+    sign_in(axe_page, world.persona(persona).email)
+    found = {}
+    for path in paths:
+        axe_page.goto(path)
+        if problems := violations(axe_page):
+            found[path] = problems
+    assert found == {}
