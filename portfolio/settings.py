@@ -102,10 +102,10 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "people.context_processors.roles",
             ],
-        },
-    },
             # {% once_token %} in every form that creates something: see submissions/once.py.
             "builtins": ["submissions.once"],
+        },
+    },
 ]
 
 WSGI_APPLICATION = "portfolio.wsgi.application"
