@@ -48,13 +48,16 @@ def test_a_public_page_for_someone_signed_out_is_left_alone(client, world):
     assert never_stored(client.get(reverse("record_verify")))
 
 
-def test_static_files_stay_cacheable_for_a_signed_in_person(client, world, settings):
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+def test_static_files_stay_cacheable(client, world, settings, signed_in):
     # Served by WhiteNoise, as in production, straight from the app's static folders.
     settings.WHITENOISE_USE_FINDERS = True
     settings.WHITENOISE_AUTOREFRESH = True
-    client.force_login(world.learner)
-    response = client.get("/static/css/site.css")
-    assert response.status_code == 200
-    assert b"".join(response.streaming_content if response.streaming else [response.content])
-    assert "no-store" not in response.get("Cache-Control", "")
-    assert "max-age" in response["Cache-Control"]
+    if signed_in:
+        client.force_login(world.learner)
+    for path in ("/static/css/site.css", "/static/js/busy.js"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content if response.streaming else [response.content])
+        assert "no-store" not in response.get("Cache-Control", "")
+        assert "max-age" in response["Cache-Control"]
