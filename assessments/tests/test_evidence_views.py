@@ -13,7 +13,6 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile as Upload
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +24,7 @@ from assessments.uploads import NAME_MAX_CHARS, inspect_upload, size_text
 from audit.models import AuditEvent
 from people.models import Role
 from tests import samples
+from tests.clients import CsrfClient
 from tests.factories import PortfolioFactory, member
 from tests.pages import assert_one_layout
 from units.models import AssessmentMethod, Criterion, RangeItem
@@ -266,19 +266,6 @@ def bulk_add(world, n: int) -> None:
 # Files kept through a refused form, and long file names.
 
 
-@pytest.fixture
-def csrf_learner(world):
-    """The learner's browser as Django sees it: CSRF enforced, the token taken from the form page."""
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(world.learner)
-    return client
-
-
-def post_form(client, url: str, data: dict):
-    client.get(url)
-    return client.post(url, {**data, "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
-
-
 def pending_names() -> list[str]:
     try:
         return default_storage.listdir("pending")[1]
@@ -290,11 +277,11 @@ def kept_token_on(page: str) -> str:
     return re.search(r'name="kept_files" value="([^"]*)"', page).group(1)
 
 
-def test_a_refused_form_keeps_the_files_that_passed_and_names_those_that_failed(csrf_learner, world):
+def test_a_refused_form_keeps_the_files_that_passed_and_names_those_that_failed(learner_client, world):
     url = reverse("evidence_add", args=[world.portfolio.pk])
     photo = Upload("till.png", samples.png((1200, 900)), "image/png")
     page_file = Upload("notes.html", b"<html><body><script>alert(1)</script></body></html>", "text/html")
-    response = post_form(csrf_learner, url, form_data(title="", files=[photo, page_file]))
+    response = learner_client.post(url, form_data(title="", files=[photo, page_file]))
     assert response.status_code == 200
     page = response.content.decode()
     assert_one_layout(page)
@@ -310,14 +297,14 @@ def test_a_refused_form_keeps_the_files_that_passed_and_names_those_that_failed(
 
 
 def test_the_next_submit_attaches_the_kept_files_without_uploading_them_again(
-    csrf_learner, world, django_capture_on_commit_callbacks
+    learner_client, world, django_capture_on_commit_callbacks
 ):
     url = reverse("evidence_add", args=[world.portfolio.pk])
     photo = samples.png((1200, 900))
-    first = post_form(csrf_learner, url, form_data(title="", files=[Upload("till.png", photo, "image/png")]))
+    first = learner_client.post(url, form_data(title="", files=[Upload("till.png", photo, "image/png")]))
     token = kept_token_on(first.content.decode())
     with django_capture_on_commit_callbacks(execute=True):
-        response = post_form(csrf_learner, url, form_data(kept_files=token))
+        response = learner_client.post(url, form_data(kept_files=token))
     assert response.status_code == 302
     record = EvidenceFile.objects.get()
     assert (record.original_name, record.size) == ("till.png", len(photo))
@@ -328,16 +315,15 @@ def test_the_next_submit_attaches_the_kept_files_without_uploading_them_again(
 
 
 def test_kept_files_and_new_ones_go_in_together_and_a_removed_one_is_dropped(
-    csrf_learner, world, django_capture_on_commit_callbacks
+    learner_client, world, django_capture_on_commit_callbacks
 ):
     url = reverse("evidence_add", args=[world.portfolio.pk])
     uploads = [Upload("one.png", samples.png(), "image/png"), Upload("two.jpg", samples.jpeg(), "image/jpeg")]
-    first = post_form(csrf_learner, url, form_data(title="", files=uploads))
+    first = learner_client.post(url, form_data(title="", files=uploads))
     kept = {k.original_name: k.name for k in first.context["form"].kept}
     assert set(kept) == {"one.png", "two.jpg"}
     with django_capture_on_commit_callbacks(execute=True):
-        response = post_form(
-            csrf_learner,
+        response = learner_client.post(
             url,
             form_data(
                 kept_files=kept_token_on(first.content.decode()),
@@ -350,11 +336,10 @@ def test_kept_files_and_new_ones_go_in_together_and_a_removed_one_is_dropped(
     assert pending_names() == []
 
 
-def test_files_stay_kept_through_a_second_refusal(csrf_learner, world):
+def test_files_stay_kept_through_a_second_refusal(learner_client, world):
     url = reverse("evidence_add", args=[world.portfolio.pk])
-    first = post_form(csrf_learner, url, form_data(title="", files=[Upload("one.png", samples.png(), "image/png")]))
-    second = post_form(
-        csrf_learner,
+    first = learner_client.post(url, form_data(title="", files=[Upload("one.png", samples.png(), "image/png")]))
+    second = learner_client.post(
         url,
         form_data(
             title="",
@@ -365,41 +350,39 @@ def test_files_stay_kept_through_a_second_refusal(csrf_learner, world):
     page = second.content.decode()
     assert "Kept: one.png" in page and "Kept: two.jpg" in page
     assert len(pending_names()) == 2
-    assert post_form(csrf_learner, url, form_data(kept_files=kept_token_on(page))).status_code == 302
+    assert learner_client.post(url, form_data(kept_files=kept_token_on(page))).status_code == 302
     assert sorted(EvidenceFile.objects.values_list("original_name", flat=True)) == ["one.png", "two.jpg"]
 
 
-def test_the_edit_form_keeps_files_through_a_refusal_too(csrf_learner, world):
+def test_the_edit_form_keeps_files_through_a_refusal_too(learner_client, world):
     evidence = add(world, criteria=["2.1"])
     url = reverse("evidence_edit", args=[evidence.pk])
-    first = post_form(
-        csrf_learner, url, form_data(activity_date="", files=[Upload("a.png", samples.png(), "image/png")])
-    )
+    first = learner_client.post(url, form_data(activity_date="", files=[Upload("a.png", samples.png(), "image/png")]))
     assert "Kept: a.png" in first.content.decode()
-    response = post_form(csrf_learner, url, form_data(kept_files=kept_token_on(first.content.decode())))
+    response = learner_client.post(url, form_data(kept_files=kept_token_on(first.content.decode())))
     assert response.status_code == 302
     assert [f.original_name for f in evidence.files.all()] == ["a.png"]
 
 
-def test_another_person_or_portfolio_cannot_use_the_kept_files_token(csrf_learner, world, request):
+def test_another_person_or_portfolio_cannot_use_the_kept_files_token(learner_client, world, request):
     url = reverse("evidence_add", args=[world.portfolio.pk])
-    first = post_form(csrf_learner, url, form_data(title="", files=[Upload("till.png", samples.png(), "image/png")]))
+    first = learner_client.post(url, form_data(title="", files=[Upload("till.png", samples.png(), "image/png")]))
     token = kept_token_on(first.content.decode())
     data = form_data(kept_files=token)
     refusal = "The files kept from your last try cannot be used here"
 
     other = member(world.centre, Role.LEARNER, user__full_name="Olly Other")
     others_portfolio = PortfolioFactory(centre=world.centre, learner=other)
-    other_client = Client(enforce_csrf_checks=True)
+    other_client = CsrfClient()
     other_client.force_login(other)
-    response = post_form(other_client, reverse("evidence_add", args=[others_portfolio.pk]), data)
+    response = other_client.post(reverse("evidence_add", args=[others_portfolio.pk]), data)
     assert response.status_code == 200
     assert refusal in response.content.decode()
     assert "Kept: till.png" not in response.content.decode()
 
     # The same learner cannot move it to another of their units either.
     second_portfolio = request.getfixturevalue("second_portfolio")
-    response = post_form(csrf_learner, reverse("evidence_add", args=[second_portfolio.pk]), data)
+    response = learner_client.post(reverse("evidence_add", args=[second_portfolio.pk]), data)
     assert refusal in response.content.decode()
     assert not Evidence.objects.exists() and not EvidenceFile.objects.exists()
     assert len(pending_names()) == 1  # still the learner's own, for their own form
@@ -430,11 +413,11 @@ def long_named(content: bytes, name: str) -> io.BytesIO:
     return upload
 
 
-def test_a_1000_character_file_name_is_kept_under_a_shortened_name(csrf_learner, world):
+def test_a_1000_character_file_name_is_kept_under_a_shortened_name(learner_client, world):
     name = "Photo of the complaints log " + "x" * 968 + ".png"
     assert len(name) == 1000
     url = reverse("evidence_add", args=[world.portfolio.pk])
-    response = post_form(csrf_learner, url, form_data(files=[long_named(samples.png(), name)]))
+    response = learner_client.post(url, form_data(files=[long_named(samples.png(), name)]))
     assert response.status_code == 302
     record = EvidenceFile.objects.get()
     assert len(record.original_name) == NAME_MAX_CHARS
@@ -442,10 +425,10 @@ def test_a_1000_character_file_name_is_kept_under_a_shortened_name(csrf_learner,
     assert "…" in record.original_name and record.original_name.endswith("x.png")
 
 
-def test_a_1000_character_file_name_on_a_refused_form_keeps_the_form_and_the_file(csrf_learner, world):
+def test_a_1000_character_file_name_on_a_refused_form_keeps_the_form_and_the_file(learner_client, world):
     name = "y" * 996 + ".png"
     url = reverse("evidence_add", args=[world.portfolio.pk])
-    response = post_form(csrf_learner, url, form_data(title="", files=[long_named(samples.png(), name)]))
+    response = learner_client.post(url, form_data(title="", files=[long_named(samples.png(), name)]))
     assert response.status_code == 200
     page = response.content.decode()
     assert "This field is required." in page
@@ -465,9 +448,29 @@ def test_the_form_offers_the_phones_camera_and_recorder_beside_the_file_picker(l
     assert any('accept="video/*" capture ' in i for i in inputs)
 
 
-def test_a_photo_taken_with_the_camera_input_goes_in_with_the_chosen_files(csrf_learner, world):
+def test_a_photo_taken_with_the_camera_input_goes_in_with_the_chosen_files(learner_client, world):
     url = reverse("evidence_add", args=[world.portfolio.pk])
     # Both inputs post under the one name "files", as the browser sends them.
     uploads = [Upload("log.pdf", samples.pdf(), "application/pdf"), Upload("image.jpg", samples.jpeg(), "image/jpeg")]
-    assert post_form(csrf_learner, url, form_data(files=uploads)).status_code == 302
+    assert learner_client.post(url, form_data(files=uploads)).status_code == 302
     assert sorted(EvidenceFile.objects.values_list("original_name", flat=True)) == ["image.jpg", "log.pdf"]
+
+
+def test_an_evidence_upload_still_needs_its_csrf_token(learner_client, world):
+    upload = Upload("till.png", samples.png(), "image/png")
+    for url in (reverse("evidence_add", args=[world.portfolio.pk]), reverse("evidence_edit", args=[add(world).pk])):
+        response = learner_client.post(url, form_data(title="Changed", files=[upload]), csrf=False)
+        assert response.status_code == 403, url
+    assert not EvidenceFile.objects.exists() and not Evidence.objects.filter(title="Changed").exists()
+    assert pending_names() == []
+
+
+def test_an_upload_the_parser_cannot_read_gets_the_form_and_a_message(learner_client, world):
+    name = "z" * 20_000 + ".png"  # past even the raised bound on a part's headers
+    url = reverse("evidence_add", args=[world.portfolio.pk])
+    response = learner_client.post(url, form_data(files=[long_named(samples.png(), name)]))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert_one_layout(page)
+    assert "That upload could not be read, so nothing was saved." in page
+    assert not Evidence.objects.exists()

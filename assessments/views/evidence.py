@@ -4,14 +4,19 @@ read-only."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, TooManyFilesSent, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from assessments import services
@@ -147,7 +152,34 @@ def _upload_refusal(request: HttpRequest) -> tuple[str, int] | None:
             f"That was too many files at once; add up to {settings.EVIDENCE_MAX_FILES} at a time. Nothing was saved.",
             400,
         )
+    except MultiPartParserError:
+        return (
+            "That upload could not be read, so nothing was saved. If a file has a very long name, rename it "
+            "shorter and choose it again.",
+            400,
+        )
     return None
+
+
+def _upload_checked(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Look at an upload before the CSRF check reads it, so one over the limits gets the form and a message.
+
+    Django's CSRF middleware reads the form before any view runs: for an upload that means the whole body, and
+    too many files, or a part it cannot read, end there in a bare 400 page. These views are therefore exempt
+    from the middleware and make the same check themselves (csrf_protect) once _upload_refusal has looked. A
+    refused upload is answered without that check: its view shows the empty form and reads and saves nothing.
+    """
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        request.upload_refusal = _upload_refusal(request)  # type: ignore[attr-defined]
+        if request.upload_refusal:  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+        return protected(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _form_page(request: HttpRequest, form: EvidenceForm, context: dict, refusal: tuple[str, int] | None):
@@ -168,10 +200,11 @@ def _saved(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     return redirect(url)
 
 
+@_upload_checked
 @once_per_token
 def evidence_add(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id, LEARNER_ONLY)
-    refusal = _upload_refusal(request)
+    refusal = request.upload_refusal  # type: ignore[attr-defined]
     posted = request.method == "POST" and refusal is None
     form = EvidenceForm(
         request.POST if posted else None, request.FILES if posted else None, portfolio=portfolio, user=request.user
@@ -182,6 +215,7 @@ def evidence_add(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     return _form_page(request, form, {"portfolio": portfolio}, refusal)
 
 
+@_upload_checked
 def evidence_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
     evidence = _learners_item(request, evidence_id)
     portfolio = evidence.portfolio
@@ -196,7 +230,7 @@ def evidence_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
         **{name: getattr(evidence, name) for name in services.WITNESS_FIELDS},
         "witness_status": evidence.witness_status,
     }
-    refusal = _upload_refusal(request)
+    refusal = request.upload_refusal  # type: ignore[attr-defined]
     posted = request.method == "POST" and refusal is None
     form = EvidenceForm(
         request.POST if posted else None,
