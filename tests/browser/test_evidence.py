@@ -219,3 +219,17 @@ def test_the_learners_evidence_pages_cause_no_csp_violation(page, world, mailout
         page.wait_for_load_state("load")
         assert page.evaluate("window.__csp") == 0, path
     assert page.problems == []
+
+
+def test_the_refused_form_with_kept_files_has_no_wcag_violations(axe_page, world):
+    sign_in(axe_page, world.learner.email)
+    axe_page.goto(f"/portfolios/{world.portfolio.pk}/evidence/add/")
+    axe_page.get_by_label("Files").set_input_files(
+        [
+            {"name": "complaints-log.png", "mimeType": "image/png", "buffer": samples.png()},
+            {"name": "notes.html", "mimeType": "text/html", "buffer": b"<html><body>notes</body></html>"},
+        ]
+    )
+    axe_page.get_by_role("button", name="Add evidence").click()
+    expect(axe_page.get_by_text("Kept: complaints-log.png, ")).to_be_visible()
+    assert violations(axe_page) == []
