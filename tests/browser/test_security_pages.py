@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.test_accessibility import violations
+
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
@@ -58,3 +60,16 @@ def test_signed_in_pages_tell_the_browser_not_to_keep_them_and_back_after_sign_o
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     expect(page.get_by_text(world.learner.email)).to_have_count(0)
     assert page.problems == []
+
+
+def test_the_refused_form_page_has_no_wcag_violations(axe_page, world):
+    axe_page.goto("/accounts/login/")
+    axe_page.get_by_label("Email address").fill(world.learner.email)
+    axe_page.get_by_label("Password").fill("whatever-it-is")
+    # A browser that keeps no cookies for the site.
+    axe_page.context.clear_cookies()
+    axe_page.get_by_role("button", name="Sign in").click()
+    expect(axe_page.get_by_role("heading", level=1)).to_have_text("Your form was not sent")
+    back = axe_page.get_by_role("link", name="Back to the page you were on")
+    expect(back).to_have_attribute("href", "/accounts/login/")
+    assert violations(axe_page) == []
