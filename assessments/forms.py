@@ -199,13 +199,15 @@ class EvidenceForm(forms.Form):
         return kept_token(self.kept, user=self.user, portfolio=self.portfolio) if self.user else ""
 
     def clean_files(self) -> list:
-        files = self.cleaned_data.get("files") or []
-        if len(files) + len(self.kept) > settings.EVIDENCE_MAX_FILES:
+        # Shared with the assessor's record form (review_forms.py), which keeps no files between tries.
+        files, kept = self.cleaned_data.get("files") or [], getattr(self, "kept", [])
+        self.new_files = []
+        if len(files) + len(kept) > settings.EVIDENCE_MAX_FILES:
             chose = f"You chose {len(files)} files"
-            if self.kept:
-                chose = f"You have {len(self.kept)} kept from before and chose {len(files)} more"
+            if kept:
+                chose = f"You have {len(kept)} kept from before and chose {len(files)} more"
             raise ValidationError(f"{chose}; add up to {settings.EVIDENCE_MAX_FILES} at a time.")
-        total = sum(f.size or 0 for f in files) + sum(k.size for k in self.kept)
+        total = sum(f.size or 0 for f in files) + sum(k.size for k in kept)
         if total > settings.EVIDENCE_MAX_UPLOAD_MB * MB:
             raise ValidationError(
                 f"These files come to {size_text(total)}; one upload can be up to "
