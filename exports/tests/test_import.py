@@ -500,3 +500,16 @@ def test_the_registrations_list_still_opens_before_the_import_urls_are_included(
     client.force_login(world.admin)
     response = client.get(reverse("centre_portfolios"))
     assert response.status_code == 200
+
+
+def test_the_same_import_sent_twice_imports_once(world, archive_bytes, target):
+    from tests.submit import assert_second_sent_where_the_first_went, browser_client, post_twice
+
+    admin = browser_client(world.outsider)
+    first, second = post_twice(
+        admin, page(target), page(target), lambda: {"archive": upload("portfolio.zip", archive_bytes)}
+    )
+    assert Evidence.objects.filter(portfolio=target, method__code="RPL").count() == 3
+    # The evidence files and the unit record, once each.
+    assert EvidenceFile.objects.filter(evidence__portfolio=target).count() == len(listed_files(archive_bytes)) + 1
+    assert_second_sent_where_the_first_went(admin, first, second)
