@@ -69,7 +69,9 @@ def test_admin_adds_a_person_in_each_role_changes_a_qualification_and_deactivate
     # Each new person is listed once, the still-qualifying assessor marked as such.
     menu(admin, "People")
     for name, email, *_ in added:
-        expect(admin.get_by_role("row").filter(has_text=email)).to_have_count(1)
+        row = admin.get_by_role("row").filter(has_text=email)
+        expect(row).to_have_count(1)
+        expect(row.get_by_role("link", name=name)).to_be_visible()
     quinn_row = admin.get_by_role("row").filter(has_text="quinn@example.org")
     expect(quinn_row).to_contain_text("Assessor (qualifying)")
 
