@@ -10,6 +10,7 @@ from django.utils import timezone
 
 class UsedFormToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The SHA-256 of the form's token and the address it was sent to (see once.py).
     token = models.CharField(max_length=64)
     # Where the submission that used it was sent next, so a repeat is sent to the same place.
     location = models.CharField(max_length=2000)

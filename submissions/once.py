@@ -5,7 +5,8 @@ fresh random token (`{% once_token %}`, a template built-in, inside the form) an
 `@once_per_token`. The view runs in one transaction; when it has saved (it sends the browser on, with no error
 message) the token is recorded as used in that same transaction, under a unique constraint. So of two identical
 submissions only one can commit: the other is rolled back whole, whatever it had written, and is sent where the
-first went with "That was already saved.". A repeat that arrives after the first has finished is answered so
+first went with "That was already saved.", as is a repeat that its view refuses only because the first went
+through ("a summative report is already written"). A repeat that arrives after the first has finished is answered
 before its view runs at all (uploads excepted: their body is the view's to read, and refuse, first).
 
 A form shown again with errors renders a new token; a refused submission leaves its token unused, so sending the
