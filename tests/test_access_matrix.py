@@ -205,7 +205,7 @@ MATRIX += [
     ("sign_iv", "post", _linked_only("iv")),
     ("sign_ev", "post", _linked_only("ev")),
     ("signoff_sample", "post", _linked_only("iv", "ev")),
-    ("signoff_release", "post", _linked_only("iv")),
+    ("signoff_release", "post", _linked_only("iv", "ev")),
     ("signoff_refer", "post", _linked_only("assessor", "iv", "ev")),
     # The learner's own declaration: its signer, or a centre admin, may withdraw it.
     ("signature_withdraw", "post", _linked_only("learner", "admin")),
