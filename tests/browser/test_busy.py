@@ -10,8 +10,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from assessments import services as assessment_services
+from assessments.models import Evidence, EvidenceFile
 from quality.models import SamplingPlan
 from quality.services import sampling as sampling_services
+from tests import samples
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixture lives there
 
 pytestmark = pytest.mark.browser
@@ -58,4 +61,40 @@ def test_a_double_click_on_make_the_plan_shows_it_busy_and_makes_one_plan(open_a
     expect(iv.get_by_role("heading", name="Spring term")).to_be_visible()
     expect(iv.get_by_text("Sampling plan “Spring term” made.")).to_have_count(1)
     assert SamplingPlan.objects.count() == 1
+    assert len(sent) == 1, sent
+
+
+def test_an_upload_sent_through_htmx_shows_saving_and_a_double_click_saves_one_item(open_as, world, monkeypatch):
+    save = assessment_services.evidence_save
+
+    def slowly(**kwargs):
+        time.sleep(1.5)
+        return save(**kwargs)
+
+    monkeypatch.setattr(assessment_services, "evidence_save", slowly)
+    learner = open_as(world.learner.email)
+    learner.goto(f"/portfolios/{world.portfolio.pk}/evidence/add/")
+    learner.get_by_role("textbox", name="Title*", exact=True).fill("Refund complaint on a busy Saturday")
+    learner.get_by_label("Assessment method").select_option(label="RA Reflective account")
+    learner.get_by_label("Date of the activity").fill(world.portfolio.start_date.isoformat())
+    learner.get_by_label("Real work").check()
+    learner.get_by_label("Files").set_input_files(
+        [{"name": "complaints-log.png", "mimeType": "image/png", "buffer": samples.png((800, 600))}]
+    )
+    learner.get_by_label("2.1 Listen patiently").check()
+    sent = []
+    learner.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+
+    shown = learner.get_by_role("button", name="Add evidence").evaluate(
+        """button => {
+             button.click();
+             button.click();
+             return new Promise(done => setTimeout(() => done({
+               label: button.textContent, disabled: button.disabled, busy: button.getAttribute("aria-busy"),
+             }), 300));
+           }"""
+    )
+    assert shown == {"label": "Saving…", "disabled": True, "busy": "true"}
+    expect(learner.get_by_text("Added E1 Refund complaint on a busy Saturday")).to_have_count(1)
+    assert Evidence.objects.count() == 1 and EvidenceFile.objects.count() == 1
     assert len(sent) == 1, sent
