@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from assessments.models import Evidence, EvidenceFile, Portfolio
 from people.access import available_roles
 from people.models import EVAllocation, Membership, Qualification, Role
-from quality.visits import visit_reaches
+from people.visit_links import visit_reaches
 
 # Not roles of their own: a qualified assessor (or IV) at the centre is linked to the portfolios of a colleague
 # who is still qualifying, to read them and countersign their decisions.

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest
 from people import roles
 from people.models import Centre, EVAllocation, ExternalVerifier, Role
 from people.roles import ActiveRole
-from quality.visits import open_visits
+from people.visit_links import visited_centre_ids
 
 
 def active_role(request: HttpRequest) -> ActiveRole | None:
@@ -52,7 +52,7 @@ def linked_centre_ids(request: HttpRequest) -> set[int]:
                 )
             )
             # An EV on an open visit is linked to the centre for its dates (their pages there say 403, not 404).
-            ids.update(open_visits().filter(external_verifier_id__in=ev_ids).values_list("centre_id", flat=True))
+            ids.update(visited_centre_ids(external_verifier_ids=ev_ids))
         request._linked_centre_ids = ids  # type: ignore[attr-defined]
     return request._linked_centre_ids  # type: ignore[attr-defined]
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -23,6 +24,12 @@ def open_visits(*, on: datetime.date | None = None) -> QuerySet[EVVisit]:
 def is_open(visit: EVVisit, *, on: datetime.date | None = None) -> bool:
     day = on or today()
     return visit.cancelled_at is None and visit.starts_on <= day <= visit.ends_on
+
+
+def visited_centre_ids(*, external_verifier_ids: Iterable[int]) -> QuerySet:
+    """Centres where one of these EVs is on an open visit today."""
+    ids = list(external_verifier_ids)
+    return open_visits().filter(external_verifier_id__in=ids).values_list("centre_id", flat=True)
 
 
 def visit_reaches(*, external_verifier_id: int, portfolio_id: int) -> bool:

@@ -17,6 +17,8 @@ unsigned; this module never looks at visits itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,8 +38,7 @@ from assessments.services.notices import unit_notices_sync
 from assessments.services.records import record_code_for, record_render_enqueue
 from audit.services import audit_log
 from people.models import EVAllocation, Membership, Qualification, Role, User
-from quality.models import Agreement, EVFinding, IVReport, SampleStage
-from quality.visits import visit_reaches_user
+from people.visit_links import visit_reaches_user
 
 S = PortfolioStatus
 K = SignatureKind
@@ -140,28 +141,16 @@ def ev_may_verify(actor: User, portfolio: Portfolio) -> bool:
     ).exists() or visit_reaches_user(user_id=actor.pk, portfolio_id=portfolio.pk)
 
 
-def _check_ev_findings(portfolio: Portfolio, actor: User) -> None:
-    """The EV signs only over findings they recorded in this round that agree with the decisions."""
-    latest = (
-        EVFinding.objects.filter(portfolio=portfolio, round=portfolio.round, ev=actor)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    if latest is None or latest.agreement != "agree":
-        raise TransitionError("Record your findings on this unit (agreeing with the decisions) before signing.")
+# What a signature needs besides the chain itself, by kind: quality adds the IV's agreeing report and the EV's
+# agreeing findings when it starts (quality/signing.py), as this app may not import quality. Each check raises
+# TransitionError with its reason.
+SIGNING_CHECKS: dict[str, list[Callable[[Portfolio, User], None]]] = {}
 
 
-def _check_iv_report(portfolio: Portfolio) -> None:
-    """The IV signs only over their summative report on this round agreeing with the assessor's decision: the
-    report is what a verifier reads to see why the IV agreed. Referring back needs no report."""
-    if not IVReport.objects.filter(
-        portfolio=portfolio,
-        round=portfolio.round,
-        iv_id=portfolio.iv_id,
-        stage=SampleStage.SUMMATIVE,
-        agreement=Agreement.AGREE,
-    ).exists():
-        raise TransitionError("Write your IV report on this unit (agreeing with the decision) before signing.")
+def add_signing_check(kind: str, check: Callable[[Portfolio, User], None]) -> None:
+    checks = SIGNING_CHECKS.setdefault(kind, [])
+    if check not in checks:
+        checks.append(check)
 
 
 def _who_may_sign(portfolio: Portfolio, kind: str, actor: User) -> str:
@@ -262,10 +251,8 @@ def unit_sign(
             f"the {SignatureKind(kind).label.lower()} signature is not due now."
         )
     _check_order(portfolio, kind)
-    if kind == K.EV:
-        _check_ev_findings(portfolio, actor)
-    if kind == K.IV:
-        _check_iv_report(portfolio)
+    for signing_check in SIGNING_CHECKS.get(kind, ()):
+        signing_check(portfolio, actor)
     if kind == K.ASSESSOR:
         check = completeness(portfolio)
         if not check.is_complete:
