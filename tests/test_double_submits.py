@@ -16,22 +16,23 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.models import Evidence, EvidenceFile, Feedback, PlanAction
+from assessments.models import Evidence, EvidenceFile, Feedback, PlanAction, Portfolio
 from assessments.services.signoff import unit_sign
+from assessments.tests.test_centre_views import registration as registration_data
 from assessments.tests.test_evidence_views import add
 from assessments.tests.test_evidence_views import form_data as evidence_data
 from assessments.tests.test_plan_views import form_data as plan_action_data
 from assessments.tests.test_review_views import record_data
 from assessments.tests.test_signoff import cover_everything, submit
 from exports.models import Export, ExportKind
-from people.models import User
+from people.models import Role, User
 from quality.models import ActionPoint, EVFinding, EVVisit, IVReport, SampleItem, SamplingPlan
 from quality.services.sampling import sampling_plan_create
 from quality.tests.test_report_views import form_data as report_data
 from quality.tests.test_reports import criterion_item
 from quality.tests.test_visit_views import visit_form
 from tests import samples
-from tests.factories import PASSWORD, external_verifier
+from tests.factories import PASSWORD, external_verifier, member
 from tests.submit import assert_second_sent_where_the_first_went, browser_client, post_twice
 
 pytestmark = pytest.mark.django_db
@@ -208,6 +209,19 @@ def new_person(world) -> Form:
     )
 
 
+def registration(world) -> Form:
+    newcomer = member(world.centre, Role.LEARNER, user__full_name="Nia Newcomer", user__email="nia@example.org")
+    url = reverse("centre_portfolio_register")
+    return Form(
+        world.admin,
+        url,
+        url,
+        lambda: registration_data(world, newcomer),
+        lambda: (Portfolio.objects.filter(learner=newcomer).count(),),
+        (1,),
+    )
+
+
 FORMS = [
     evidence_with_a_file,
     feedback,
@@ -223,6 +237,7 @@ FORMS = [
     learner_export,
     own_portfolio_export,
     new_person,
+    registration,
 ]
 
 
