@@ -165,7 +165,7 @@ def test_used_tokens_are_kept_for_a_day(iv, world):
 # --- Two at the same moment -----------------------------------------------------------------------------------
 
 
-def _held(service, calls: list, barrier: threading.Barrier):
+def _held(service, calls: list, barrier: threading.Barrier, wait: float = 10):
     """The service, made to wait after writing until the other request has written too (or cannot, because it
     waits for a row this one locked), so both are inside their transactions at once."""
 
@@ -173,7 +173,7 @@ def _held(service, calls: list, barrier: threading.Barrier):
         made = service(**kwargs)
         calls.append(made)
         with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait(timeout=3)
+            barrier.wait(timeout=wait)
         return made
 
     return wrapper
@@ -252,7 +252,8 @@ def test_an_iv_report_sent_twice_at_the_same_moment_is_saved_once_with_its_actio
     submit(world)
     unit_sign(actor=world.assessor, portfolio=world.portfolio, kind="assessor", password=PASSWORD)
     calls: list = []
-    held = _held(report_services.iv_report_unit, calls, threading.Barrier(2))
+    # The report locks the unit, so the other request waits for that lock, not at the barrier.
+    held = _held(report_services.iv_report_unit, calls, threading.Barrier(2), wait=2)
     monkeypatch.setattr(report_services, "iv_report_unit", held)
     client = browser_client(world.iv)
     url = reverse("iv_report_unit", args=[world.portfolio.pk])
