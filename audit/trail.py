@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from audit.models import AuditEvent
-from people.models import Role
 
 # Dates in the filter are the centre's calendar days, whatever the server's clock says.
 LONDON = ZoneInfo("Europe/London")
@@ -64,9 +63,14 @@ def action_label(action: str) -> str:
     return ACTION_LABELS.get(action, action)
 
 
+# The words for the roles people act in: people hands in its role labels when it starts (PeopleConfig.ready), as
+# audit imports no other app.
+ROLE_LABELS: dict[str, str] = {}
+
+
 def role_label(role: str) -> str:
-    # Not every actor holds a role in Role: a witness, who has no account, is recorded as "witness".
-    return Role(role).label if role in Role.values else role.capitalize()
+    # Not every actor holds a role: a witness, who has no account, is recorded as "witness".
+    return ROLE_LABELS.get(role) or role.capitalize()
 
 
 def action_choices(base: QuerySet[AuditEvent]) -> list[tuple[str, str]]:

@@ -8,7 +8,6 @@ urlpatterns = [
     path("", include("exports.urls")),
     path("", include("exports.urls_import")),
     path("", include("quality.urls")),
-    path("", include("audit.urls")),
     path("", include("notifications.urls")),
     path("units/", include("units.urls")),
     path("admin/", admin.site.urls),

@@ -4,4 +4,5 @@ urlpatterns = [
     path("", include("quality.urls_sampling")),
     path("", include("quality.urls_reports")),
     path("", include("quality.urls_visits")),
+    path("", include("quality.urls_audit")),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audit import views
+from quality.views import audit_trail as views
 
 urlpatterns = [
     path("centre/audit/", views.centre_audit, name="centre_audit"),

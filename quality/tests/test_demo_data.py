@@ -24,9 +24,9 @@ from assessments.models import (
 )
 from audit.models import AuditEvent
 from notifications.models import Notification
-from people.management.commands.demo_data import DEMO_PASSWORD
-from people.management.demo import content as c
 from people.models import ExternalVerifier, Membership, Qualification, Role, User
+from quality.management.commands.demo_data import DEMO_PASSWORD
+from quality.management.demo import content as c
 from quality.models import ActionPoint, EVVisit, IVReport, SampleItem, SamplingPlan
 from quality.visits import open_visits
 

@@ -19,12 +19,12 @@ from django.views.decorators.http import require_GET
 
 from assessments.models import Portfolio
 from audit.export import csv_lines
-from audit.forms import TrailFilterForm
 from audit.services import audit_log
 from audit.trail import action_label, role_label, trail_base, trail_for
 from people.access import active_role, available_roles, get_allocated_centre, require_role
 from people.models import Centre, Role
 from people.roles import ActiveRole
+from quality.forms_audit import TrailFilterForm
 from quality.models import EVVisit
 from quality.visits import is_open, today
 

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments.tasks import render_unit_record
-from people.management.demo import cohort
-from people.management.demo import content as c
 from people.models import Centre
+from quality.management.demo import cohort
+from quality.management.demo import content as c
 from units.models import AwardingBody, UnitCode
 
 DEMO_PASSWORD = c.DEMO_PASSWORD

@@ -20,8 +20,8 @@ from assessments.services import evidence_judge, evidence_save, portfolio_regist
 from assessments.services.review import claims_in_unit
 from assessments.services.signoff import unit_mark_sampled, unit_refer, unit_sign
 from assessments.uploads import inspect_upload
-from people.management.demo import content as c
 from people.models import Centre, EVAllocation, ExternalVerifier, Membership, Role, User
+from quality.management.demo import content as c
 from quality.models import SampleItem, SamplingPlan
 from quality.services.reports import iv_report_unit
 from quality.services.sampling import sample_item_add, sampling_plan_create
