@@ -17,3 +17,16 @@ class AssessmentsConfig(AppConfig):
         from assessments.uploads import allow_long_file_names
 
         allow_long_file_names()
+
+        # The centre admin's person page (people, which may not import assessments) lists their registrations.
+        from django.db.models import Q
+
+        from assessments.models import Portfolio
+        from people import registrations
+
+        def involving(*, centre, person):
+            return Portfolio.objects.filter(centre=centre).filter(
+                Q(learner=person) | Q(assessor=person) | Q(iv=person)
+            ).with_people()
+
+        registrations.provide(involving)

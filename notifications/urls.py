@@ -5,5 +5,4 @@ from notifications import views
 urlpatterns = [
     path("notifications/", views.notification_list, name="notification_list"),
     path("notifications/<int:notification_id>/dismiss/", views.notification_dismiss, name="notification_dismiss"),
-    path("account/notifications/", views.notification_settings, name="notification_settings"),
 ]

@@ -1,4 +1,5 @@
-"""The person's own notifications: the full list, dismissing one, and whether they are also emailed."""
+"""The person's own notifications: the full list and dismissing one. Whether they are also emailed is set on
+the account page (people/views/account.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,10 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from notifications import services
-from notifications.forms import NotificationSettingsForm
 from notifications.models import Notification
-from people.access import active_role
 from portfolio.redirects import same_site_path
 
 PER_PAGE = 25
@@ -35,20 +34,3 @@ def notification_dismiss(request: HttpRequest, notification_id: int) -> HttpResp
         messages.success(request, f"Dismissed: {notification.title}")
     # Back where they were when that is a page of this site; anything else ("abc", another site) goes to the list.
     return redirect(same_site_path(request.POST.get("next", ""), request) or reverse("notification_list"))
-
-
-@require_http_methods(["GET", "POST"])
-def notification_settings(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if request.method == "POST":
-        form = NotificationSettingsForm(request.POST)
-        if form.is_valid():
-            role = active_role(request)
-            services.email_notifications_set(
-                user=user, enabled=form.cleaned_data["email_notifications"], role=role.role if role else ""
-            )
-            messages.success(request, "Your notification settings are saved.")
-            return redirect("notification_settings")
-    else:
-        form = NotificationSettingsForm(initial={"email_notifications": user.email_notifications})  # type: ignore[union-attr]
-    return render(request, "notifications/settings.html", {"form": form})

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from people.forms import PasswordResetForm
-from people.views import auth, centre
+from people.views import account, auth, centre
 
 urlpatterns = [
     path("accounts/login/", auth.sign_in, name="login"),
@@ -26,6 +26,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("role/", auth.role_switch, name="role_switch"),
+    path("account/notifications/", account.notification_settings, name="notification_settings"),
     path("centre/people/", centre.people_list, name="centre_people"),
     path("centre/people/add/", centre.person_add, name="centre_person_add"),
     path("centre/people/<int:user_id>/", centre.person_detail, name="centre_person"),

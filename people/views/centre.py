@@ -10,11 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from assessments.models import Portfolio
 from people import services
 from people.access import require_centre_admin, require_role
 from people.forms import MemberAddForm, QualificationForm
 from people.models import CENTRE_ROLES, Membership, Role, User
+from people.registrations import registrations_involving
 from people.roles import ActiveRole
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
@@ -99,11 +99,7 @@ def person_detail(request: HttpRequest, user_id: int) -> HttpResponse:
             if membership.qualification
             else None
         )
-    involved = (
-        Portfolio.objects.filter(centre=role.centre)
-        .filter(Q(learner=person) | Q(assessor=person) | Q(iv=person))
-        .with_people()
-    )
+    involved = registrations_involving(centre=role.centre, person=person)
     return render(
         request,
         "people/person_detail.html",
