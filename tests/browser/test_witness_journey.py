@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from assessments.models import Evidence, WitnessStatus
 from assessments.tests.test_evidence_views import add
+from tests.browser.conftest import close_watched, watched_context, watched_page
 
 pytestmark = pytest.mark.browser
 
@@ -38,21 +39,15 @@ def witness_browser(browser, live_server):
     contexts = []
 
     def open_link(path: str):
-        context = browser.new_context(
-            base_url=live_server.url, locale="en-GB", timezone_id="Europe/London", viewport=PHONE
-        )
+        # Watched like every other page: no sideways scrolling, no CSP violation (see conftest.py).
+        context = watched_context(browser, live_server, phone=True)
         contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.problems = []
-        page.on("console", lambda msg: page.problems.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: page.problems.append(str(exc)))
+        page = watched_page(context)
         page.goto(path)
         return page
 
     yield open_link
-    for context in contexts:
-        context.close()
+    close_watched(contexts)
 
 
 def test_a_witness_confirms_another_corrects_and_the_assessor_sees_both(open_as, witness_browser, world, mailoutbox):
