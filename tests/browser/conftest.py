@@ -177,8 +177,12 @@ def close_watched(contexts) -> None:
         for page in context.pages:
             try:
                 context.watch.check_now(page)
-            except Exception as exc:  # a page mid-navigation or crashed: say so rather than hide the rest
-                context.watch.add(page.url, "unchecked", str(exc).splitlines()[0])
+            except Exception:  # a test that ends on a click may leave its page mid-navigation: let it land
+                try:
+                    page.wait_for_load_state()
+                    context.watch.check_now(page)
+                except Exception as exc:  # crashed or never landed: say so rather than hide the rest
+                    context.watch.add(page.url, "unchecked", str(exc).splitlines()[0])
         found += context.watch.found
         context.close()
     if found:
