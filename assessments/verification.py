@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from assessments.integrity import Problem, unit_problems
 from assessments.models import Portfolio, RecordCode, Referral, Signature, normalise_record_code
 from assessments.records import SignedDigests
 
@@ -27,6 +28,13 @@ class Verification:
     lines: list[SignatureLine] = field(default_factory=list)
     superseded_by_round: int | None = None
     referral: Referral | None = None
+    # What the integrity checks found changed behind the application's back (assessments/integrity.py).
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def public_problems(self) -> list[str]:
+        """The kinds of change, each once, naming no one: what a stranger may be told."""
+        return list(dict.fromkeys(p.public for p in self.problems))
 
     @property
     def standing(self) -> list[SignatureLine]:
@@ -35,11 +43,16 @@ class Verification:
     @property
     def unaltered(self) -> bool:
         """Signed, still standing, and every standing signature still matches the record."""
-        return bool(self.standing) and self.superseded_by_round is None and all(line.matches for line in self.standing)
+        return (
+            bool(self.standing)
+            and self.superseded_by_round is None
+            and all(line.matches for line in self.standing)
+            and not self.problems
+        )
 
     @property
     def altered(self) -> bool:
-        return any(line.matches is False for line in self.standing)
+        return any(line.matches is False for line in self.standing) or bool(self.problems)
 
     @property
     def withdrawn(self) -> bool:
@@ -64,6 +77,7 @@ def record_verification(typed: str) -> Verification | None:
         result.referral = Referral.objects.filter(portfolio=portfolio, round=code.round).order_by("-created_at").first()
         result.lines = [SignatureLine(s, False, None) for s in signatures]
         return result
+    result.problems = unit_problems(portfolio)
     digests = SignedDigests(portfolio)
     for s in signatures:
         standing = s.withdrawn_at is None

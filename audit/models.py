@@ -1,5 +1,8 @@
 """The audit trail: one row per change that matters, never edited or deleted.
 
+Each row also carries the hash of the row before it at its centre (`audit.chain`), so a row deleted or
+rewritten by someone who got past all of that still shows, from that row on.
+
 Rows are protected three ways: the model refuses to save an existing row or
 delete one, the queryset refuses bulk update and delete, and a database
 trigger (see the migration) refuses UPDATE and DELETE from anything else.
@@ -7,8 +10,14 @@ trigger (see the migration) refuses UPDATE and DELETE from anything else.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from audit.chain import Chained
 
 
 class AuditImmutable(Exception):
@@ -23,8 +32,16 @@ class AuditQuerySet(models.QuerySet["AuditEvent"]):
         raise AuditImmutable("Audit rows cannot be deleted.")
 
 
-class AuditEvent(models.Model):
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+def event_time():
+    # Looked up at each call, so a test that fixes the clock fixes the row's time too.
+    return timezone.now()
+
+
+class AuditEvent(Chained):
+    CHAIN_NAME = "audit"
+
+    # Set before the insert (not auto_now_add), because the chain hash covers it.
+    at = models.DateTimeField(default=event_time, db_index=True, editable=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -56,7 +73,39 @@ class AuditEvent(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             raise AuditImmutable("Audit rows cannot be changed.")
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+        self._chain_insert(lambda: super(AuditEvent, self).save(*args, **kwargs))  # type: ignore[arg-type]
+
+    # The chain: one per centre, and one for events of no centre (key 0).
+    def chain_key(self) -> int:
+        return self.centre_id or 0
+
+    @classmethod
+    def chain_key_filter(cls, key: int) -> dict[str, Any]:
+        return {"centre_id": key} if key else {"centre__isnull": True}
+
+    @classmethod
+    def chain_key_expression(cls) -> Any:
+        return Coalesce("centre_id", 0)
+
+    def chain_fields(self) -> dict[str, Any]:
+        return audit_event_fields(self)
 
     def delete(self, *args: object, **kwargs: object):  # type: ignore[override]
         raise AuditImmutable("Audit rows cannot be deleted.")
+
+
+def audit_event_fields(event: Any) -> dict[str, Any]:
+    """What an audit row's chain hash covers. Kept apart from the model so the migration that chained the rows
+    already there hashes them the same way."""
+    return {
+        "at": event.at,
+        "actor": event.actor_id,
+        "actor_role": event.actor_role,
+        "centre": event.centre_id,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "portfolio": event.portfolio_id,
+        "summary": event.summary,
+        "data": event.data,
+    }

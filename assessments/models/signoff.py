@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from assessments.models.portfolio import Portfolio
+from audit.chain import Chained
 
 
 class SignatureKind(models.TextChoices):
@@ -23,12 +26,16 @@ class SignatureQuerySet(models.QuerySet["Signature"]):
         return self.filter(withdrawn_at__isnull=True)
 
 
-class Signature(models.Model):
+class Signature(Chained):
     """Who signed which part of the sign-off block, as whom, when, over exactly which record.
 
     `record` is the canonical record signed and `digest` its SHA-256, so any later page can say whether the
-    portfolio still matches. A signature is never changed after it is made, only marked withdrawn.
+    portfolio still matches. A signature is never changed after it is made, only marked withdrawn. Each carries
+    the hash of the centre's signature before it (`audit.chain`), so a signature deleted or rewritten in the
+    database breaks the centre's chain from there on.
     """
+
+    CHAIN_NAME = "signatures"
 
     portfolio = models.ForeignKey(Portfolio, on_delete=models.PROTECT, related_name="signatures")
     kind = models.CharField(max_length=30, choices=SignatureKind.choices)
@@ -62,6 +69,43 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.signer_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self._state.adding:
+            self._chain_insert(lambda: super(Signature, self).save(*args, **kwargs))
+        else:
+            super().save(*args, **kwargs)
+
+    # The chain: one per centre. Withdrawal is not covered: it is audited, and the audit rows are chained too.
+    def chain_key(self) -> int:
+        return Portfolio.objects.values_list("centre_id", flat=True).get(pk=self.portfolio_id)
+
+    @classmethod
+    def chain_key_filter(cls, key: int) -> dict[str, Any]:
+        return {"portfolio__centre_id": key}
+
+    @classmethod
+    def chain_key_expression(cls) -> Any:
+        return F("portfolio__centre_id")
+
+    def chain_fields(self) -> dict[str, Any]:
+        return signature_fields(self)
+
+
+def signature_fields(signature: Any) -> dict[str, Any]:
+    """What a signature's chain hash covers (the record through its digest). Apart from the model so the
+    migration that chained the signatures already there hashes them the same way."""
+    return {
+        "portfolio": signature.portfolio_id,
+        "kind": signature.kind,
+        "round": signature.round,
+        "signer": signature.signer_id,
+        "signer_name": signature.signer_name,
+        "role": signature.role,
+        "statement": signature.statement,
+        "signed_at": signature.signed_at,
+        "digest": signature.digest,
+    }
 
 
 class Referral(models.Model):

@@ -65,11 +65,28 @@ def record_render_store(*, portfolio: Portfolio) -> RecordRender | None:
     return render
 
 
+class StoredRecordAltered(Exception):
+    """The stored PDF's bytes no longer match the SHA-256 taken when it was made."""
+
+    def __init__(self, render: RecordRender, actual: str | None) -> None:
+        super().__init__(f"The stored record PDF {render.pk} has been changed outside the application.")
+        self.render = render
+        self.actual = actual
+
+
 def record_pdf(portfolio: Portfolio) -> tuple[bytes, bool]:
-    """The PDF to hand out now, and whether it is a draft. Signed states come from the store."""
+    """The PDF to hand out now, and whether it is a draft. Signed states come from the store, and only as
+    stored: one whose bytes have changed since is refused (StoredRecordAltered)."""
     render = record_render_store(portfolio=portfolio)
     if render is not None:
-        with render.file.open("rb") as handle:
-            return handle.read(), False
+        try:
+            with render.file.open("rb") as handle:
+                pdf = handle.read()
+        except (FileNotFoundError, OSError):
+            raise StoredRecordAltered(render, None) from None
+        actual = hashlib.sha256(pdf).hexdigest()
+        if actual != render.sha256:
+            raise StoredRecordAltered(render, actual)
+        return pdf, False
     content = record_content(portfolio, [])
     return render_pdf(content), True

@@ -21,6 +21,7 @@ from assessments.tests.test_evidence_views import add, form_data
 from assessments.uploads import inspect_upload
 from audit.models import AuditEvent
 from tests import samples
+from tests.tamper import rewrite_file
 
 
 def upload(name: str, content: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
@@ -333,6 +334,28 @@ def test_everyone_linked_can_download_a_file_with_safe_headers(world, persona):
     assert response["Content-Security-Policy"] == "sandbox"
     assert "private" in response["Cache-Control"]
     assert _disposition(response)[0] == "inline"
+
+
+def test_a_file_changed_in_storage_is_refused_with_409_saying_so_and_audited(world):
+    record = attach(world, "account.pdf", samples.pdf())
+    rewrite_file(record.file, b"%PDF-1.4 a different account")
+    response = _as(world, "assessor").get(reverse("file_download", args=[record.pk]))
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "This file is not served: it is not the file that was stored" in page
+    assert "The evidence file account.pdf no longer matches the SHA-256" in page
+    event = AuditEvent.objects.get(action="file.altered_refused")
+    assert (event.actor, event.target_id, event.portfolio_id) == (world.assessor, str(record.pk), world.portfolio.pk)
+    assert event.data["expected_sha256"] == record.sha256 != event.data["actual_sha256"]
+
+
+def test_a_file_gone_from_storage_is_refused_as_missing(world):
+    record = attach(world, "account.pdf", samples.pdf())
+    record.file.storage.delete(record.file.name)
+    response = _as(world, "learner").get(reverse("file_download", args=[record.pk]))
+    assert response.status_code == 409
+    assert "missing from storage" in response.content.decode()
+    assert AuditEvent.objects.get(action="file.altered_refused").data["actual_sha256"] == "missing"
 
 
 @pytest.mark.parametrize(

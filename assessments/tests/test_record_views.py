@@ -8,11 +8,14 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.models import Evidence, RecordCode, Signature, SignatureKind
+from assessments.models import Evidence, EvidenceFile, RecordCode, Signature, SignatureKind
+from assessments.services.records import record_render_store
 from assessments.services.signoff import unit_refer, unit_sign
 from assessments.tests.test_record_pdf import complete, covered  # noqa: F401  (fixtures)
+from audit.models import AuditEvent
 from people.models import Role
 from tests.factories import PASSWORD
+from tests.tamper import raw_sql, rewrite_file
 
 K = SignatureKind
 NAMES = ["Lena Learner", "Asha Assessor", "Ivan Verifier", "Eve External", "Northgate Training"]
@@ -61,6 +64,20 @@ def test_everyone_linked_downloads_the_signed_record_as_a_private_pdf_attachment
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "private" in response["Cache-Control"]
     assert "public" not in response["Cache-Control"]
+
+
+def test_a_stored_pdf_changed_in_storage_is_refused_with_409_and_audited(client, complete):  # noqa: F811
+    world = complete
+    render = record_render_store(portfolio=world.portfolio)
+    rewrite_file(render.file, b"%PDF-1.7 a forged record")
+    client.force_login(world.admin)
+    response = client.get(pdf_url(world))
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert f"The stored record PDF (record code {render.record_code.display}) no longer matches" in page
+    assert b"forged" not in response.content
+    event = AuditEvent.objects.get(action="file.altered_refused")
+    assert (event.target_type, event.target_id) == ("assessments.recordrender", str(render.pk))
 
 
 def test_an_unsigned_record_downloads_as_a_draft_named_so(client, world, covered):  # noqa: F811
@@ -172,6 +189,32 @@ def test_an_unknown_well_formed_code_gives_404_and_says_so(client, world):
     page = response.content.decode()
     assert "Unknown code" in page and "There is no record with this code" in page
     assert "Genuine" not in page
+
+
+def test_a_stranger_is_told_which_kind_of_change_was_made_naming_no_one(client, complete):  # noqa: F811
+    world = complete
+    record_render_store(portfolio=world.portfolio)
+    evidence_file = EvidenceFile.objects.get(evidence__portfolio=world.portfolio)
+    rewrite_file(evidence_file.file, b"another photo")
+    page = client.get(code_url(code_of(world))).content.decode()
+    assert "Altered" in page and "Genuine and unaltered" not in page
+    assert "An evidence file has been changed or removed since it was uploaded." in page
+    for name in [*NAMES, "till.png", "CG-0001"]:
+        assert name not in page, name
+
+
+def test_someone_linked_is_told_which_file_and_signature_changed(client, complete):  # noqa: F811
+    world = complete
+    render = record_render_store(portfolio=world.portfolio)
+    rewrite_file(render.file, b"forged")
+    ev = Signature.objects.get(portfolio=world.portfolio, kind=K.EV)
+    raw_sql("DELETE FROM assessments_recordrender WHERE id = %s", [render.pk], "assessments_recordrender")
+    raw_sql("DELETE FROM assessments_signature WHERE id = %s", [ev.pk], "assessments_signature")
+    client.force_login(world.iv)
+    page = client.get(code_url(code_of(world))).content.decode()
+    assert "Altered" in page
+    assert f"Signature {ev.pk} on registration {world.portfolio.pk} (Lena Learner" in page
+    assert "it has been deleted" in page
 
 
 # --- Verification: records that no longer stand --------------------------------------------------------------

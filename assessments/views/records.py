@@ -8,19 +8,32 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from assessments.access import get_portfolio_for_user, portfolio_links
 from assessments.models import normalise_record_code
-from assessments.services.records import record_pdf
+from assessments.services.records import StoredRecordAltered, record_pdf
 from assessments.verification import record_verification
+from assessments.views.files import altered_file_refused
 
 
 @require_GET
 def record_pdf_download(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id)
-    pdf, draft = record_pdf(portfolio)
+    try:
+        pdf, draft = record_pdf(portfolio)
+    except StoredRecordAltered as altered:
+        return altered_file_refused(
+            request,
+            target=altered.render,
+            portfolio=portfolio,
+            what=f"The stored record PDF (record code {altered.render.record_code.display})",
+            expected=altered.render.sha256,
+            actual=altered.actual,
+            back=reverse("signoff", args=[portfolio.pk]),
+        )
     number = portfolio.unit_code.code if portfolio.unit_code else portfolio.unit.slug
     name = slugify(f"unit {number} {portfolio.learner.full_name} {portfolio.learner_number}")
     filename = f"{name}{'-draft' if draft else ''}.pdf"
