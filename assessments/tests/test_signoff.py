@@ -689,3 +689,17 @@ def test_signing_renders_no_pdf_itself_but_enqueues_the_render(ready, monkeypatc
         sign(ready, ready.assessor, K.ASSESSOR)
     queued = DBTaskResult.objects.filter(task_path="assessments.tasks.render_unit_record")
     assert queued.count() == 1 and queued.get().args_kwargs["args"] == [ready.portfolio.pk]
+
+
+def test_changing_an_item_reopens_the_other_submitted_unit_it_counts_towards(world, second_portfolio):
+    from assessments.tests.test_cross_references import C4, SECOND, save
+    from assessments.tests.test_cross_references import crit as criterion
+
+    item = save(world.learner, world.portfolio, criteria=[criterion(C4, "2.1"), criterion(SECOND, "1.1")])
+    unit_sign(actor=world.learner, portfolio=second_portfolio, kind=K.LEARNER, password=PASSWORD)
+    assert Portfolio.objects.get(pk=second_portfolio.pk).status == S.SUBMITTED
+    _edit(world, item, title="Complaint about a missing parcel, with the date")
+    assert Portfolio.objects.get(pk=second_portfolio.pk).status == S.IN_PROGRESS
+    assert status(world) == S.IN_PROGRESS
+    event = AuditEvent.objects.get(action="portfolio.reopened")
+    assert event.portfolio_id == second_portfolio.pk and event.data["change"] == "E1 changed"
