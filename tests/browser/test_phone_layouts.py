@@ -224,9 +224,9 @@ def within_the_screen(locator) -> None:
 
 # The unit's 27 criteria and 4 range items are listed once each; on a 390 px screen a criterion's wording takes
 # up to five lines and its evidence one or two more, about 150 px a row, so 31 rows take about 4,700 px, and the
-# title, actions and section headings about 800 px more. Before, the same data measured 6,557 px: a "Not yet
-# covered" in every gap row, "add evidence ... on another occasion" for each criterion shown on one date only,
-# and the range matrix (about 1,500 px of 30 items' references) open below.
+# title, actions and section headings about 800 px more; it measures about 5,150 px. Before, a similar set of 30
+# items measured 6,557 px: a "Not yet covered" in every gap row, "add evidence ... on another occasion" for each
+# criterion shown on one date only, and the range matrix (about 1,500 px of 30 items' references) open below.
 UNIT_PAGE_MAX_PX = 5_500
 
 
