@@ -296,6 +296,7 @@ def _hold(*, actor: User, visit: EVVisit, portfolios: Iterable[Portfolio]) -> No
             role=Role.ADMIN,
             summary=f"In the sample of the EV visit by {name}, {_dates(visit)}: it waits for the EV's signature",
             visit=visit.pk,
+            ev=visit.external_verifier.user_id,
         )
 
 

@@ -268,7 +268,7 @@ def test_a_unit_in_a_visit_sample_waits_after_the_iv_signs_until_the_visiting_ev
     prepare(world, visiting_ev)
     held = AuditEvent.objects.get(action="portfolio.ev_held")
     assert (held.actor, held.actor_role, held.portfolio_id) == (world.admin, Role.ADMIN, world.portfolio.pk)
-    assert "waits for the EV's signature" in held.summary
+    assert "waits for the EV's signature" in held.summary and held.data["ev"] == visiting_ev.pk
     _iv_signed(world)
     assert world.portfolio.status == S.IV_SIGNED and world.portfolio.ev_sampled
     ev_findings_record(actor=visiting_ev, portfolio=world.portfolio, agreement="agree", findings="Sound.")
