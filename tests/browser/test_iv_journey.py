@@ -1,8 +1,9 @@
 """The internal verifier's journey in a real browser, every form submitted the way an IV would: a sampling plan with
 a learner, an assessed record and a criterion added and one taken out again, a summative report with an action point
 and the IV's signature, a report on an assessor's decisions on a criterion, a unit released unsampled and one
-referred back. The assessor marks the action point done from their dashboard, and the referred learner dismisses the
-notice and changes their notification settings. After each form the person sees what was saved, once."""
+referred back, a still-qualifying IV's signature countersigned. The assessor marks the action point done from their
+dashboard, the referred learner dismisses the notice and changes their notification settings, and the EV allocated
+to the centre samples a unit and releases it. After each form the person sees what was saved, once."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from assessments.models import Portfolio, PortfolioStatus, SignatureKind
 from assessments.services.signoff import unit_sign
 from assessments.tests.test_signoff import cover_everything, submit
 from notifications.models import Notification
-from people.models import Role
+from people.models import Qualification, Role
 from quality.models import ActionPoint, IVReport, SampleItem, SampleScope
 from tests.browser.helpers import said_once
-from tests.factories import PASSWORD, PortfolioFactory, member
+from tests.factories import PASSWORD, PortfolioFactory, iv_report_agreeing, member
 from units.models import Criterion
 
 pytestmark = pytest.mark.browser
@@ -195,3 +196,34 @@ def test_iv_releases_one_unit_unsampled_refers_another_back_and_the_learner_deal
     said_once(learner, "Your notification settings are saved.")
     expect(learner.get_by_role("checkbox")).not_to_be_checked()
     assert iv.problems == [] and learner.problems == []
+
+
+def test_a_qualified_iv_countersigns_on_a_phone_and_the_allocated_ev_samples_a_unit_then_releases_it(open_as, world):
+    # Quinn, still qualifying, verified and signed Cara's unit: Ivan countersigns it.
+    quinn = member(world.centre, Role.IV, qualification=Qualification.QUALIFYING, user__full_name="Quinn Qualifying")
+    learner = member(world.centre, Role.LEARNER, user__full_name="Cara Countersign")
+    cara = PortfolioFactory(centre=world.centre, learner=learner, assessor=world.assessor, iv=quinn)
+    _signed_by_the_assessor(world, cara)
+    iv_report_agreeing(cara, quinn)
+    unit_sign(actor=quinn, portfolio=cara, kind=SignatureKind.IV, password=PASSWORD)
+
+    iv = open_as(world.iv.email, phone=True)
+    iv.goto(f"/portfolios/{cara.pk}/signoff/")
+    iv.get_by_label("Your password, to sign").fill(PASSWORD)
+    iv.get_by_role("button", name="Countersign").click()
+    said_once(iv, "Signed: ")
+    expect(iv.get_by_role("button", name="Countersign")).to_have_count(0)
+    assert cara.signatures.filter(kind=SignatureKind.IV_COUNTERSIGN, withdrawn_at=None).count() == 1
+
+    # The EV allocated to the centre puts Lena's unit in their sample, then lets it go unsigned.
+    lena = _signed_by_the_assessor(world, world.portfolio)
+    ev = open_as(world.ev.email)
+    ev.goto(f"/portfolios/{lena.pk}/signoff/")
+    ev.get_by_role("button", name="Sample this unit").click()
+    said_once(ev, "The unit is in your sample.")
+    ev.get_by_role("button", name="Release from my sample").click()
+    said_once(ev, "Released from your sample.")
+    expect(ev.get_by_role("button", name="Sample this unit")).to_be_visible()
+    lena.refresh_from_db()
+    assert not lena.ev_sampled
+    assert iv.problems == [] and ev.problems == []
