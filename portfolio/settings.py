@@ -210,6 +210,15 @@ WITNESS_LINK_DAYS = env_int("WITNESS_LINK_DAYS", 14)
 # Repeated unknown record codes from one address are refused for a while, on top of the codes' 60 random bits.
 VERIFY_MISSES_PER_HOUR = env_int("VERIFY_MISSES_PER_HOUR", 30)
 
+# Signed checkpoints of the record chains (`manage.py records_checkpoint`). The private key belongs only in the
+# environment of the job that signs, never the web server's or the database; checking needs the public key.
+RECORDS_SIGNING_KEY = env_str("RECORDS_SIGNING_KEY", "")
+RECORDS_SIGNING_KEY_FILE = env_str("RECORDS_SIGNING_KEY_FILE", "")
+RECORDS_PUBLIC_KEY = env_str("RECORDS_PUBLIC_KEY", "")
+CHECKPOINT_LOG = env_str("CHECKPOINT_LOG") or str(BASE_DIR / "var" / "checkpoints.log")
+# The worker checks every record this often (`manage.py verify_records` does the same from cron).
+RECORDS_VERIFY_HOURS = env_int("RECORDS_VERIFY_HOURS", 24)
+
 # Background work (exports, record renders) goes through Django's task API. The database backend needs no
 # other service: run `manage.py db_worker` beside the web server (./dev start does).
 TASKS = {

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch
 
+from assessments.checkpoints import CoveringCheckpoint, checkpoint_covering
 from assessments.coverage import claims_in, home_unit_code, in_portfolio, shown_reference
 from assessments.models import (
     ClaimJudgement,
@@ -83,6 +84,8 @@ class RecordContent:
     latest: Signature | None
     code: RecordCode | None
     images: list[Image] = field(default_factory=list)
+    # The latest signed checkpoint whose signature chain reaches the last signature shown, if one has been made.
+    checkpoint: CoveringCheckpoint | None = None
     image_files: dict[str, str] = field(default_factory=dict)
     images_left_out: int = 0
 
@@ -207,6 +210,7 @@ def record_content(portfolio: Portfolio, signatures: list[Signature] | None = No
         signoff=signoff_rows(portfolio, signatures),
         latest=signatures[-1] if signatures else None,
         code=code,
+        checkpoint=checkpoint_covering(signatures[-1], portfolio.centre_id) if signatures else None,
         images=images,
         image_files=image_files,
         images_left_out=total_images - len(images),

@@ -71,6 +71,19 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     checks = signature_checks(portfolio)
     check = completeness(portfolio) if portfolio.status in (S.IN_PROGRESS, S.SUBMITTED) else None
     withdrawable = {c.signature.pk for c in checks[-1:] if c.signature.signer_id == request.user.pk}
+    # A unit back in progress without a referral: the learner changed evidence after submitting it.
+    reopened = None
+    if portfolio.status == S.IN_PROGRESS:
+        reopened = (
+            Signature.objects.filter(
+                portfolio=portfolio,
+                kind=K.LEARNER,
+                round=portfolio.round,
+                withdrawal_reason__startswith=signoff.REOPENED,
+            )
+            .order_by("-withdrawn_at", "-pk")
+            .first()
+        )
     # The learner waits on what the assessor acts on: the same reasons, in the learner's words.
     for_learner = Role.LEARNER in portfolio.links
     return render(
@@ -78,6 +91,7 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         "assessments/signoff.html",
         {
             "portfolio": portfolio,
+            "reopened": reopened,
             "checks": checks,
             "completeness": check,
             "reasons": check.reasons(portfolio.unit_code, for_learner=for_learner) if check else [],
