@@ -61,6 +61,9 @@ COUNTERSIGN_STATEMENT = "I countersign this decision by {name}, who is still qua
 IV_STATEMENT = "I have internally verified this unit and agree with the assessment decision."
 EV_STATEMENT = "I have externally verified this unit and agree with the assessment and verification decisions."
 
+# The reason a learner's declaration falls when they change evidence after submitting (see unit_reopen).
+REOPENED = "The evidence changed after submitting: "
+
 # The EV signs once the IV has signed (and been countersigned, if qualifying) or released the unit.
 EV_SIGNS_FROM = frozenset({S.IV_SIGNED, S.IV_COUNTERSIGNED, S.IV_RELEASED})
 
@@ -420,7 +423,7 @@ def unit_reopen(*, actor: User, portfolio: Portfolio, change: str) -> bool:
     if declaration is not None:
         declaration.withdrawn_at = timezone.now()
         declaration.withdrawn_by = actor
-        declaration.withdrawal_reason = f"The evidence changed after submitting: {change}"
+        declaration.withdrawal_reason = f"{REOPENED}{change}"
         declaration.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
     _move(
         portfolio,

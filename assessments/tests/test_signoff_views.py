@@ -300,6 +300,12 @@ def test_editing_evidence_after_submitting_asks_the_learner_to_submit_again(clie
     page = client.get(reverse("signoff", args=[world.portfolio.pk])).content.decode()
     assert "Submit for assessment" in page
     assert "Nothing signed yet." in page
+    assert (
+        "The evidence changed after submitting: E1 changed, on " in page
+        and "check the evidence, then submit the unit again below." in page
+    )
+    seen_by_assessor = as_(client, world.assessor).get(reverse("signoff", args=[world.portfolio.pk])).content
+    assert "the learner must submit the unit again." in seen_by_assessor.decode()
 
 
 def test_a_unit_finished_from_the_pages_verifies_as_genuine(client, world):
