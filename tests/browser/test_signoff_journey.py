@@ -129,6 +129,7 @@ def test_evidence_changed_after_submitting_is_declared_again_and_the_finished_un
     expect(learner).not_to_have_url(re.compile(r"/edit/$"))
     learner.goto(signoff)
     expect(learner.get_by_text("Status: In progress")).to_be_visible()
+    expect(learner.locator("#reopened")).to_contain_text("The evidence changed after submitting: E1 changed")
     expect(learner.get_by_role("button", name="Submit for assessment")).to_be_visible()
     assert Portfolio.objects.get(pk=world.portfolio.pk).status == PortfolioStatus.IN_PROGRESS
     declare()
