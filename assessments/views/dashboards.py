@@ -13,13 +13,11 @@ from django.utils import timezone
 from assessments.caseload import WAITING_SHOWN, assessor_caseload, learner_tasks
 from assessments.coverage import portfolios_progress
 from assessments.models import Portfolio, PortfolioStatus
+from assessments.page_parts import dashboard, page_parts
 from notifications.panel import notification_panel
 from people.access import active_role
 from people.models import Centre, EVAllocation, Membership, Role
 from people.roles import ActiveRole
-from quality.models import SampleItem
-from quality.services.reports import open_action_points
-from quality.services.visits import ev_visits_ahead
 from units.models import UnitCode
 
 
@@ -59,14 +57,10 @@ def _assessor(request: HttpRequest, role: ActiveRole) -> HttpResponse:
             "portfolios": caseload.portfolios,
             "caseload": caseload,
             "shown": WAITING_SHOWN,
-            "action_points": open_action_points(request.user, role.centre),
             "today": timezone.localdate(),
+            **page_parts(dashboard(role.role), request, role),
         },
     )
-
-
-# The IV's dashboard lists this many samples due; the count covers them all.
-SAMPLES_SHOWN = 20
 
 
 def _iv(request: HttpRequest, role: ActiveRole) -> HttpResponse:
@@ -77,23 +71,14 @@ def _iv(request: HttpRequest, role: ActiveRole) -> HttpResponse:
         .order_by("assessor__full_name", "learner__full_name")
     )
     by_assessor = [(assessor, list(items)) for assessor, items in groupby(portfolios, key=lambda p: p.assessor)]
-    # What the IV's plans say they will sample and they have not yet reported on, soonest due first.
-    due = (
-        SampleItem.objects.filter(plan__iv=request.user, plan__centre=role.centre)
-        .annotate(reports_made=Count("reports"))
-        .filter(reports_made=0)
-        .select_related("plan", "portfolio__learner", "portfolio__unit", "learner", "assessor", "criterion__outcome")
-        .order_by("planned_for", "pk")
-    )
     return render(
         request,
         "assessments/dashboard_iv.html",
         {
             "role": role,
             "by_assessor": by_assessor,
-            "samples_due": list(due[:SAMPLES_SHOWN]),
-            "samples_due_count": due.count(),
             "today": timezone.localdate(),
+            **page_parts(dashboard(role.role), request, role),
         },
     )
 
@@ -137,7 +122,9 @@ def _ev(request: HttpRequest, role: ActiveRole) -> HttpResponse:
         .order_by("name")
     )
     return render(
-        request, "assessments/dashboard_ev.html", {"role": role, "centres": centres, "visits": ev_visits_ahead(ev)}
+        request,
+        "assessments/dashboard_ev.html",
+        {"role": role, "centres": centres, **page_parts(dashboard(role.role), request, role)},
     )
 
 

@@ -11,12 +11,11 @@ from django.views.decorators.http import require_POST
 
 from assessments.access import COUNTERSIGN_ASSESSOR, COUNTERSIGN_IV, get_portfolio_for_user
 from assessments.models import LOCKED_STATUSES, Portfolio, PortfolioStatus, Referral, Signature, SignatureKind
+from assessments.page_parts import SIGNOFF, page_parts
 from assessments.records import completeness, current_digest, signature_checks
 from assessments.services import signoff
 from audit.models import AuditEvent
 from people.models import Role
-from quality.views.reports import signoff_reports
-from quality.views.visits import signoff_findings
 
 S = PortfolioStatus
 K = SignatureKind
@@ -103,8 +102,8 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "admin_may_withdraw": Role.ADMIN in portfolio.links and bool(checks) and portfolio.status != S.COMPLETE,
             "locked": portfolio.status in LOCKED_STATUSES,
             "referrals": Referral.objects.filter(portfolio=portfolio).select_related("referred_by"),
-            **signoff_reports(request, portfolio),
-            **signoff_findings(request, portfolio),
+            # The IV reports and the EV's findings: quality's parts of this page.
+            **page_parts(SIGNOFF, request, portfolio),
         },
     )
 
