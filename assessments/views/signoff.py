@@ -14,7 +14,6 @@ from assessments.models import LOCKED_STATUSES, Portfolio, PortfolioStatus, Refe
 from assessments.page_parts import SIGNOFF, page_parts
 from assessments.records import completeness, current_digest, signature_checks
 from assessments.services import signoff
-from audit.models import AuditEvent
 from people.models import Role
 
 S = PortfolioStatus
@@ -196,30 +195,3 @@ def signature_withdraw(request: HttpRequest, signature_id: int) -> HttpResponse:
     else:
         messages.success(request, "Signature withdrawn. The evidence it locked can change again.")
     return _back(portfolio.pk)
-
-
-def portfolio_history(request: HttpRequest, portfolio_id: int) -> HttpResponse:
-    """Every status change, signature, withdrawal, referral and evidence change, oldest first, by round."""
-    portfolio = get_portfolio_for_user(request, portfolio_id)
-    events = list(
-        (
-            AuditEvent.objects.filter(target_type="assessments.portfolio", target_id=str(portfolio.pk))
-            | AuditEvent.objects.filter(target_type="assessments.evidence", data__portfolio=portfolio.pk)
-        )
-        .select_related("actor")
-        .order_by("at", "pk")
-    )
-    referrals = list(Referral.objects.filter(portfolio=portfolio).select_related("referred_by"))
-    # Each referral closes a round: an event belongs to the round its time falls in.
-    for event in events:
-        event.round = 1 + sum(1 for r in referrals if r.created_at < event.at)  # type: ignore[attr-defined]
-    return render(
-        request,
-        "assessments/history.html",
-        {
-            "portfolio": portfolio,
-            "events": events,
-            "signatures": Signature.objects.filter(portfolio=portfolio).select_related("withdrawn_by"),
-            "referrals": referrals,
-        },
-    )
