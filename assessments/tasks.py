@@ -14,3 +14,14 @@ def render_unit_record(portfolio_id: int) -> None:
     portfolio = Portfolio.objects.filter(pk=portfolio_id).first()
     if portfolio is not None:
         record_render_store(portfolio=portfolio)
+
+
+@task()
+def verify_records_regularly() -> None:
+    """Check every record, tell the centre admins of any break, and come back in RECORDS_VERIFY_HOURS."""
+    from assessments.services.integrity import records_verify_and_notify, records_verify_schedule
+
+    try:
+        records_verify_and_notify()
+    finally:
+        records_verify_schedule(force=True)

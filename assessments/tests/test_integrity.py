@@ -3,15 +3,23 @@ in storage) are found by `manage.py verify_records`, which names what changed an
 
 from __future__ import annotations
 
+import datetime
 import io
 
 import pytest
 from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from assessments.models import EvidenceFile, Signature, SignatureKind
 from assessments.services.records import record_render_store
+from assessments.tasks import verify_records_regularly
 from assessments.tests.test_record_pdf import complete, covered  # noqa: F401 (fixtures)
 from audit.models import AuditEvent
+from notifications.models import Notification
+from tests.factories import UserFactory
 from tests.tamper import raw_sql, rewrite_file
 
 K = SignatureKind
@@ -121,3 +129,56 @@ def test_a_deleted_audit_row_breaks_the_audit_chain(stored):
     code, out = verify()
     assert code == 1
     assert f"audit chain of centre {stored.centre.pk} is broken at audit row {rows[4]}" in out
+
+
+# --- The status moves only through the services ------------------------------------------------------------
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the status trigger is PostgreSQL's")
+def test_postgresql_refuses_moving_a_status_behind_the_services_back(stored):
+    refused = pytest.raises(DatabaseError, match="moves only through the sign-off services")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE assessments_portfolio SET status = 'in_progress' WHERE id = %s", [stored.portfolio.pk])
+    stored.portfolio.refresh_from_db()
+    assert stored.portfolio.status == "complete"
+    # Saving the row for anything else (the same status written back) still works.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE assessments_portfolio SET status = status WHERE id = %s", [stored.portfolio.pk])
+
+
+def test_the_admin_site_shows_the_status_read_only(client, stored):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    url = reverse("admin:assessments_portfolio_change", args=[stored.portfolio.pk])
+    page = client.get(url).content.decode()
+    assert 'name="status"' not in page
+    assert "Complete" in page
+
+
+# --- The worker checks on a schedule -------------------------------------------------------------------------
+
+
+def test_scheduling_the_check_enqueues_it_once_for_later(stored, settings):
+    settings.RECORDS_VERIFY_HOURS = 6
+    before = timezone.now()
+    assert verify("--schedule")[0] == 0
+    assert verify("--schedule")[0] == 0
+    [waiting] = DBTaskResult.objects.filter(task_path=verify_records_regularly.module_path, status="READY")
+    assert before + datetime.timedelta(hours=6) <= waiting.run_after <= timezone.now() + datetime.timedelta(hours=6)
+
+
+def test_the_scheduled_check_tells_the_centre_admin_of_a_break_and_comes_back(stored):
+    rewrite_file(stored.file.file, b"not the photo")
+    verify_records_regularly.call()
+    [note] = Notification.objects.filter(kind="records.broken")
+    assert note.user == stored.admin and note.done_at is None
+    assert "have been changed outside the application" in note.title
+    assert f"Evidence file {stored.file.pk} (till.png" in note.body
+    assert AuditEvent.objects.filter(action="records.broken", centre=stored.centre).count() == 1
+    assert DBTaskResult.objects.filter(task_path=verify_records_regularly.module_path, status="READY").count() == 1
+
+
+def test_the_scheduled_check_of_sound_records_tells_no_one(stored):
+    verify_records_regularly.call()
+    assert not Notification.objects.filter(kind="records.broken").exists()
+    assert not AuditEvent.objects.filter(action="records.broken").exists()

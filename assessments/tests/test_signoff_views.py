@@ -4,16 +4,20 @@ actions, signs with its password, refers back with reasons, withdraws."""
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.models import Portfolio, PortfolioStatus, Signature
+from assessments.models import EvidenceFile, Portfolio, PortfolioStatus, Signature
 from assessments.records import current_digest
 from assessments.tests.test_evidence_views import add
 from assessments.tests.test_signoff import accept, cover_everything, judge_pending, sign, submit
+from assessments.uploads import inspect_upload
+from tests import samples
 from tests.factories import PASSWORD, ev_findings_agreeing, iv_report_agreeing
+from tests.tamper import rewrite_file
 from tests.test_dashboards import main_text
 
 S = PortfolioStatus
@@ -337,3 +341,22 @@ def test_a_unit_finished_from_the_pages_verifies_as_genuine(client, world):
     page = client.get(reverse("record_verify_code", args=[code])).content.decode()
     assert "Genuine and unaltered." in page
     assert "altered" not in page.replace("unaltered", "")
+
+
+
+def test_the_signoff_page_names_what_was_changed_outside_the_application(client, world):
+    cover_everything(world)
+    photo = add(world, criteria=["2.1"], files=[inspect_upload(SimpleUploadedFile("till.png", samples.png()))])
+    accept(photo, world.assessor)
+    submit(world)
+    sign(world, world.assessor, "assessor")
+    as_(client, world.iv)
+    url = reverse("signoff", args=[world.portfolio.pk])
+    assert 'id="integrity-problems"' not in client.get(url).content.decode()
+    stored = EvidenceFile.objects.get(evidence=photo)
+    rewrite_file(stored.file, b"another picture")
+    response = client.get(url)
+    assert response.content.decode().count('id="integrity-problems"') == 1
+    page = main_text(response)
+    assert "Changed outside the application" in page
+    assert f"Evidence file {stored.pk} (till.png, item {photo.pk}) has been changed on disk" in page

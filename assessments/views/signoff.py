@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from assessments.access import COUNTERSIGN_ASSESSOR, COUNTERSIGN_IV, get_portfolio_for_user
 from assessments.models import LOCKED_STATUSES, Portfolio, PortfolioStatus, Referral, Signature, SignatureKind
 from assessments.page_parts import SIGNOFF, page_parts
+from assessments.integrity import unit_problems
 from assessments.records import completeness, current_digest, signature_checks
 from assessments.services import signoff
 from people.models import Role
@@ -91,6 +92,8 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "portfolio": portfolio,
             "reopened": reopened,
             "checks": checks,
+            # Anything changed behind the application's back (a file on disk, a row in the database).
+            "integrity": unit_problems(portfolio) if checks or portfolio.status in LOCKED_STATUSES else [],
             "completeness": check,
             "reasons": check.reasons(portfolio.unit_code, for_learner=for_learner) if check else [],
             "for_learner": for_learner,

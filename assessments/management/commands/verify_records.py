@@ -22,7 +22,20 @@ class Command(BaseCommand):
             help="A checkpoint file (or a log of them) from records_checkpoint; may be given more than once.",
         )
 
-    def handle(self, *args, checkpoint: list[str], **options) -> None:
+        parser.add_argument(
+            "--schedule",
+            action="store_true",
+            help="Also have the task worker run these checks every RECORDS_VERIFY_HOURS from now on, telling the "
+            "centre admins of any break (run once after deploying; running it again adds no second schedule).",
+        )
+
+    def handle(self, *args, checkpoint: list[str], schedule: bool, **options) -> None:
+        if schedule:
+            from assessments.services.integrity import records_verify_schedule
+
+            added = records_verify_schedule()
+            self.stdout.write("The worker will check the records regularly." if added else
+                              "The worker already has a regular check of the records waiting.")
         problems = [str(p) for p in all_problems()]
         checked = 0
         if checkpoint:
