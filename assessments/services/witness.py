@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.models import Evidence, WitnessRequest, WitnessStatus
+from assessments.models import Evidence, Portfolio, WitnessRequest, WitnessStatus
 from audit.services import audit_log
 from people.models import Role, User
 
@@ -35,11 +35,13 @@ _FIELDS = ("witness_name", "witness_job_title", "witness_relationship", "witness
 
 class WitnessLinkError(ValidationError):
     """A witness link that cannot be used. `gone` is True for a real link that was used, has expired or was
-    replaced (the page answers 410), False for one that never existed (404)."""
+    replaced (the page answers 410), False for one that never existed (404). `signed` is True for a live link
+    whose item is locked by a sign-off: the answer cannot be recorded while the unit stays signed."""
 
-    def __init__(self, message: str, *, gone: bool) -> None:
+    def __init__(self, message: str, *, gone: bool, signed: bool = False) -> None:
         super().__init__(message)
         self.gone = gone
+        self.signed = signed
 
 
 def _hash(token: str) -> str:
@@ -70,6 +72,18 @@ def witness_request_lookup(token: str) -> WitnessRequest | None:
     return request if request is not None and _is_live(request, timezone.now()) else None
 
 
+def witness_item_signed_off(evidence: Evidence) -> bool:
+    """Whether the item is locked by a sign-off (of its own unit or one it is cross-referenced to), so the
+    witness's answer cannot be recorded: the database would refuse the write."""
+    from assessments.services.evidence import check_unlocked  # that module imports this one
+
+    try:
+        check_unlocked(portfolio=evidence.portfolio, evidence=evidence)
+    except ValidationError:
+        return True
+    return False
+
+
 def witness_token_known(token: str) -> bool:
     """Whether this token was ever issued (used, expired and cancelled ones included)."""
     return WitnessRequest.objects.filter(token_hash=_hash(token)).exists()
@@ -98,8 +112,12 @@ def witness_request_send(*, actor: User, evidence: Evidence) -> WitnessRequest:
 
     The returned request carries the raw token as `.token` (never stored) for the caller's use.
     """
+    Portfolio.objects.select_for_update().filter(pk=evidence.portfolio_id).first()
     evidence = Evidence.objects.select_for_update().get(pk=evidence.pk)
     portfolio = evidence.portfolio
+    from assessments.services.evidence import check_unlocked  # that module imports this one
+
+    check_unlocked(portfolio=portfolio, evidence=evidence)
     if evidence.method.code != WITNESS_METHOD:
         raise ValidationError("Only witness testimony is sent to a witness to confirm.")
     if evidence.witness_status in ANSWERED:
@@ -153,10 +171,16 @@ def witness_request_send(*, actor: User, evidence: Evidence) -> WitnessRequest:
 
 
 def _take(token: str) -> tuple[WitnessRequest, Evidence]:
-    """Lock the item and the link's request, in that order, and check the link still works."""
-    found = WitnessRequest.objects.filter(token_hash=_hash(token)).values_list("pk", "evidence_id").first()
+    """Lock the unit, the item and the link's request, in that order, and check the link still works."""
+    found = (
+        WitnessRequest.objects.filter(token_hash=_hash(token))
+        .values_list("pk", "evidence_id", "evidence__portfolio_id")
+        .first()
+    )
     if found is None:
         raise WitnessLinkError("This link does not work.", gone=False)
+    # The unit first, as signing takes it: a signature cannot land between the check below and the answer's write.
+    Portfolio.objects.select_for_update().filter(pk=found[2]).first()
     evidence = Evidence.objects.select_for_update().get(pk=found[1])
     request = WitnessRequest.objects.select_for_update().get(pk=found[0])
     if (
@@ -165,6 +189,8 @@ def _take(token: str) -> tuple[WitnessRequest, Evidence]:
         or evidence.witness_status != WitnessStatus.UNCONFIRMED
     ):
         raise WitnessLinkError("This link no longer works.", gone=True)
+    if witness_item_signed_off(evidence):
+        raise WitnessLinkError("The unit is signed off, so the answer cannot be recorded.", gone=True, signed=True)
     return request, evidence
 
 

@@ -414,3 +414,76 @@ def test_a_confirmed_item_that_stops_being_witness_testimony_keeps_the_answer_in
     assert (evidence.witness_status, evidence.witness_statement, evidence.witness_confirmed_at) == ("", "", None)
     event = AuditEvent.objects.get(action="witness.dropped", target_id=str(evidence.pk))
     assert event.data["witness_statement"] == STATEMENT and event.data["status"] == WitnessStatus.CONFIRMED
+
+
+# --- The unit is signed before the witness answers ----------------------------------------------------------
+
+
+@pytest.fixture
+def signed_while_the_page_is_open(testimony, world, witness):
+    """The witness opens the page; the assessor then signs the unit on the other evidence. Returns the item, the
+    link and what the open page would post back (its CSRF token and version)."""
+    from assessments.models import Decision, PortfolioStatus, SignatureKind
+    from assessments.services.signoff import unit_sign
+    from assessments.tests.test_signoff import cover_everything, submit
+    from tests.factories import PASSWORD
+
+    evidence, link = testimony
+    # The unit is complete without this item: the assessor sent it back rather than wait for the witness.
+    Evidence.objects.filter(pk=evidence.pk).update(decision=Decision.SENT_BACK, decided_by=world.assessor)
+    evidence.refresh_from_db()
+    html = witness.get(link).content.decode()
+    opened = {
+        "csrfmiddlewaretoken": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1),
+        "version": re.search(r'name="version" value="([^"]+)"', html).group(1),
+    }
+    cover_everything(world)
+    submit(world)
+    unit_sign(actor=world.assessor, portfolio=world.portfolio, kind=SignatureKind.ASSESSOR, password=PASSWORD)
+    world.portfolio.refresh_from_db()
+    assert world.portfolio.status == PortfolioStatus.ASSESSOR_SIGNED
+    return evidence, link, opened
+
+
+SIGNED = "Your answer is not needed now"
+
+
+@pytest.mark.parametrize("action", ["confirm", "correct"])
+def test_an_answer_after_the_unit_is_signed_is_not_recorded_and_the_witness_is_told_so(
+    signed_while_the_page_is_open, witness, action
+):
+    evidence, link, opened = signed_while_the_page_is_open
+    statement = "What I really saw: Lena calmed him and agreed a new date."
+    response = witness.post(
+        link, {**opened, "action": action, "statement": statement}, headers={"origin": "http://testserver"}
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert SIGNED in html and "was not recorded" in html
+    assert html.count("<h1") == 1 and "<main" in html
+    assert "Confirm this statement" not in html and STATEMENT not in html
+    assert response.headers["Referrer-Policy"] == "same-origin" and response.headers["Cache-Control"] == "no-store"
+    evidence.refresh_from_db()
+    assert (evidence.witness_status, evidence.witness_statement) == (WitnessStatus.UNCONFIRMED, STATEMENT)
+    assert not AuditEvent.objects.filter(action__in=["witness.confirmed", "witness.corrected"]).exists()
+    assert WitnessRequest.objects.get(evidence=evidence).used_at is None
+
+
+def test_the_link_of_a_signed_unit_opens_on_the_plain_page_and_the_service_refuses_too(
+    signed_while_the_page_is_open, witness
+):
+    evidence, link, opened = signed_while_the_page_is_open
+    page = witness.get(link)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert SIGNED in html and "Confirm this statement" not in html and STATEMENT not in html
+    with pytest.raises(services.WitnessLinkError) as refused:
+        services.witness_confirm(token=link.split("/")[-2])
+    assert refused.value.signed
+
+
+def test_the_learner_cannot_send_a_new_link_for_a_signed_unit(signed_while_the_page_is_open, learner_client):
+    evidence, link, opened = signed_while_the_page_is_open
+    response = learner_client.post(reverse("witness_resend", args=[evidence.pk]), follow=True)
+    assert "signed off" in response.content.decode()
+    assert WitnessRequest.objects.filter(evidence=evidence).count() == 1

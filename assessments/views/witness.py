@@ -42,6 +42,12 @@ def _dead_link(request: HttpRequest, *, gone: bool) -> HttpResponse:
     return render(request, "assessments/witness_link_dead.html", status=410 if gone else 404)
 
 
+def _signed_off(request: HttpRequest) -> HttpResponse:
+    # 200, as the form itself: the link still exists and works again if the signature is withdrawn or the unit is
+    # referred back, and Django logs the address (holding the token) of a 4xx response.
+    return render(request, "assessments/witness_link_signed.html")
+
+
 def _version(evidence: Evidence) -> str:
     """Which state of the item the witness was shown, so an answer to an older one is not taken."""
     return evidence.updated_at.isoformat()
@@ -91,6 +97,8 @@ def witness_respond(request: HttpRequest, token: str) -> HttpResponse:
     if witness_request is None:
         return _dead_link(request, gone=services.witness_token_known(token))
     evidence = witness_request.evidence
+    if services.witness_item_signed_off(evidence):
+        return _signed_off(request)
     if request.method != "POST":
         return _page(request, witness_request, WitnessCorrectionForm(initial={"statement": evidence.witness_statement}))
     action = request.POST.get("action")
@@ -112,7 +120,7 @@ def witness_respond(request: HttpRequest, token: str) -> HttpResponse:
         else:
             services.witness_confirm(token=token)
     except services.WitnessLinkError as exc:
-        return _dead_link(request, gone=exc.gone)
+        return _signed_off(request) if exc.signed else _dead_link(request, gone=exc.gone)
     except ValidationError as exc:
         apply_validation_error(form, exc)
         return _page(request, witness_request, form)
