@@ -13,6 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from assessments.models import LOCKED_STATUSES, Evidence, Portfolio
+from assessments.policy import decided_by
 from people.models import Centre, Membership, Qualification, Role, User
 from quality.models import Agreement, AssessorRisk, IVReport, SampleItem, SampleScope, SampleStage, SamplingPolicy
 
@@ -27,9 +28,9 @@ def stage_name(stage: str) -> str:
 
 
 def population(iv: User, centre: Centre) -> QuerySet[Portfolio]:
-    """The units the IV verifies at the centre. An IV never verifies their own decisions: the database already
-    refuses a portfolio whose IV is its assessor, so none of these can be."""
-    return Portfolio.objects.filter(iv=iv, centre=centre).current()
+    """The units the IV verifies at the centre: never one in which they made an assessment decision, even if an
+    admin has since made them its IV (assessments/policy.py)."""
+    return Portfolio.objects.filter(iv=iv, centre=centre).current().exclude(decided_by(iv.pk))
 
 
 def policy_for(centre: Centre) -> SamplingPolicy:

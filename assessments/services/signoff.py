@@ -33,6 +33,7 @@ from assessments.models import (
     Signature,
     SignatureKind,
 )
+from assessments.policy import OWN_DECISIONS, made_assessment_decisions
 from assessments.records import build_record, completeness, digest_of
 from assessments.services.notices import unit_notices_sync
 from assessments.services.records import record_code_for, record_render_enqueue
@@ -185,12 +186,14 @@ def _who_may_sign(portfolio: Portfolio, kind: str, actor: User) -> str:
     if kind == K.IV:
         if actor.pk != portfolio.iv_id:
             raise TransitionError("Only the unit's internal verifier signs its verification.")
-        if actor.pk == portfolio.assessor_id:
-            raise TransitionError("An internal verifier cannot verify their own assessment decisions.")
+        if made_assessment_decisions(actor.pk, portfolio):
+            raise TransitionError(OWN_DECISIONS)
         return Role.IV
     if kind == K.IV_COUNTERSIGN:
         if actor.pk in (portfolio.iv_id, portfolio.assessor_id, portfolio.learner_id):
             raise TransitionError("An IV countersignature must come from another, qualified IV not involved here.")
+        if made_assessment_decisions(actor.pk, portfolio):
+            raise TransitionError(OWN_DECISIONS)
         if _qualification(actor, centre, Role.IV) != Qualification.QUALIFIED:
             raise TransitionError("Only a qualified internal verifier at this centre can countersign.")
         return Role.IV
@@ -324,6 +327,8 @@ def unit_mark_sampled(*, actor: User, portfolio: Portfolio, role: str) -> Portfo
     if role == Role.IV:
         if actor.pk != portfolio.iv_id:
             raise TransitionError("Only the unit's internal verifier samples it.")
+        if made_assessment_decisions(actor.pk, portfolio):
+            raise TransitionError(OWN_DECISIONS)
         field = "iv_sampled"
     elif role == Role.EV:
         if not ev_may_verify(actor, portfolio):
@@ -353,6 +358,8 @@ def unit_release(*, actor: User, portfolio: Portfolio) -> Portfolio:
     portfolio = _lock(portfolio)
     if actor.pk != portfolio.iv_id:
         raise TransitionError("Only the unit's internal verifier releases it.")
+    if made_assessment_decisions(actor.pk, portfolio):
+        raise TransitionError(OWN_DECISIONS)
     if portfolio.iv_sampled:
         raise TransitionError("You have sampled this unit: sign it or refer it back.")
     if portfolio.status == S.ASSESSOR_SIGNED and (
@@ -464,11 +471,13 @@ def unit_refer(*, actor: User, portfolio: Portfolio, role: str, reasons: str) ->
         raise ValidationError({"reasons": "Say why the unit is referred back, so the learner knows what to do."})
     allowed = {
         Role.ASSESSOR: actor.pk == portfolio.assessor_id,
-        Role.IV: actor.pk == portfolio.iv_id and actor.pk != portfolio.assessor_id,
+        Role.IV: actor.pk == portfolio.iv_id,
         Role.EV: ev_may_verify(actor, portfolio),
     }
     if not allowed.get(Role(role), False):
         raise TransitionError("You cannot refer this unit back.")
+    if role == Role.IV and made_assessment_decisions(actor.pk, portfolio):
+        raise TransitionError(OWN_DECISIONS)
     if portfolio.status not in REFERRERS[Role(role)]:
         raise TransitionError(f"This unit is {portfolio.get_status_display().lower()}: you cannot refer it back now.")
     if role == Role.IV and not portfolio.iv_sampled:

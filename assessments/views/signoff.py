@@ -10,9 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from assessments.access import COUNTERSIGN_ASSESSOR, COUNTERSIGN_IV, get_portfolio_for_user
+from assessments.integrity import unit_problems
 from assessments.models import LOCKED_STATUSES, Portfolio, PortfolioStatus, Referral, Signature, SignatureKind
 from assessments.page_parts import SIGNOFF, page_parts
-from assessments.integrity import unit_problems
+from assessments.policy import made_assessment_decisions
 from assessments.records import completeness, current_digest, signature_checks
 from assessments.services import signoff
 from people.models import Role
@@ -44,6 +45,8 @@ def _actions(portfolio: Portfolio) -> dict[str, bool]:
     """What the page offers this person now. The services decide in the end; this only avoids dead buttons."""
     links = portfolio.links
     status = portfolio.status
+    if Role.IV in links and made_assessment_decisions(portfolio.iv_id, portfolio):
+        links = links - {Role.IV}
     return {
         "submit": Role.LEARNER in links and status == S.IN_PROGRESS,
         "assessor_sign": Role.ASSESSOR in links and status == S.SUBMITTED,

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Portfolio, PortfolioStatus
+from assessments.policy import made_assessment_decisions
 from audit.services import audit_log
 from notifications.services import notifications_done, notify
 from people.models import Role, User
@@ -219,7 +220,7 @@ def iv_report_unit(
         raise ValidationError("Only the unit's internal verifier writes an IV report on it.")
     if portfolio.assessor_id is None:
         raise ValidationError("The unit has no assessor yet: there is no assessment decision to report on.")
-    if actor.pk == portfolio.assessor_id:
+    if made_assessment_decisions(actor.pk, portfolio):
         raise ValidationError("An internal verifier cannot report on their own assessment decisions.")
     stage = report_stage(portfolio)
     if stage is None:

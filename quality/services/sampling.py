@@ -11,6 +11,7 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from assessments.policy import made_assessment_decisions
 from audit.services import audit_log
 from people.models import Centre, Membership, Role, User
 from quality.models import SampleItem, SampleScope, SampleStage, SamplingPlan, SamplingPolicy
@@ -74,7 +75,7 @@ def _check_target(plan: SamplingPlan, scope: str, what: dict[str, object]) -> di
         portfolio = what["portfolio"]
         if portfolio is None:
             return {"portfolio": ["Choose a unit to sample."]}
-        if portfolio.assessor_id == plan.iv_id:  # type: ignore[attr-defined]
+        if made_assessment_decisions(plan.iv_id, portfolio):  # type: ignore[arg-type]
             return {"portfolio": [OWN_DECISIONS]}
         if not mine.filter(pk=portfolio.pk).exists():  # type: ignore[attr-defined]
             return {"portfolio": ["That unit is not one you verify at this centre."]}

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from assessments.access import get_portfolio_for_user, portfolio_links
 from assessments.coverage import home_unit_code, in_portfolio, shown_reference
 from assessments.models import ClaimJudgement, Evidence, Portfolio, PortfolioStatus, Verdict
+from assessments.policy import made_assessment_decisions
 from assessments.records import completeness
 from people.access import active_role, available_roles, linked_centre_ids, require_role
 from people.models import EVAllocation, Role
@@ -344,7 +345,8 @@ def signoff_reports(request: HttpRequest, portfolio: Portfolio) -> dict:
         stage = reports.report_stage(portfolio)
         context["may_write_iv_report"] = (
             stage is not None
-            and portfolio.assessor_id not in (None, request.user.pk)
+            and portfolio.assessor_id is not None
+            and not made_assessment_decisions(request.user.pk, portfolio)
             and not (stage == SampleStage.SUMMATIVE and summative is not None)
         )
         context["iv_report_agrees"] = summative is not None and summative.agreement == Agreement.AGREE

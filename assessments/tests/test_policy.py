@@ -1,0 +1,149 @@
+"""The sign-off rules in assessments/policy.py, asked the way the page, the tag and the services ask them."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments.models import Author, ClaimJudgement, Portfolio, PortfolioStatus, SignatureKind, Verdict
+from assessments.policy import OWN_DECISIONS, made_assessment_decisions
+from assessments.services.portfolios import portfolio_assign
+from assessments.services.signoff import (
+    TransitionError,
+    signature_withdraw,
+    unit_mark_sampled,
+    unit_refer,
+    unit_release,
+)
+from assessments.tests.test_evidence_views import add
+from assessments.tests.test_signoff import cover_everything, sign, submit
+from people.models import Membership, Qualification, Role
+from quality.sampling import population
+from quality.services.reports import iv_report_unit
+from quality.services.sampling import sample_item_add, sampling_plan_create
+from tests.factories import member
+from tests.test_dashboards import messages_of
+
+S = PortfolioStatus
+K = SignatureKind
+
+
+@pytest.fixture
+def swapped(world):
+    """The assessor signs the unit; then the admin makes them its IV and gives it a new assessor."""
+    cover_everything(world)
+    submit(world)
+    sign(world, world.assessor, K.ASSESSOR)
+    Membership.objects.create(
+        user=world.assessor, centre=world.centre, role=Role.IV, qualification=Qualification.QUALIFIED
+    )
+    newcomer = member(world.centre, Role.ASSESSOR, user__full_name="Nia Newcomer")
+    portfolio_assign(actor=world.admin, portfolio=world.portfolio, assessor=newcomer, iv=world.assessor)
+    world.portfolio = Portfolio.objects.get(pk=world.portfolio.pk)
+    return world
+
+
+def _refused(exc_info, reason: str) -> None:
+    assert reason in exc_info.value.messages
+
+
+def test_an_assessor_made_iv_cannot_release_sample_refer_or_sign_the_unit_they_assessed(swapped):
+    world, me = swapped, swapped.assessor
+    with pytest.raises(TransitionError) as err:
+        unit_release(actor=me, portfolio=world.portfolio)
+    _refused(err, OWN_DECISIONS)
+    with pytest.raises(TransitionError) as err:
+        unit_mark_sampled(actor=me, portfolio=world.portfolio, role=Role.IV)
+    _refused(err, OWN_DECISIONS)
+    with pytest.raises(TransitionError) as err:
+        unit_refer(actor=me, portfolio=world.portfolio, role=Role.IV, reasons="Not enough.")
+    _refused(err, OWN_DECISIONS)
+    with pytest.raises(TransitionError) as err:
+        sign(world, me, K.IV)
+    _refused(err, OWN_DECISIONS)
+    assert Portfolio.objects.get(pk=world.portfolio.pk).status == S.ASSESSOR_SIGNED
+
+
+def test_an_assessor_made_iv_cannot_report_on_the_unit_they_assessed(swapped):
+    with pytest.raises(ValidationError) as err:
+        iv_report_unit(actor=swapped.assessor, portfolio=swapped.portfolio, agreement="agree", feedback="Fine.")
+    _refused(err, "An internal verifier cannot report on their own assessment decisions.")
+
+
+def test_over_http_the_release_is_refused_with_its_reason_and_not_offered(client, swapped):
+    client.force_login(swapped.assessor)
+    page = client.get(reverse("signoff", args=[swapped.portfolio.pk])).content.decode()
+    assert "Release without sampling" not in page
+    response = client.post(reverse("signoff_release", args=[swapped.portfolio.pk]), follow=True)
+    assert OWN_DECISIONS in messages_of(response)
+    assert Portfolio.objects.get(pk=swapped.portfolio.pk).status == S.ASSESSOR_SIGNED
+
+
+def test_a_withdrawn_assessor_signature_still_counts_as_a_decision(world):
+    cover_everything(world)
+    submit(world)
+    signature = sign(world, world.assessor, K.ASSESSOR)
+    signature_withdraw(actor=world.assessor, signature=signature, reason="Signed too soon.")
+    # Judgements aside, only the withdrawn signature ties them to the unit now.
+    ClaimJudgement.objects.filter(judged_by=world.assessor).update(judged_by=world.iv)
+    world.portfolio.evidence.update(decided_by=None)
+    other = member(world.centre, Role.ASSESSOR)
+    portfolio_assign(actor=world.admin, portfolio=world.portfolio, assessor=other, iv=world.iv)
+    assert made_assessment_decisions(world.assessor.pk, world.portfolio)
+
+
+def test_one_judged_claim_is_an_assessment_decision(world):
+    item = add(world, criteria=["1.1"])
+    stand_in = member(world.centre, Role.ASSESSOR)
+    assert not made_assessment_decisions(stand_in.pk, world.portfolio)
+    ClaimJudgement.objects.create(
+        evidence=item, criterion=item.criteria.first(), verdict=Verdict.CONFIRMED, judged_by=stand_in
+    )
+    assert made_assessment_decisions(stand_in.pk, world.portfolio)
+
+
+def test_an_assessors_record_is_an_assessment_decision(world):
+    stand_in = member(world.centre, Role.ASSESSOR)
+    item = add(world, criteria=["1.1"])
+    item.author, item.created_by = Author.ASSESSOR, stand_in
+    item.save(update_fields=["author", "created_by"])
+    assert made_assessment_decisions(stand_in.pk, world.portfolio)
+
+
+def test_the_units_own_iv_made_no_decision_and_the_assessor_now_did(world):
+    assert not made_assessment_decisions(world.iv.pk, world.portfolio)
+    assert made_assessment_decisions(world.assessor.pk, world.portfolio)
+
+
+def test_the_answer_takes_one_query(world, django_assert_num_queries):
+    cover_everything(world)
+    with django_assert_num_queries(1):
+        made_assessment_decisions(world.iv.pk, world.portfolio)
+    with django_assert_num_queries(0):
+        made_assessment_decisions(world.assessor.pk, world.portfolio)
+
+
+def test_the_iv_cannot_plan_to_sample_a_unit_they_assessed_and_it_is_not_in_their_population(swapped):
+    world = swapped
+    plan = sampling_plan_create(
+        actor=world.assessor,
+        centre=world.centre,
+        title="Winter",
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(days=30),
+    )
+    assert not population(world.assessor, world.centre).filter(pk=world.portfolio.pk).exists()
+    with pytest.raises(ValidationError) as err:
+        sample_item_add(
+            actor=world.assessor,
+            plan=plan,
+            scope="unit",
+            stage="summative",
+            planned_for=plan.starts_on,
+            portfolio=world.portfolio,
+        )
+    assert err.value.message_dict["portfolio"] == ["An IV can never verify their own assessment decisions."]
