@@ -252,7 +252,9 @@ def test_admin_sets_the_policy_prepares_changes_and_cancels_a_visit_reads_the_au
     actions.select_option(label="EV visit cancelled")
     admin.get_by_role("button", name="Filter").click()
     expect(admin.get_by_text("1 row match.")).to_be_visible()
-    expect(admin.get_by_role("table").get_by_role("row")).to_have_count(2)
+    rows = admin.get_by_role("table").get_by_role("row")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(1)).to_contain_text("EV visit cancelled")
     with admin.expect_download() as info:
         admin.get_by_role("link", name=re.compile("^Download as CSV")).click()
     download = info.value
