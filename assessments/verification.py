@@ -22,6 +22,15 @@ class SignatureLine:
 
 
 @dataclass
+class Withdrawal:
+    """A signature of the record withdrawn after it was made, and the one of the same part made after it, if any:
+    a copy printed while the withdrawn one stood is out of date."""
+
+    line: SignatureLine
+    replaced_by: Signature | None
+
+
+@dataclass
 class Verification:
     code: RecordCode
     portfolio: Portfolio
@@ -37,15 +46,41 @@ class Verification:
         return list(dict.fromkeys(p.public for p in self.problems))
 
     @property
+    def withdrawals(self) -> list[Withdrawal]:
+        found = []
+        for n, line in enumerate(self.lines):
+            if line.standing:
+                continue
+            later = (
+                other.signature
+                for other in self.lines[n + 1 :]
+                if other.standing and other.signature.kind == line.signature.kind
+            )
+            found.append(Withdrawal(line, next(later, None)))
+        return found
+
+    @property
+    def left_withdrawn(self) -> list[Withdrawal]:
+        """Withdrawn and never made again: the record stands without that part."""
+        return [w for w in self.withdrawals if w.replaced_by is None]
+
+    @property
+    def superseded(self) -> list[Withdrawal]:
+        """Withdrawn and then made again: the record stands, but not as a copy printed before then showed it."""
+        return [w for w in self.withdrawals if w.replaced_by is not None]
+
+    @property
     def standing(self) -> list[SignatureLine]:
         return [line for line in self.lines if line.standing]
 
     @property
     def unaltered(self) -> bool:
-        """Signed, still standing, and every standing signature still matches the record."""
+        """Signed, still standing (no signature withdrawn and left so), and every standing signature still matches
+        the record."""
         return (
             bool(self.standing)
             and self.superseded_by_round is None
+            and not self.left_withdrawn
             and all(line.matches for line in self.standing)
             and not self.problems
         )
@@ -56,7 +91,7 @@ class Verification:
 
     @property
     def withdrawn(self) -> bool:
-        return self.superseded_by_round is not None or not self.standing
+        return self.superseded_by_round is not None or not self.standing or bool(self.left_withdrawn)
 
 
 def record_verification(typed: str) -> Verification | None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from assessments.models import Evidence, EvidenceFile, RecordCode, Signature, SignatureKind
 from assessments.services.records import record_render_store
+from assessments.services.signoff import signature_withdraw as signoff_withdraw
 from assessments.services.signoff import unit_refer, unit_sign
 from assessments.tests.test_record_pdf import complete, covered  # noqa: F401  (fixtures)
 from audit.models import AuditEvent
@@ -240,6 +241,45 @@ def test_the_code_of_a_referred_record_says_it_was_withdrawn_and_referred_back(c
     assert "Withdrawn" in page and "referred back" in page
     assert "Genuine and unaltered" not in page
     assert "E2 is not dated." not in page  # the reasons are for the learner, not for strangers
+
+
+def _verdict(page: str) -> str:
+    """The text of the alerts under the record's heading: the verdict and any notice of withdrawn signatures."""
+    import re
+
+    return " ".join(
+        re.sub(r"<[^>]+>", "", m) for m in re.findall(r'<div class="alert[^"]*"[^>]*>(.*?)</div>', page, re.S)
+    )
+
+
+def test_a_signature_withdrawn_after_signing_says_withdrawn_with_its_date_not_genuine(client, world, covered):  # noqa: F811
+    sign_declaration(world)
+    assessor = unit_sign(actor=world.assessor, portfolio=world.portfolio, kind=K.ASSESSOR, password=PASSWORD)
+    signoff_withdraw(actor=world.assessor, signature=assessor, reason="Signed the wrong unit.")
+    assessor.refresh_from_db()
+    page = client.get(code_url(code_of(world))).content.decode()
+    verdict = _verdict(page)
+    assert "Genuine and unaltered" not in page
+    assert (
+        f"Withdrawn. A signature on this record was withdrawn after it was made: the assessor signature of "
+        f"{local_date(assessor.signed_at)}, withdrawn on {local_date(assessor.withdrawn_at)}." in verdict
+    )
+    assert "Signed the wrong unit." not in page  # the reason is the centre's, not a stranger's
+
+
+def test_a_signature_withdrawn_then_made_again_verifies_but_says_a_copy_before_is_out_of_date(client, world, covered):  # noqa: F811
+    sign_declaration(world)
+    first = unit_sign(actor=world.assessor, portfolio=world.portfolio, kind=K.ASSESSOR, password=PASSWORD)
+    signoff_withdraw(actor=world.assessor, signature=first, reason="Signed too soon.")
+    again = unit_sign(actor=world.assessor, portfolio=world.portfolio, kind=K.ASSESSOR, password=PASSWORD)
+    first.refresh_from_db()
+    verdict = _verdict(client.get(code_url(code_of(world))).content.decode())
+    assert "Genuine and unaltered." in verdict
+    assert (
+        f"Signed again. The assessor signature of {local_date(first.signed_at)} was withdrawn on "
+        f"{local_date(first.withdrawn_at)} and superseded by the one of {local_date(again.signed_at)}: "
+        "a printed copy made before then is out of date." in verdict
+    )
 
 
 # --- Verification: guessing --------------------------------------------------------------------------------
