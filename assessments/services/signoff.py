@@ -62,6 +62,11 @@ COUNTERSIGN_STATEMENT = "I countersign this decision by {name}, who is still qua
 IV_STATEMENT = "I have internally verified this unit and agree with the assessment decision."
 EV_STATEMENT = "I have externally verified this unit and agree with the assessment and verification decisions."
 
+MISSING_DIGEST = (
+    "The page did not say which version of the record you checked, so nothing was signed. "
+    "Reload the page, check the record, then sign."
+)
+
 # The reason a learner's declaration falls when they change evidence after submitting (see unit_reopen).
 REOPENED = "The evidence changed after submitting: "
 
@@ -249,7 +254,10 @@ def _complete_if_nothing_left(portfolio: Portfolio, *, actor: User, role: str) -
 def unit_sign(
     *, actor: User, portfolio: Portfolio, kind: str, password: str, expected_digest: str | None = None
 ) -> Signature:
-    """Sign one part of the sign-off block over the record as it stands, and move the unit on."""
+    """Sign one part of the sign-off block over the record as it stands, and move the unit on.
+
+    `expected_digest` is the digest of the record the signer read: a page always sends it, and an empty one
+    (a form without it) is refused. Only code acting for no reader (demo data, imports) passes None."""
     _check_password(actor, password)
     portfolio = _lock(portfolio)
     role = _who_may_sign(portfolio, kind, actor)
@@ -274,7 +282,9 @@ def unit_sign(
             raise TransitionError(["The unit is not complete yet.", *check.reasons(portfolio.unit_code)])
     record = build_record(portfolio, judgements=kind != K.LEARNER)
     digest = digest_of(record)
-    if expected_digest and expected_digest != digest:
+    if expected_digest is not None and not expected_digest.strip():
+        raise TransitionError(MISSING_DIGEST)
+    if expected_digest is not None and expected_digest != digest:
         raise TransitionError("The record changed after you opened this page. Check it again, then sign.")
     if kind == K.IV:
         portfolio.iv_sampled = True

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from assessments.models import EvidenceFile, Portfolio, PortfolioStatus, Signature
 from assessments.records import current_digest
+from assessments.services import signoff
 from assessments.tests.test_evidence_views import add
 from assessments.tests.test_signoff import accept, cover_everything, judge_pending, sign, submit
 from assessments.uploads import inspect_upload
@@ -360,3 +361,27 @@ def test_the_signoff_page_names_what_was_changed_outside_the_application(client,
     page = main_text(response)
     assert "Changed outside the application" in page
     assert f"Evidence file {stored.pk} (till.png, item {photo.pk}) has been changed on disk" in page
+
+
+@pytest.mark.parametrize("digest", [None, "", "   "])
+def test_a_signature_sent_without_the_pages_record_digest_is_refused_and_says_why(client, world, digest):
+    cover_everything(world)
+    as_(client, world.learner)
+    data = {"password": PASSWORD, "declaration": "yes"}
+    if digest is not None:
+        data["digest"] = digest
+    response = client.post(reverse("signoff_sign", args=[world.portfolio.pk, "learner"]), data, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [signoff.MISSING_DIGEST]
+    assert status(world) == S.IN_PROGRESS
+    assert not Signature.objects.filter(portfolio=world.portfolio).exists()
+
+
+def test_the_assessor_too_cannot_sign_without_the_digest(client, world):
+    cover_everything(world)
+    submit(world)
+    as_(client, world.assessor)
+    response = client.post(
+        reverse("signoff_sign", args=[world.portfolio.pk, "assessor"]), {"password": PASSWORD}, follow=True
+    )
+    assert signoff.MISSING_DIGEST in [str(m) for m in response.context["messages"]]
+    assert status(world) == S.SUBMITTED

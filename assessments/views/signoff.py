@@ -127,7 +127,8 @@ def signoff_sign(request: HttpRequest, portfolio_id: int, kind: str) -> HttpResp
             portfolio=portfolio,
             kind=kind,
             password=request.POST.get("password", ""),
-            expected_digest=request.POST.get("digest") or None,
+            # Always a string: a form that left the digest out is refused, never signed unchecked.
+            expected_digest=request.POST.get("digest", ""),
         )
     except signoff.AlreadySigned as exc:
         # A double click, or a second tab: the first signature stands and nothing more happens.
