@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.text import Truncator
 
@@ -66,14 +67,22 @@ def _countersigners(portfolio: Portfolio, role: Role) -> tuple[list[User], bool]
 
 
 def _sampling_ev(portfolio: Portfolio) -> User | None:
-    """The EV who marked the unit sampled in this round: the sample is theirs to sign."""
+    """The EV whose sample holds the unit, the latest to take it: the EV who marked it sampled, or the visiting EV
+    an EV visit's sample holds it for (the hold's audit row names them; they may not have looked at it yet)."""
     event = (
-        AuditEvent.objects.filter(portfolio_id=portfolio.pk, action="portfolio.sampled", data__by=Role.EV.value)
+        AuditEvent.objects.filter(portfolio_id=portfolio.pk)
+        .filter(
+            Q(action="portfolio.sampled", data__by=Role.EV.value) | Q(action="portfolio.ev_held", data__has_key="ev")
+        )
         .select_related("actor")
         .order_by("-at", "-pk")
         .first()
     )
-    return event.actor if event is not None else None
+    if event is None:
+        return None
+    if event.action == "portfolio.ev_held":
+        return User.objects.filter(pk=event.data["ev"], is_active=True).first()
+    return event.actor
 
 
 def _countersign_due(

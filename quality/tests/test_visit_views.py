@@ -391,3 +391,50 @@ def test_the_learner_cannot_release_the_unit_from_the_evs_sample(client, world, 
     response = as_(client, world.learner).post(reverse("signoff_release", args=[world.portfolio.pk]))
     assert response.status_code == 403
     assert Portfolio.objects.get(pk=world.portfolio.pk).status == S.IV_SIGNED
+
+
+READY = "Ready for external verification: Lena Learner – Deliver customer service to difficult customers"
+
+
+def _ready_notices(user) -> list[tuple[str, str]]:
+    from notifications.models import Notification
+
+    notices = Notification.objects.filter(user=user, kind="ev_due", done_at__isnull=True)
+    return list(notices.values_list("kind", "title"))
+
+
+def _seen_on_dashboard(client, user) -> str:
+    dashboard = as_(client, user).get(reverse("home"))
+    assert dashboard.status_code == 200
+    return dashboard.content.decode()
+
+
+def test_the_visiting_ev_is_told_when_the_iv_signs_a_held_unit_before_any_findings(
+    client, world, visiting_ev, visit
+):
+    assert _ready_notices(visiting_ev) == []
+    _iv_signed(world)
+    assert world.portfolio.status == S.IV_SIGNED and not EVFinding.objects.exists()
+    assert _ready_notices(visiting_ev) == [("ev_due", READY)]
+    assert _ready_links(_seen_on_dashboard(client, visiting_ev), world) == 1
+
+
+def test_the_visiting_ev_is_told_when_the_iv_releases_a_held_unit(client, world, visiting_ev, visit):
+    from assessments.models import SignatureKind
+    from assessments.services.signoff import unit_sign
+    from assessments.tests.test_signoff import cover_everything, submit
+
+    cover_everything(world)
+    submit(world)
+    unit_sign(actor=world.assessor, portfolio=world.portfolio, kind=SignatureKind.ASSESSOR, password=PASSWORD)
+    response = as_(client, world.iv).post(reverse("signoff_release", args=[world.portfolio.pk]), follow=True)
+    assert "Released without sampling." in text(response)
+    assert Portfolio.objects.get(pk=world.portfolio.pk).status == S.IV_RELEASED
+    assert _ready_notices(visiting_ev) == [("ev_due", READY)]
+    assert _ready_links(_seen_on_dashboard(client, visiting_ev), world) == 1
+
+
+def _ready_links(page: str, world) -> int:
+    """How often the dashboard's "Needs your action" links the notice to the unit's sign-off page."""
+    panel = page[page.index('id="needs-action-list"') :]
+    return panel.count(f'<a href="{reverse("signoff", args=[world.portfolio.pk])}">{html.escape(READY)}</a>')
