@@ -704,3 +704,69 @@ def test_review_and_item_pages_run_the_same_queries_whatever_the_claims_and_mess
     for n in range(25):
         services.feedback_post(actor=world.learner if n % 2 else world.assessor, evidence=big, text=f"Message {n}")
     assert count(small) == count(big)
+
+
+# The assessor's record upload over the limits: a clear page under real CSRF checking, never a bare 400
+
+
+def _record_targets(world) -> dict[str, str]:
+    """The add page of a professional discussion and the edit page of one already recorded."""
+    recorded = services.assessor_record_save(
+        actor=world.assessor,
+        portfolio=world.portfolio,
+        evidence=None,
+        method=AssessmentMethod.objects.get(code="PD"),
+        title="Discussion about refunds",
+        activity_date=timezone.localdate() - datetime.timedelta(days=1),
+        description="We talked through the refund policy.",
+        place="",
+        questions="",
+        criteria=[crit("2.1")],
+        range_items=[rng("a")],
+        files=(),
+        remove_files=[],
+    )
+    return {"add": record_url(world, "pd"), "edit": reverse("assessor_record_edit", args=[recorded.pk])}
+
+
+@pytest.mark.parametrize("page", ["add", "edit"])
+def test_a_record_with_more_files_than_django_accepts_gets_the_form_and_a_message(
+    assessor_client, world, settings, page
+):
+    url = _record_targets(world)[page]
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    files = [SimpleUploadedFile(f"talk{n}.wav", wav()) for n in range(3)]
+    response = assessor_client.post(url, {**record_data(title="Too many"), "files": files})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert_one_layout(html)
+    assert 'id="upload-refusal"' in html and "too many files at once" in html
+    assert html.count("<form") >= 1 and 'name="title"' in html
+    assert not Evidence.objects.filter(title="Too many").exists() and not EvidenceFile.objects.exists()
+
+
+@pytest.mark.parametrize("page", ["add", "edit"])
+def test_a_record_upload_far_over_the_total_limit_is_refused_before_it_is_read(
+    assessor_client, world, settings, page
+):
+    url = _record_targets(world)[page]
+    settings.EVIDENCE_MAX_UPLOAD_MB = 1
+    response = assessor_client.generic(
+        "POST", url, b"x" * 10, content_type="multipart/form-data; boundary=BoUnDaRy", CONTENT_LENGTH="5000000"
+    )
+    assert response.status_code == 413
+    html = response.content.decode()
+    assert_one_layout(html)
+    assert "one upload can be up to 1 MB" in html and 'name="title"' in html
+    assert Evidence.objects.count() == 1 and not EvidenceFile.objects.exists()
+
+
+def test_a_record_posted_without_the_csrf_token_is_still_refused(assessor_client, world):
+    response = assessor_client.post(
+        record_url(world, "pd"),
+        {**record_data(), "files": [SimpleUploadedFile("talk.wav", wav())]},
+        csrf=False,
+        headers={"origin": "http://testserver"},
+    )
+    assert response.status_code == 403
+    assert not Evidence.objects.exists()

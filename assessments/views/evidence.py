@@ -4,19 +4,13 @@ read-only."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
-from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, TooManyFilesSent, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse
-from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from assessments import services
@@ -25,18 +19,19 @@ from assessments.coverage import home_unit_code, in_portfolio, portfolio_coverag
 from assessments.forms import EvidenceForm
 from assessments.models import Author, Evidence, Portfolio
 from assessments.services.files import files_hold, files_release
-from assessments.uploads import MB, size_text
+from assessments.views.upload_checks import upload_checked
 from people.models import Role
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
 
 LEARNER_ONLY = {Role.LEARNER}
+LEARNERS_EVIDENCE = "Only the learner can change their evidence."
 SORTS = {"ref": "number", "-ref": "-number", "date": "activity_date", "-date": "-activity_date"}
 
 
 def _learners_item(request: HttpRequest, evidence_id: int) -> Evidence:
     """An item the learner may change: one of their own, never the assessor's record (403)."""
-    evidence = get_evidence_for_user(request, evidence_id, LEARNER_ONLY)
+    evidence = get_evidence_for_user(request, evidence_id, LEARNER_ONLY, reason=LEARNERS_EVIDENCE)
     if evidence.author != Author.LEARNER:
         raise PermissionDenied("This is the assessor's record: only the assessor can change it.")
     return evidence
@@ -129,59 +124,6 @@ def _save(request: HttpRequest, form: EvidenceForm, portfolio, evidence: Evidenc
     return None
 
 
-def _upload_refusal(request: HttpRequest) -> tuple[str, int] | None:
-    """Refuse an upload over the limits before reading it: a clear message, never a 500 or a reset."""
-    if request.method != "POST":
-        return None
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    limit = settings.EVIDENCE_MAX_UPLOAD_MB * MB
-    # The other fields are small; allow them a megabyte beside the files.
-    if length > limit + MB:
-        return (
-            f"That upload was {size_text(length)}; one upload can be up to {size_text(limit)}. "
-            "Nothing was saved: add the files in smaller batches.",
-            413,
-        )
-    try:
-        request.FILES  # noqa: B018 - parsing here is what raises
-    except TooManyFilesSent:
-        return (
-            f"That was too many files at once; add up to {settings.EVIDENCE_MAX_FILES} at a time. Nothing was saved.",
-            400,
-        )
-    except MultiPartParserError:
-        return (
-            "That upload could not be read, so nothing was saved. If a file has a very long name, rename it "
-            "shorter and choose it again.",
-            400,
-        )
-    return None
-
-
-def _upload_checked(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Look at an upload before the CSRF check reads it, so one over the limits gets the form and a message.
-
-    Django's CSRF middleware reads the form before any view runs: for an upload that means the whole body, and
-    too many files, or a part it cannot read, end there in a bare 400 page. These views are therefore exempt
-    from the middleware and make the same check themselves (csrf_protect) once _upload_refusal has looked. A
-    refused upload is answered without that check: its view shows the empty form and reads and saves nothing.
-    """
-    protected = csrf_protect(view)
-
-    @csrf_exempt
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        request.upload_refusal = _upload_refusal(request)  # type: ignore[attr-defined]
-        if request.upload_refusal:  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
-        return protected(request, *args, **kwargs)
-
-    return wrapped
-
-
 def _form_page(request: HttpRequest, form: EvidenceForm, context: dict, refusal: tuple[str, int] | None):
     return render(
         request,
@@ -200,10 +142,10 @@ def _saved(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     return redirect(url)
 
 
-@_upload_checked
+@upload_checked
 @once_per_token
 def evidence_add(request: HttpRequest, portfolio_id: int) -> HttpResponse:
-    portfolio = get_portfolio_for_user(request, portfolio_id, LEARNER_ONLY)
+    portfolio = get_portfolio_for_user(request, portfolio_id, LEARNER_ONLY, reason=LEARNERS_EVIDENCE)
     refusal = request.upload_refusal  # type: ignore[attr-defined]
     posted = request.method == "POST" and refusal is None
     form = EvidenceForm(
@@ -215,7 +157,7 @@ def evidence_add(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     return _form_page(request, form, {"portfolio": portfolio}, refusal)
 
 
-@_upload_checked
+@upload_checked
 def evidence_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
     evidence = _learners_item(request, evidence_id)
     portfolio = evidence.portfolio

@@ -17,7 +17,7 @@ from assessments.models import Author, ClaimJudgement, Decision, Evidence, Portf
 from assessments.review_forms import FeedbackForm, RecordForm, ReviewForm, claim_field_name
 from assessments.services.evidence import check_unlocked
 from assessments.services.review import RECORD_METHODS, Claim, claims_in_unit
-from assessments.views.evidence import _upload_refusal
+from assessments.views.upload_checks import upload_checked
 from people.models import Role
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
@@ -167,7 +167,7 @@ def _record_page(
             "criteria": list(evidence.criteria.all()),
             "range_items": list(evidence.range_items.all()),
         }
-    refusal = _upload_refusal(request)
+    refusal = request.upload_refusal  # type: ignore[attr-defined]
     posted = request.method == "POST" and refusal is None
     form = RecordForm(
         request.POST if posted else None,
@@ -220,6 +220,7 @@ def _record_page(
     )
 
 
+@upload_checked
 @once_per_token
 def assessor_record_add(request: HttpRequest, portfolio_id: int, method: str) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id, ASSESSOR_ONLY)
@@ -230,6 +231,7 @@ def assessor_record_add(request: HttpRequest, portfolio_id: int, method: str) ->
     return _record_page(request, portfolio, found, None)
 
 
+@upload_checked
 def assessor_record_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
     evidence = _item(request, evidence_id, ASSESSOR_ONLY)
     if evidence.author != Author.ASSESSOR:
