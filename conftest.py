@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from people.models import Centre, Qualification, Role, User
 from tests.factories import CentreFactory, PortfolioFactory, external_verifier, member
@@ -20,6 +21,12 @@ UNIT_SLUG = "deliver-customer-service-to-difficult-customers"
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("loaddata", "unit_c4", verbosity=0)
+        # Tests set a unit's status directly to start from a given state. PostgreSQL's trigger that refuses any
+        # status move the sign-off services did not make (migration assessments 0010) is off for them; its own
+        # tests switch it on (tests/tamper.py, status_guard_on).
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ALTER TABLE assessments_portfolio DISABLE TRIGGER assessments_portfolio_status")
 
 
 @pytest.fixture(autouse=True)

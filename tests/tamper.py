@@ -42,3 +42,11 @@ def rewrite_file(field, content: bytes) -> None:
     storage.delete(name)
     saved = storage.save(name, ContentFile(content))
     assert saved == name
+
+
+def status_guard_on() -> None:
+    """Switch on, for this test's transaction, the PostgreSQL trigger that the test session keeps off so that
+    tests may start from any status (conftest.py)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE assessments_portfolio ENABLE TRIGGER assessments_portfolio_status")

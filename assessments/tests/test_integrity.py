@@ -20,7 +20,7 @@ from assessments.tests.test_record_pdf import complete, covered  # noqa: F401 (f
 from audit.models import AuditEvent
 from notifications.models import Notification
 from tests.factories import UserFactory
-from tests.tamper import raw_sql, rewrite_file
+from tests.tamper import raw_sql, rewrite_file, status_guard_on
 
 K = SignatureKind
 
@@ -134,8 +134,14 @@ def test_a_deleted_audit_row_breaks_the_audit_chain(stored):
 # --- The status moves only through the services ------------------------------------------------------------
 
 
+@pytest.fixture
+def guarded(db):
+    status_guard_on()
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the status trigger is PostgreSQL's")
-def test_postgresql_refuses_moving_a_status_behind_the_services_back(stored):
+def test_postgresql_refuses_moving_a_status_behind_the_services_back(guarded, stored):
+    # `stored` was signed through to complete with the trigger on: the services' own moves go through.
     refused = pytest.raises(DatabaseError, match="moves only through the sign-off services")
     with refused, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE assessments_portfolio SET status = 'in_progress' WHERE id = %s", [stored.portfolio.pk])
