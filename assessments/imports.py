@@ -3,19 +3,22 @@
 A file that cannot be read as a whole (wrong encoding, missing columns,
 ragged rows) imports nothing. A readable file imports every good row and
 reports each rejected row with its reasons; each row is its own savepoint so
-one bad row never leaves half a learner behind.
+one bad row never leaves half a learner behind, and a row another import
+registered at the same moment is reported as already registered.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from assessments.services import portfolio_register
 from people.models import Centre, Membership, Role, User, normalise_email
@@ -178,24 +181,39 @@ def learners_import(*, actor: User, centre: Centre, data: bytes) -> ImportReport
 
         if not errors:
             assert unit_code is not None and start is not None and end is not None
+            register = functools.partial(
+                _register_row,
+                actor=actor,
+                centre=centre,
+                email=email,
+                full_name=row["full_name"],
+                unit_code=unit_code,
+                learner_number=row["learner_number"],
+                start_date=start,
+                planned_end_date=end,
+                assessor=assessor,
+                iv=iv,
+            )
             try:
-                with transaction.atomic():
-                    learner = _learner_for(actor=actor, centre=centre, email=email, full_name=row["full_name"])
-                    portfolio_register(
-                        actor=actor,
-                        centre=centre,
-                        learner=learner,
-                        unit_code=unit_code,
-                        learner_number=row["learner_number"],
-                        start_date=start,
-                        planned_end_date=end,
-                        assessor=assessor,
-                        iv=iv,
-                    )
+                try:
+                    register()
+                except IntegrityError:
+                    # Another import (or person) registered this learner between our check and our write, and
+                    # has committed. Its savepoint is undone; looked at again, the row now says what happened.
+                    register()
             except ValidationError as exc:
                 errors.extend(_error_messages(exc))
+            except IntegrityError:
+                errors.append(f"{row['full_name']} was registered at this centre a moment ago, by someone else.")
         (report.rejected if errors else report.imported).append(result)
     return report
+
+
+def _register_row(*, actor: User, centre: Centre, email: str, full_name: str, **registration: Any) -> None:
+    """One row, in its own savepoint, so a refusal or a lost race leaves nothing of it behind."""
+    with transaction.atomic():
+        learner = _learner_for(actor=actor, centre=centre, email=email, full_name=full_name)
+        portfolio_register(actor=actor, centre=centre, learner=learner, **registration)
 
 
 def _learner_for(*, actor: User, centre: Centre, email: str, full_name: str) -> User:

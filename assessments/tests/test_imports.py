@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import html
 import re
+import threading
 
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 
 from assessments.models import Portfolio
@@ -273,3 +276,69 @@ def test_malformed_file_imports_nothing_and_says_why_beside_file_field(upload, w
     assert Portfolio.objects.count() == portfolios_before
     assert AuditEvent.objects.count() == audit_before
     assert mail.outbox == []
+
+
+# The same file twice -----------------------------------------------------------------------------------------------
+
+
+def test_importing_the_same_file_again_reports_each_row_as_already_registered(upload, world):
+    data = csv_bytes(*GOOD_ROWS)
+    assert "2 imported, 0 rejected." in page_text(upload(data))
+    again = upload(data)
+    assert again.status_code == 200
+    assert "0 imported, 2 rejected." in page_text(again)
+    assert rejected(again) == {
+        2: ["Nia Newcomer is already registered on Deliver customer service to difficult customers at this centre."],
+        3: ["Omar Onboard is already registered on Deliver customer service to difficult customers at this centre."],
+    }
+    assert Portfolio.objects.filter(learner__email__in=["nia@example.org", "omar@example.org"]).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="Two imports at the same moment need PostgreSQL: SQLite lets one in."
+)
+def test_two_imports_of_the_same_file_at_the_same_moment_register_each_learner_once(world, monkeypatch):
+    from assessments import imports
+    from tests.clients import CsrfClient
+
+    kim = member(world.centre, Role.LEARNER, user__full_name="Kim Known", user__email="kim@example.org")
+    data = csv_bytes("kim@example.org,Kim Known,OCR-3003,C4,23/11/2026,23/05/2027,,")
+    # Both imports find Kim not yet registered before either registers her.
+    both_checked = threading.Barrier(2)
+    register = imports.portfolio_register
+    waited: set[int] = set()
+
+    def after_both_checked(**kwargs):
+        if threading.get_ident() not in waited:
+            waited.add(threading.get_ident())
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_checked.wait(timeout=5)
+        return register(**kwargs)
+
+    monkeypatch.setattr(imports, "portfolio_register", after_both_checked)
+    admins = [world.admin, member(world.centre, Role.ADMIN, user__full_name="Alex Admin")]
+    responses: list = [None, None]
+
+    def send(n: int) -> None:
+        browser = CsrfClient()
+        browser.force_login(admins[n])
+        try:
+            responses[n] = browser.post(
+                reverse("centre_learner_import"), {"file": SimpleUploadedFile("l.csv", data, content_type="text/csv")}
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert [r.status_code for r in responses] == [200, 200]
+    said = sorted((page_text(r) for r in responses), key=lambda text: "1 imported" in text)
+    assert "0 imported, 1 rejected." in said[0] and "1 imported, 0 rejected." in said[1]
+    assert "Kim Known is already registered on Deliver customer service to difficult customers" in said[0]
+    assert Portfolio.objects.filter(learner=kim).count() == 1
+    assert AuditEvent.objects.filter(action="portfolio.registered").count() == 1
