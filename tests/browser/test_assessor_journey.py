@@ -175,3 +175,29 @@ def test_a_qualified_assessor_countersigns_and_a_signature_is_withdrawn_on_a_pho
     world.portfolio.refresh_from_db()
     assert world.portfolio.status == PortfolioStatus.SUBMITTED
     assert asha.problems == []
+
+
+
+def test_a_recording_upload_with_too_many_files_gets_the_form_back_with_a_message_on_a_phone(
+    open_as, world, settings
+):
+    from assessments.tests.test_review_views import wav
+
+    # More files than the server reads in one request (its guard), though within what the page lets through.
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    assessor = open_as(world.assessor.email, phone=True)
+    assessor.goto(f"/portfolios/{world.portfolio.pk}/")
+    assessor.get_by_role("link", name="Record a professional discussion").click()
+    assessor.get_by_label("Title").fill("Discussion: handling refunds")
+    assessor.locator("#id_activity_date").fill((timezone.localdate() - datetime.timedelta(days=1)).isoformat())
+    assessor.get_by_label(f"1.1 {crit('1.1').text}").check()
+    assessor.get_by_label("Recording (optional)").set_input_files(
+        [{"name": f"part{n}.wav", "mimeType": "audio/wav", "buffer": wav()} for n in range(3)]
+    )
+    assessor.get_by_role("button", name="Save the record").click()
+    expect(assessor.locator("#upload-refusal")).to_contain_text("That was too many files at once")
+    expect(assessor.get_by_role("heading", level=1)).to_have_count(1)
+    expect(assessor.get_by_label("Title")).to_be_visible()
+    assert not Evidence.objects.filter(title="Discussion: handling refunds").exists()
+    # The 400 status is the one error the browser reports.
+    assert [p for p in assessor.problems if "status of 400" not in p] == []

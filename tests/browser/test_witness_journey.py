@@ -124,3 +124,36 @@ def test_a_witness_confirms_another_corrects_and_the_assessor_sees_both(open_as,
     expect(assessor.get_by_text("Witness: corrected by the witness")).to_be_visible()
     expect(assessor.get_by_text(CORRECTED)).to_be_visible()
     assert assessor.problems == [], assessor.problems
+
+
+def test_a_witness_who_answers_after_the_unit_is_signed_is_told_plainly_on_a_phone(witness_browser, world, mailoutbox):
+    from assessments.models import Decision, PortfolioStatus, SignatureKind
+    from assessments.services.signoff import unit_sign
+    from assessments.tests.test_signoff import cover_everything, submit
+    from tests.factories import PASSWORD
+
+    waiting = add(
+        world,
+        method="WT",
+        criteria=["2.4"],
+        title="Complaint at the till, from my colleague",
+        witness_name="Kim Colleague",
+        witness_email="kim@shop.example",
+        witness_statement="I saw Lena give a refund straight away.",
+    )
+    kim = witness_browser(witness_path(mail.outbox[-1]))
+    expect(kim.get_by_role("heading", level=1)).to_have_text("Confirm a witness statement")
+    # While the page is open, the assessor signs the unit on other evidence, having sent this item back.
+    Evidence.objects.filter(pk=waiting.pk).update(decision=Decision.SENT_BACK, decided_by=world.assessor)
+    cover_everything(world)
+    submit(world)
+    unit_sign(actor=world.assessor, portfolio=world.portfolio, kind=SignatureKind.ASSESSOR, password=PASSWORD)
+    kim.get_by_role("button", name="Confirm this statement").click()
+    expect(kim.get_by_role("heading", level=1)).to_have_text("Your answer is not needed now")
+    expect(kim.get_by_role("main")).to_contain_text("Your answer was not recorded.")
+    fits_the_screen(kim)
+    assert kim.problems == [], kim.problems
+    waiting.refresh_from_db()
+    assert waiting.witness_status == WitnessStatus.UNCONFIRMED
+    world.portfolio.refresh_from_db()
+    assert world.portfolio.status == PortfolioStatus.ASSESSOR_SIGNED
