@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from assessments.models import EvidenceFile, Portfolio, RecordRender, Signature
+from assessments.models import EvidenceFile, Portfolio, PortfolioStatus, RecordRender, Signature
 from assessments.records import SignedDigests, digest_of, portfolio_evidence
 from audit.chain import chain_breaks
 from audit.models import AuditEvent
@@ -125,14 +125,15 @@ def _status_problem(portfolio: Portfolio, last_move: AuditEvent | None) -> Probl
 
 
 def _last_moves(portfolio_ids: Iterable[int] | None = None) -> dict[int, AuditEvent]:
-    # Every status move writes one row targeting the portfolio with "before" and "after" in its data.
-    events = AuditEvent.objects.filter(target_type="assessments.portfolio", data__has_key="after").filter(
-        data__has_key="before")
+    # Every status move (services/signoff.py, `_move`) writes rows targeting the portfolio with the statuses
+    # before and after and the round in their data; other rows about a portfolio (its assignment) have no round.
+    events = AuditEvent.objects.filter(target_type="assessments.portfolio", data__has_keys=["before", "after", "round"])
     if portfolio_ids is not None:
         events = events.filter(portfolio_id__in=list(portfolio_ids))
     last: dict[int, AuditEvent] = {}
     for event in events.order_by("pk").only("pk", "portfolio_id", "data", "at", "centre_id"):
-        last[event.portfolio_id] = event
+        if event.data.get("after") in PortfolioStatus.values:
+            last[event.portfolio_id] = event
     return last
 
 

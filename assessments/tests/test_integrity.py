@@ -14,12 +14,14 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from assessments.models import EvidenceFile, Signature, SignatureKind
+from assessments.services.portfolios import portfolio_assign
 from assessments.services.records import record_render_store
 from assessments.tasks import verify_records_regularly
 from assessments.tests.test_record_pdf import complete, covered  # noqa: F401 (fixtures)
 from audit.models import AuditEvent
 from notifications.models import Notification
-from tests.factories import UserFactory
+from people.models import Role
+from tests.factories import UserFactory, member
 from tests.tamper import raw_sql, rewrite_file, status_guard_on
 
 K = SignatureKind
@@ -46,6 +48,13 @@ def test_an_untouched_completed_unit_verifies(stored):
     code, out = verify()
     assert code == 0, out
     assert out.startswith("All records verified")
+
+
+def test_reassigning_a_completed_unit_through_the_app_is_no_break(stored):
+    other_iv = member(stored.centre, Role.IV, user__full_name="Ina Other")
+    portfolio_assign(actor=stored.admin, portfolio=stored.portfolio, assessor=stored.assessor, iv=other_iv)
+    code, out = verify()
+    assert code == 0, out
 
 
 def test_an_evidence_file_changed_on_disk_is_named(stored):
