@@ -80,6 +80,10 @@ def test_a_unit_on_an_ev_visit_waits_for_the_visiting_ev_who_signs_it_on_a_phone
     # The visiting EV, on a phone, opens the visit from their dashboard and the unit from the visit.
     ev = open_as(visiting.email)
     ev.set_viewport_size({"width": 390, "height": 844})
+    # Told the unit is ready for them as soon as the IV signed, before they had looked at it.
+    ready = ev.locator("#needs-action-list").get_by_role("link", name=re.compile(r"^Ready for external verification"))
+    expect(ready).to_have_count(1)
+    expect(ready).to_have_attribute("href", f"/portfolios/{world.portfolio.pk}/signoff/")
     ev.get_by_role("link", name=re.compile(f"^EV visit to {world.centre.name}")).click()
     _fits(ev)
     ev.get_by_role("link", name=re.compile(r"Sign-off of Lena Learner")).click()
