@@ -20,6 +20,11 @@ class CriterionRow:
     refs: list[str]
     one_date_only: bool = False
 
+    @property
+    def refs_text(self) -> str:
+        # One string for the page: a loop over a thousand references costs a template node each.
+        return ", ".join(self.refs)
+
 
 @dataclass
 class OutcomeBlock:
@@ -36,6 +41,10 @@ class RangeRow:
     item: RangeItem
     refs: list[str]
 
+    @property
+    def refs_text(self) -> str:
+        return ", ".join(self.refs)
+
 
 @dataclass
 class Coverage:
@@ -43,6 +52,12 @@ class Coverage:
     range_rows: list[RangeRow]
     # (criterion label, criterion, [refs for each range item, in range order])
     matrix: list[tuple[str, Criterion, list[list[str]]]] = field(default_factory=list)
+
+    @property
+    def matrix_text(self) -> list[tuple[str, list[str]]]:
+        """The matrix as the page shows it: each cell's references as one string, escaped once rather than
+        once a reference."""
+        return [(label, [", ".join(refs) for refs in cells]) for label, _, cells in self.matrix]
 
     @property
     def criteria_total(self) -> int:
@@ -89,30 +104,42 @@ def home_unit_code(via: str = "portfolio__") -> Subquery:
 def shown_reference(evidence: Evidence, portfolio: Portfolio) -> str:
     """How an item is named in `portfolio`: "E3" for its own items, "E3 (unit 220)" for one cross-referenced
     from another unit, which needs the `home_unit_code` annotation."""
-    if evidence.portfolio_id == portfolio.pk:
-        return evidence.reference
-    code = getattr(evidence, "home_unit_code", None)
-    return f"{evidence.reference} (unit {code})" if code else f"{evidence.reference} (another unit)"
+    own = evidence.portfolio_id == portfolio.pk
+    return reference_text(evidence.number, own, None if own else getattr(evidence, "home_unit_code", None))
+
+
+def reference_text(number: int, own: bool, home_unit_code: str | None) -> str:
+    """shown_reference from the bare columns, for pages that list thousands of items without loading them."""
+    if own:
+        return f"E{number}"
+    return f"E{number} (unit {home_unit_code})" if home_unit_code else f"E{number} (another unit)"
 
 
 def claims_in(portfolio: Portfolio) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
     """The evidence claimed for each of the portfolio's criteria and range items (ids to evidence ids), counting
     items cross-referenced from the learner's other units; two queries."""
-    counted = Evidence.objects.filter(in_portfolio(portfolio)).values("pk")
+    # Walked from the items' ids, with the unit compared here rather than in SQL: a filter on the unit lets
+    # SQLite start from the unit's criteria and probe every item for each (or read every learner's claims).
+    counted = Q(evidence__in=Evidence.objects.filter(in_portfolio(portfolio)).values("pk"))
+    unit_id = portfolio.unit_id
     by_criterion: dict[int, list[int]] = defaultdict(list)
-    for evidence_id, criterion_id in Evidence.criteria.through.objects.filter(
-        evidence__in=counted, criterion__outcome__unit_id=portfolio.unit_id
-    ).values_list("evidence_id", "criterion_id"):
-        by_criterion[criterion_id].append(evidence_id)
+    for evidence_id, criterion_id, criterion_unit in Evidence.criteria.through.objects.filter(counted).values_list(
+        "evidence_id", "criterion_id", "criterion__outcome__unit_id"
+    ):
+        if criterion_unit == unit_id:
+            by_criterion[criterion_id].append(evidence_id)
     by_range: dict[int, list[int]] = defaultdict(list)
-    for evidence_id, item_id in Evidence.range_items.through.objects.filter(
-        evidence__in=counted, rangeitem__unit_id=portfolio.unit_id
-    ).values_list("evidence_id", "rangeitem_id"):
-        by_range[item_id].append(evidence_id)
+    for evidence_id, item_id, item_unit in Evidence.range_items.through.objects.filter(counted).values_list(
+        "evidence_id", "rangeitem_id", "rangeitem__unit_id"
+    ):
+        if item_unit == unit_id:
+            by_range[item_id].append(evidence_id)
     return by_criterion, by_range
 
 
 def portfolio_coverage(portfolio: Portfolio) -> Coverage:
+    """The portfolio's grids, in time linear in its evidence: each item's reference and place in the order are
+    worked out once, and every cell only looks them up."""
     unit_code = portfolio.unit_code
     criteria = list(
         Criterion.objects.filter(outcome__unit_id=portfolio.unit_id)
@@ -120,39 +147,43 @@ def portfolio_coverage(portfolio: Portfolio) -> Coverage:
         .order_by("outcome__number", "number")
     )
     range_items = list(RangeItem.objects.filter(unit_id=portfolio.unit_id).order_by("letter"))
-    counted = in_portfolio(portfolio)
-    evidence = {
-        e.pk: e
-        for e in Evidence.objects.filter(counted)
-        .only("pk", "number", "activity_date", "portfolio_id")
+    # Only the columns the grids read: no model instance for each of possibly thousands of items.
+    rows = (
+        Evidence.objects.filter(in_portfolio(portfolio))
         .annotate(home_unit_code=home_unit_code())
         .order_by()
-    }
+        .values_list("pk", "number", "activity_date", "portfolio_id", "home_unit_code")
+    )
+    reference: dict[int, str] = {}
+    date: dict[int, datetime.date] = {}
+    keys = []
+    for pk, number, activity_date, portfolio_id, code in rows:
+        own = portfolio_id == portfolio.pk
+        reference[pk] = reference_text(number, own, code)
+        date[pk] = activity_date
+        # Own items first, then those from other units, each in reference order.
+        keys.append((not own, code or "", number, pk))
+    rank = {key[3]: n for n, key in enumerate(sorted(keys))}
     by_criterion, by_range = claims_in(portfolio)
 
-    def order(i: int) -> tuple[bool, str, int]:
-        # Own items first, then those from other units, each in reference order.
-        e = evidence[i]
-        return (e.portfolio_id != portfolio.pk, e.home_unit_code or "", e.number)
+    def refs(ids) -> list[str]:
+        return [reference[i] for i in sorted(ids, key=rank.__getitem__)]
 
-    def refs(ids: list[int]) -> list[str]:
-        return [shown_reference(evidence[i], portfolio) for i in sorted(ids, key=order)]
-
+    in_range = {item.pk: set(by_range.get(item.pk, ())) for item in range_items}
     blocks: dict[int, OutcomeBlock] = {}
     matrix = []
     for criterion in criteria:
         ids = by_criterion.get(criterion.pk, [])
         performance = criterion.outcome.is_performance
-        dates = {evidence[i].activity_date for i in ids}
         row = CriterionRow(
             criterion=criterion,
             label=criterion.label(unit_code),
             refs=refs(ids),
-            one_date_only=performance and len(dates) == 1,
+            one_date_only=performance and len({date[i] for i in ids}) == 1,
         )
         blocks.setdefault(criterion.outcome.pk, OutcomeBlock(criterion.outcome, [])).rows.append(row)
         if performance:
-            cells = [refs([i for i in ids if i in set(by_range.get(item.pk, []))]) for item in range_items]
+            cells = [refs(in_range[item.pk].intersection(ids)) for item in range_items]
             matrix.append((row.label, criterion, cells))
     return Coverage(
         outcomes=list(blocks.values()),

@@ -78,3 +78,25 @@ def measure(client, url: str, runs: int) -> tuple[float, float, int]:
         assert response.status_code == 200, (url, response.status_code)
         queries = len(ctx.captured_queries)
     return statistics.median(times), percentile95(times), queries
+
+
+def measure_cpu(client, urls: dict[str, str], runs: int) -> dict[str, tuple[float, float, int]]:
+    """The CPU time of requests (the process's, so waiting on anything else costs nothing), side by side: each
+    round requests every URL once, so a busy moment on the machine falls on all alike. For each label, the median
+    and p95 in ms over `runs` rounds after one warm-up, and the queries of its last request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for url in urls.values():
+        client.get(url)
+    times: dict[str, list[float]] = {label: [] for label in urls}
+    queries: dict[str, int] = {}
+    for _ in range(runs):
+        for label, url in urls.items():
+            with CaptureQueriesContext(connection) as ctx:
+                start = time.process_time()
+                response = client.get(url)
+                times[label].append((time.process_time() - start) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+            queries[label] = len(ctx.captured_queries)
+    return {label: (statistics.median(t), percentile95(t), queries[label]) for label, t in times.items()}
