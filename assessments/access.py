@@ -85,29 +85,55 @@ def links_reach_sibling(request: HttpRequest, portfolio: Portfolio, sibling: Por
     )
 
 
-def _check(request: HttpRequest, portfolio: Portfolio, allowed: set[Role] | None) -> set[Role]:
+# How a refusal names the people who may do what was refused, when the view gives no reason of its own.
+LINK_WORDS = {
+    Role.LEARNER: "the learner",
+    Role.ASSESSOR: "the learner's assessor",
+    Role.IV: "the unit's internal verifier",
+    Role.EV: "an external verifier allocated to the centre",
+    Role.ADMIN: "a centre admin",
+    COUNTERSIGN_ASSESSOR: "a qualified assessor countersigning",
+    COUNTERSIGN_IV: "a qualified internal verifier countersigning",
+}
+
+
+def only_reason(allowed: set[Role] | set[Role | str]) -> str:
+    """The words "Only the learner can do this.", naming every way in `allowed`, in a fixed order."""
+    words = [w for link, w in LINK_WORDS.items() if link in allowed]
+    named = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+    return f"Only {named} can do this."
+
+
+def _check(
+    request: HttpRequest, portfolio: Portfolio, allowed: set[Role] | None, reason: str | None = None
+) -> set[Role]:
     links = portfolio_links(request, portfolio)
     if not links:
         raise Http404("No such portfolio.")
     if allowed is not None and not links & allowed:
-        raise PermissionDenied("Only the learner can change their evidence.")
+        raise PermissionDenied(reason or only_reason(allowed))
     return links
 
 
-def get_portfolio_for_user(request: HttpRequest, portfolio_id: int, allowed: set[Role] | None = None) -> Portfolio:
-    """The portfolio, if the user is linked to it (404 otherwise) in one of `allowed` ways (403 otherwise)."""
+def get_portfolio_for_user(
+    request: HttpRequest, portfolio_id: int, allowed: set[Role] | None = None, *, reason: str | None = None
+) -> Portfolio:
+    """The portfolio, if the user is linked to it (404 otherwise) in one of `allowed` ways (403 otherwise, saying
+    `reason`, or who may)."""
     portfolio = get_object_or_404(Portfolio.objects.with_people(), pk=portfolio_id)
     # Kept on the object so the view can tell the learner from readers without asking again.
-    portfolio.links = _check(request, portfolio, allowed)  # type: ignore[attr-defined]
+    portfolio.links = _check(request, portfolio, allowed, reason)  # type: ignore[attr-defined]
     request.audit_portfolio = portfolio  # type: ignore[attr-defined]  # the EV page log (quality/middleware.py)
     return portfolio
 
 
-def get_evidence_for_user(request: HttpRequest, evidence_id: int, allowed: set[Role] | None = None) -> Evidence:
+def get_evidence_for_user(
+    request: HttpRequest, evidence_id: int, allowed: set[Role] | None = None, *, reason: str | None = None
+) -> Evidence:
     evidence = get_object_or_404(
         Evidence.objects.select_related("portfolio__unit", "portfolio__centre", "method"), pk=evidence_id
     )
-    evidence.portfolio.links = _check(request, evidence.portfolio, allowed)  # type: ignore[attr-defined]
+    evidence.portfolio.links = _check(request, evidence.portfolio, allowed, reason)  # type: ignore[attr-defined]
     request.audit_portfolio = evidence.portfolio  # type: ignore[attr-defined]  # the EV page log
     return evidence
 

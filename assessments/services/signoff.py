@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from assessments.access import COUNTERSIGN_ASSESSOR, COUNTERSIGN_IV
 from assessments.models import (
     LOCKED_STATUSES,
     TRANSITIONS,
@@ -33,12 +34,12 @@ from assessments.models import (
     Signature,
     SignatureKind,
 )
-from assessments.policy import OWN_DECISIONS, made_assessment_decisions
+from assessments.policy import EV_SIGNS_FROM, NEEDS, REFERRERS, SIGN_ACTIONS, portfolio_may, qualifying  # noqa: F401
 from assessments.records import build_record, completeness, digest_of
 from assessments.services.notices import unit_notices_sync
 from assessments.services.records import record_code_for, record_render_enqueue
 from audit.services import audit_log
-from people.models import EVAllocation, Membership, Qualification, Role, User
+from people.models import EVAllocation, Membership, Role, User
 from people.visit_links import visit_reaches_user
 
 S = PortfolioStatus
@@ -70,8 +71,6 @@ MISSING_DIGEST = (
 # The reason a learner's declaration falls when they change evidence after submitting (see unit_reopen).
 REOPENED = "The evidence changed after submitting: "
 
-# The EV signs once the IV has signed (and been countersigned, if qualifying) or released the unit.
-EV_SIGNS_FROM = frozenset({S.IV_SIGNED, S.IV_COUNTERSIGNED, S.IV_RELEASED})
 
 # What each signature moves the unit to.
 SIGNED_STATUS = {
@@ -138,13 +137,6 @@ def _check_password(actor: User, password: str) -> None:
         raise ValidationError({"password": "That is not your password. Enter the password you sign in with."})
 
 
-def _qualification(user: User | None, centre_id: int, role: Role) -> str | None:
-    if user is None:
-        return None
-    membership = Membership.objects.filter(user=user, centre_id=centre_id, role=role, is_active=True).first()
-    return membership.qualification if membership else None
-
-
 def _standing(portfolio: Portfolio, kind: str) -> Signature | None:
     return Signature.objects.standing().filter(portfolio=portfolio, kind=kind).first()
 
@@ -159,6 +151,14 @@ def ev_may_verify(actor: User, portfolio: Portfolio) -> bool:
     ).exists() or visit_reaches_user(user_id=actor.pk, portfolio_id=portfolio.pk)
 
 
+def _remote(actor: User, portfolio: Portfolio, role: str) -> dict[str, bool]:
+    """An EV's work with no open visit sampling the unit is remote sampling (assessments/policy.py): said so in
+    the audit."""
+    if role != Role.EV:
+        return {}
+    return {"remote": not visit_reaches_user(user_id=actor.pk, portfolio_id=portfolio.pk)}
+
+
 # What a signature needs besides the chain itself, by kind: quality adds the IV's agreeing report and the EV's
 # agreeing findings when it starts (quality/signing.py), as this app may not import quality. Each check raises
 # TransitionError with its reason.
@@ -171,67 +171,46 @@ def add_signing_check(kind: str, check: Callable[[Portfolio, User], None]) -> No
         checks.append(check)
 
 
+def _links(actor: User, portfolio: Portfolio) -> set[Role | str]:
+    """The actor's links to the locked row, by who it names now (the page's links come from the request)."""
+    links: set[Role | str] = set()
+    if actor.pk == portfolio.learner_id:
+        links.add(Role.LEARNER)
+    if actor.pk == portfolio.assessor_id:
+        links.add(Role.ASSESSOR)
+    if actor.pk == portfolio.iv_id:
+        links.add(Role.IV)
+    # Countersigners are any other qualified colleague; the policy checks the qualification.
+    if actor.pk not in (portfolio.assessor_id, portfolio.learner_id):
+        links.add(COUNTERSIGN_ASSESSOR)
+    if actor.pk not in (portfolio.iv_id, portfolio.assessor_id, portfolio.learner_id):
+        links.add(COUNTERSIGN_IV)
+    if ev_may_verify(actor, portfolio):
+        links.add(Role.EV)
+    return links
+
+
+def _may(actor: User, portfolio: Portfolio, action: str) -> None:
+    """Ask the policy on the locked row; a refusal says its reason."""
+    links = _links(actor, portfolio)
+    if not links:
+        raise TransitionError(NEEDS[action][1])
+    decision = portfolio_may(actor.pk, links, action, portfolio)
+    if not decision:
+        raise TransitionError(decision.reason)
+
+
 def _who_may_sign(portfolio: Portfolio, kind: str, actor: User) -> str:
     """The role the actor signs in, or a TransitionError saying why they may not sign this part."""
-    centre = portfolio.centre_id
-    if kind == K.LEARNER:
-        if actor.pk != portfolio.learner_id:
-            raise TransitionError("Only the learner makes the learner's declaration.")
-        return Role.LEARNER
-    if kind == K.ASSESSOR:
-        if actor.pk != portfolio.assessor_id:
-            raise TransitionError("Only the learner's assessor signs the assessment decision.")
-        return Role.ASSESSOR
-    if kind == K.ASSESSOR_COUNTERSIGN:
-        if actor.pk in (portfolio.assessor_id, portfolio.learner_id):
-            raise TransitionError("A countersignature must come from another, qualified assessor.")
-        if _qualification(actor, centre, Role.ASSESSOR) != Qualification.QUALIFIED:
-            raise TransitionError("Only a qualified assessor at this centre can countersign.")
-        return Role.ASSESSOR
-    if kind == K.IV:
-        if actor.pk != portfolio.iv_id:
-            raise TransitionError("Only the unit's internal verifier signs its verification.")
-        if made_assessment_decisions(actor.pk, portfolio):
-            raise TransitionError(OWN_DECISIONS)
-        return Role.IV
-    if kind == K.IV_COUNTERSIGN:
-        if actor.pk in (portfolio.iv_id, portfolio.assessor_id, portfolio.learner_id):
-            raise TransitionError("An IV countersignature must come from another, qualified IV not involved here.")
-        if made_assessment_decisions(actor.pk, portfolio):
-            raise TransitionError(OWN_DECISIONS)
-        if _qualification(actor, centre, Role.IV) != Qualification.QUALIFIED:
-            raise TransitionError("Only a qualified internal verifier at this centre can countersign.")
-        return Role.IV
-    if kind == K.EV:
-        if not ev_may_verify(actor, portfolio):
-            raise TransitionError("Only an external verifier allocated to this centre signs here.")
-        return Role.EV
-    raise TransitionError("Unknown signature.")
-
-
-def _check_order(portfolio: Portfolio, kind: str) -> None:
-    """The chain's own rules beyond the status map: who must have signed, what must be sampled."""
-    assessor_qualifying = _qualification(portfolio.assessor, portfolio.centre_id, Role.ASSESSOR) == (
-        Qualification.QUALIFYING
-    )
-    iv_qualifying = _qualification(portfolio.iv, portfolio.centre_id, Role.IV) == Qualification.QUALIFYING
-    status = portfolio.status
-    if kind == K.ASSESSOR_COUNTERSIGN and not assessor_qualifying:
-        raise TransitionError("The assessor is qualified, so their decision needs no countersignature.")
-    if kind == K.IV and status == S.ASSESSOR_SIGNED and assessor_qualifying:
-        raise TransitionError("The assessor is still qualifying: their decision must be countersigned first.")
-    if kind == K.IV_COUNTERSIGN and not iv_qualifying:
-        raise TransitionError("The IV is qualified, so their decision needs no countersignature.")
-    if kind == K.EV:
-        if not portfolio.ev_sampled:
-            raise TransitionError("Mark the unit as sampled before signing it as its external verifier.")
-        if status == S.IV_SIGNED and iv_qualifying:
-            raise TransitionError("The IV is still qualifying: their decision must be countersigned first.")
+    link, reason = NEEDS[SIGN_ACTIONS[SignatureKind(kind)]]
+    if link not in _links(actor, portfolio):
+        raise TransitionError(reason)
+    return {COUNTERSIGN_ASSESSOR: Role.ASSESSOR, COUNTERSIGN_IV: Role.IV}.get(link, link)
 
 
 def _complete_if_nothing_left(portfolio: Portfolio, *, actor: User, role: str) -> None:
     """After the last signature the chain needs, the unit is complete: ready to claim the certificate."""
-    iv_qualifying = _qualification(portfolio.iv, portfolio.centre_id, Role.IV) == Qualification.QUALIFYING
+    iv_qualifying = qualifying(portfolio, Role.IV)
     waiting_for_ev = portfolio.ev_sampled and portfolio.status != S.EV_SIGNED
     done = (
         portfolio.status == S.EV_SIGNED
@@ -273,7 +252,7 @@ def unit_sign(
             f"This unit is {portfolio.get_status_display().lower()}: "
             f"the {SignatureKind(kind).label.lower()} signature is not due now."
         )
-    _check_order(portfolio, kind)
+    _may(actor, portfolio, SIGN_ACTIONS[SignatureKind(kind)])
     for signing_check in SIGNING_CHECKS.get(kind, ()):
         signing_check(portfolio, actor)
     if kind == K.ASSESSOR:
@@ -322,6 +301,7 @@ def unit_sign(
         signature=signature.pk,
         kind=kind,
         digest=digest,
+        **_remote(actor, portfolio, role),
     )
     _complete_if_nothing_left(portfolio, actor=actor, role=role)
     unit_notices_sync(portfolio, actor=actor)
@@ -334,20 +314,18 @@ def unit_mark_sampled(*, actor: User, portfolio: Portfolio, role: str) -> Portfo
     portfolio = _lock(portfolio)
     if portfolio.status in (S.COMPLETE, S.WITHDRAWN):
         raise TransitionError("This unit is already complete; it can no longer be sampled.")
-    if role == Role.IV:
-        if actor.pk != portfolio.iv_id:
-            raise TransitionError("Only the unit's internal verifier samples it.")
-        if made_assessment_decisions(actor.pk, portfolio):
-            raise TransitionError(OWN_DECISIONS)
-        field = "iv_sampled"
-    elif role == Role.EV:
-        if not ev_may_verify(actor, portfolio):
-            raise TransitionError("Only an external verifier allocated to this centre samples it.")
-        field = "ev_sampled"
-    else:
+    if role not in (Role.IV, Role.EV):
         raise TransitionError("Only verifiers sample units.")
+    field = "iv_sampled" if role == Role.IV else "ev_sampled"
+    action = "iv_sample" if role == Role.IV else "ev_sample"
     if getattr(portfolio, field):
+        # A second click: nothing more to do, for someone who may sample it at all.
+        link, reason = NEEDS[action]
+        if link not in _links(actor, portfolio):
+            raise TransitionError(reason)
         return portfolio
+    _may(actor, portfolio, action)
+    remote = _remote(actor, portfolio, role)
     setattr(portfolio, field, True)
     portfolio.save(update_fields=[field])
     audit_log(
@@ -356,8 +334,9 @@ def unit_mark_sampled(*, actor: User, portfolio: Portfolio, role: str) -> Portfo
         centre=portfolio.centre,
         action="portfolio.sampled",
         target=portfolio,
-        summary=f"Sampled by the {'IV' if role == Role.IV else 'EV'}, {actor.full_name}",
-        data={"by": role, "status": portfolio.status},
+        summary=f"Sampled by the {'IV' if role == Role.IV else 'EV'}, {actor.full_name}"
+        + (", remotely (no visit)" if remote.get("remote") else ""),
+        data={"by": role, "status": portfolio.status, **remote},
     )
     return portfolio
 
@@ -366,16 +345,7 @@ def unit_mark_sampled(*, actor: User, portfolio: Portfolio, role: str) -> Portfo
 def unit_release(*, actor: User, portfolio: Portfolio) -> Portfolio:
     """The IV lets the assessed unit through without sampling it."""
     portfolio = _lock(portfolio)
-    if actor.pk != portfolio.iv_id:
-        raise TransitionError("Only the unit's internal verifier releases it.")
-    if made_assessment_decisions(actor.pk, portfolio):
-        raise TransitionError(OWN_DECISIONS)
-    if portfolio.iv_sampled:
-        raise TransitionError("You have sampled this unit: sign it or refer it back.")
-    if portfolio.status == S.ASSESSOR_SIGNED and (
-        _qualification(portfolio.assessor, portfolio.centre_id, Role.ASSESSOR) == Qualification.QUALIFYING
-    ):
-        raise TransitionError("The assessor is still qualifying: their decision must be countersigned first.")
+    _may(actor, portfolio, "iv_release")
     _move(
         portfolio,
         S.IV_RELEASED,
@@ -418,10 +388,10 @@ def unit_ev_release(
     visit services) its visit ending or cancelled, or it leaving the visit's sample. If every other signature
     it needs is made, it is complete."""
     portfolio = _lock(portfolio)
-    if role == Role.EV and not ev_may_verify(actor, portfolio):
-        raise TransitionError("Only the external verifier who has this unit in their sample releases it.")
     if not portfolio.ev_sampled or portfolio.status in (S.COMPLETE, S.WITHDRAWN, S.EV_SIGNED):
         raise TransitionError("This unit is not waiting for the external verifier.")
+    if role == Role.EV:
+        _may(actor, portfolio, "ev_release")
     portfolio.ev_sampled = False
     portfolio.save(update_fields=["ev_sampled"])
     audit_log(
@@ -465,13 +435,6 @@ def unit_reopen(*, actor: User, portfolio: Portfolio, change: str) -> bool:
     return True
 
 
-REFERRERS = {
-    Role.ASSESSOR: {S.SUBMITTED},
-    Role.IV: {S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED},
-    Role.EV: {S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED, S.IV_SIGNED, S.IV_COUNTERSIGNED, S.IV_RELEASED},
-}
-
-
 @transaction.atomic
 def unit_refer(*, actor: User, portfolio: Portfolio, role: str, reasons: str) -> Referral:
     """Send the unit back to the learner with reasons. This closes the round and unlocks the evidence."""
@@ -479,17 +442,12 @@ def unit_refer(*, actor: User, portfolio: Portfolio, role: str, reasons: str) ->
     reasons = reasons.strip()
     if not reasons:
         raise ValidationError({"reasons": "Say why the unit is referred back, so the learner knows what to do."})
-    allowed = {
-        Role.ASSESSOR: actor.pk == portfolio.assessor_id,
-        Role.IV: actor.pk == portfolio.iv_id,
-        Role.EV: ev_may_verify(actor, portfolio),
-    }
-    if not allowed.get(Role(role), False):
+    action = {Role.ASSESSOR: "assessor_refer", Role.IV: "iv_refer", Role.EV: "ev_refer"}.get(role)
+    if action is None:
         raise TransitionError("You cannot refer this unit back.")
-    if role == Role.IV and made_assessment_decisions(actor.pk, portfolio):
-        raise TransitionError(OWN_DECISIONS)
     if portfolio.status not in REFERRERS[Role(role)]:
         raise TransitionError(f"This unit is {portfolio.get_status_display().lower()}: you cannot refer it back now.")
+    _may(actor, portfolio, action)
     if role == Role.IV and not portfolio.iv_sampled:
         portfolio.iv_sampled = True
     referral = Referral.objects.create(

@@ -147,3 +147,87 @@ def test_the_iv_cannot_plan_to_sample_a_unit_they_assessed_and_it_is_not_in_thei
             portfolio=world.portfolio,
         )
     assert err.value.message_dict["portfolio"] == ["An IV can never verify their own assessment decisions."]
+
+
+# --- The external verifier: remote sampling ----------------------------------------------------------------------
+
+
+def test_an_allocated_ev_samples_and_signs_with_no_visit_audited_as_remote(world):
+    from audit.models import AuditEvent
+    from tests.factories import ev_findings_agreeing, iv_report_agreeing
+
+    cover_everything(world)
+    submit(world)
+    sign(world, world.assessor, K.ASSESSOR)
+    unit_mark_sampled(actor=world.ev, portfolio=world.portfolio, role=Role.EV)
+    iv_report_agreeing(world.portfolio, world.iv)
+    sign(world, world.iv, K.IV)
+    ev_findings_agreeing(world.portfolio, world.ev)
+    sign(world, world.ev, K.EV)
+    assert Portfolio.objects.get(pk=world.portfolio.pk).status == S.COMPLETE
+    sampled = AuditEvent.objects.get(action="portfolio.sampled", data__by=Role.EV)
+    assert sampled.data["remote"] is True and sampled.summary.endswith("remotely (no visit)")
+    signed = AuditEvent.objects.get(action="signature.made", data__kind=K.EV)
+    assert signed.data["remote"] is True
+    iv_signed = AuditEvent.objects.get(action="signature.made", data__kind=K.IV)
+    assert "remote" not in iv_signed.data
+
+
+def test_an_ev_not_allocated_to_the_centre_without_an_open_visit_may_not_sample_or_sign(client, world):
+    from tests.factories import external_verifier
+
+    cover_everything(world)
+    submit(world)
+    sign(world, world.assessor, K.ASSESSOR)
+    stranger = external_verifier(world.other_centre)  # the same awarding body, allocated elsewhere
+    with pytest.raises(TransitionError) as err:
+        unit_mark_sampled(actor=stranger, portfolio=world.portfolio, role=Role.EV)
+    assert err.value.messages == [
+        "Only an external verifier allocated to this centre, or visiting it with this unit in their sample, samples it."
+    ]
+    with pytest.raises(TransitionError):
+        sign(world, stranger, K.EV)
+    client.force_login(stranger)
+    assert client.post(reverse("signoff_sample", args=[world.portfolio.pk])).status_code == 404
+    assert client.get(reverse("signoff", args=[world.portfolio.pk])).status_code == 404
+    assert not Portfolio.objects.get(pk=world.portfolio.pk).ev_sampled
+
+
+# --- portfolio_may and the {% may %} tag -----------------------------------------------------------------------
+
+
+def test_no_link_is_404_and_the_wrong_link_403_with_the_reason(world):
+    from assessments.policy import NEEDS, portfolio_may
+
+    assert (portfolio_may(world.outsider.pk, set(), "submit", world.portfolio).status) == 404
+    refused = portfolio_may(world.assessor.pk, {Role.ASSESSOR}, "submit", world.portfolio)
+    assert (refused.allowed, refused.status, refused.reason) == (False, 403, NEEDS["submit"][1])
+    assert portfolio_may(world.learner.pk, {Role.LEARNER}, "submit", world.portfolio)
+
+
+def test_the_state_and_the_order_are_the_policys_reasons(world, qualifying_assessor):
+    from assessments.policy import portfolio_may
+
+    cover_everything(world)
+    submit(world)
+    again = portfolio_may(world.learner.pk, {Role.LEARNER}, "submit", Portfolio.objects.get(pk=world.portfolio.pk))
+    assert (again.allowed, again.reason) == (False, "This unit is submitted by the learner: that is not due now.")
+    portfolio_assign(actor=world.admin, portfolio=world.portfolio, assessor=qualifying_assessor, iv=world.iv)
+    world.portfolio = Portfolio.objects.get(pk=world.portfolio.pk)
+    Portfolio.objects.filter(pk=world.portfolio.pk).update(status=S.ASSESSOR_SIGNED)
+    p = Portfolio.objects.get(pk=world.portfolio.pk)
+    for action in ("sign_iv", "iv_release"):
+        refused = portfolio_may(world.iv.pk, {Role.IV}, action, p)
+        assert refused.reason == "The assessor is still qualifying: their decision must be countersigned first."
+    assert portfolio_may(world.iv.pk, {Role.IV}, "iv_sample", p)
+    assert portfolio_may(world.iv.pk, {Role.IV}, "iv_refer", p)
+
+
+def test_the_may_tag_answers_for_the_viewer(rf, world):
+    from django.template import Context, Template
+
+    request = rf.get("/")
+    request.user = world.learner
+    world.portfolio.links = {Role.LEARNER}
+    template = Template('{% load policy %}{% may "submit" p as can %}{% may "sign_iv" p as iv %}{{ can }} {{ iv }}')
+    assert template.render(Context({"request": request, "p": world.portfolio})) == "True False"

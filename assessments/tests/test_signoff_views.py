@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import EvidenceFile, Portfolio, PortfolioStatus, Signature
+from assessments.policy import NEEDS
 from assessments.records import current_digest
 from assessments.services import signoff
 from assessments.tests.test_evidence_views import add
@@ -344,7 +345,6 @@ def test_a_unit_finished_from_the_pages_verifies_as_genuine(client, world):
     assert "altered" not in page.replace("unaltered", "")
 
 
-
 def test_the_signoff_page_names_what_was_changed_outside_the_application(client, world):
     cover_everything(world)
     photo = add(world, criteria=["2.1"], files=[inspect_upload(SimpleUploadedFile("till.png", samples.png()))])
@@ -385,3 +385,44 @@ def test_the_assessor_too_cannot_sign_without_the_digest(client, world):
     )
     assert signoff.MISSING_DIGEST in [str(m) for m in response.context["messages"]]
     assert status(world) == S.SUBMITTED
+
+
+# --- Each refusal says its own reason -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("persona", "url", "reason"),
+    [
+        ("learner", lambda p: reverse("signoff_sign", args=[p, "assessor"]), NEEDS["sign_assessor"][1]),
+        ("assessor", lambda p: reverse("signoff_sign", args=[p, "learner"]), NEEDS["submit"][1]),
+        ("assessor", lambda p: reverse("signoff_sign", args=[p, "iv"]), NEEDS["sign_iv"][1]),
+        ("iv", lambda p: reverse("signoff_sign", args=[p, "ev"]), NEEDS["sign_ev"][1]),
+        (
+            "learner",
+            lambda p: reverse("signoff_sample", args=[p]),
+            "Only the unit's internal verifier or its external verifier samples a unit.",
+        ),
+        (
+            "assessor",
+            lambda p: reverse("signoff_release", args=[p]),
+            "Only the unit's internal verifier or its external verifier releases a unit.",
+        ),
+        (
+            "learner",
+            lambda p: reverse("signoff_refer", args=[p]),
+            "Only the learner's assessor or a verifier of the unit refers it back",
+        ),
+        ("assessor", lambda p: reverse("evidence_add", args=[p]), "Only the learner can change their evidence."),
+        ("learner", lambda p: reverse("plan_action_add", args=[p]), "Only the learner's assessor can do this."),
+    ],
+)
+def test_each_refused_action_says_its_own_reason(client, world, persona, url, reason):
+    import html
+
+    as_(client, world.persona(persona))
+    response = client.post(url(world.portfolio.pk), {"password": PASSWORD})
+    assert response.status_code == 403
+    page = html.unescape(response.content.decode())
+    assert reason in page
+    others = {"Only the learner can change their evidence."} - {reason}
+    assert not any(other in page for other in others)

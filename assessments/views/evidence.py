@@ -23,6 +23,7 @@ from assessments.views.upload_checks import upload_checked
 from people.models import Role
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
+from units.models import Criterion, RangeItem
 
 LEARNER_ONLY = {Role.LEARNER}
 LEARNERS_EVIDENCE = "Only the learner can change their evidence."
@@ -57,13 +58,25 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     items = (
         Evidence.objects.filter(in_portfolio(portfolio))
         .select_related("method", "portfolio__unit")
+        .defer("description", "witness_statement")
         .annotate(
             home_unit_code=home_unit_code(),
             elsewhere=Case(When(portfolio_id=portfolio.pk, then=Value(0)), default=Value(1)),
         )
         .prefetch_related(
-            "criteria__outcome",
-            "range_items",
+            # What it covers in this unit only: a cross-referenced item covers other units' criteria too.
+            Prefetch(
+                "criteria",
+                queryset=Criterion.objects.filter(outcome__unit_id=portfolio.unit_id)
+                .select_related("outcome")
+                .order_by("outcome__number", "number"),
+                to_attr="covers",
+            ),
+            Prefetch(
+                "range_items",
+                queryset=RangeItem.objects.filter(unit_id=portfolio.unit_id).order_by("letter"),
+                to_attr="covers_range",
+            ),
             "files",
             Prefetch(
                 "cross_references",
@@ -86,18 +99,23 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         e.shown_reference = shown_reference(e, portfolio)  # type: ignore[attr-defined]
         e.is_home = e.portfolio_id == portfolio.pk  # type: ignore[attr-defined]
         e.home_link = not e.is_home and links_reach_sibling(request, portfolio, e.portfolio)  # type: ignore[attr-defined]
-        # What it covers in this unit only: a cross-referenced item covers other units' criteria too.
-        e.covers = [c for c in e.criteria.all() if c.outcome.unit_id == portfolio.unit_id]  # type: ignore[attr-defined]
-        e.covers_range = [r for r in e.range_items.all() if r.unit_id == portfolio.unit_id]  # type: ignore[attr-defined]
-    form = EvidenceForm(portfolio=portfolio)
+        # One string a row rather than a loop of template nodes over each criterion and range item.
+        range_letters = "".join(r.letter for r in e.covers_range)  # type: ignore[attr-defined]
+        e.covers_text = ", ".join(c.code for c in e.covers) + (f"; range {range_letters}" if range_letters else "")  # type: ignore[attr-defined]
+    unit_code = portfolio.unit_code
+    criteria = (
+        Criterion.objects.filter(outcome__unit_id=portfolio.unit_id)
+        .select_related("outcome")
+        .order_by("outcome__number", "number")
+    )
     return render(
         request,
         "assessments/evidence_list.html",
         {
             "portfolio": portfolio,
             "page": page,
-            "methods": form.fields["method"].queryset,
-            "criteria": [(label, c) for _, rows in form.criteria_by_outcome() for label, c, _ in rows],
+            "methods": portfolio.unit.methods.order_by("order"),
+            "criteria": [(c.label(unit_code), c) for c in criteria],
             "method": method,
             "criterion": criterion,
             "sort": sort,

@@ -9,27 +9,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from assessments.access import COUNTERSIGN_ASSESSOR, COUNTERSIGN_IV, get_portfolio_for_user
+from assessments.access import get_portfolio_for_user
 from assessments.integrity import unit_problems
 from assessments.models import LOCKED_STATUSES, Portfolio, PortfolioStatus, Referral, Signature, SignatureKind
 from assessments.page_parts import SIGNOFF, page_parts
-from assessments.policy import made_assessment_decisions
+from assessments.policy import NEEDS, SIGN_ACTIONS, portfolio_may
 from assessments.records import completeness, current_digest, signature_checks
 from assessments.services import signoff
 from people.models import Role
 
 S = PortfolioStatus
 K = SignatureKind
-# Which link to the portfolio each signature needs: the service then checks the finer rules.
-SIGNER_LINK = {
-    K.LEARNER: Role.LEARNER,
-    K.ASSESSOR: Role.ASSESSOR,
-    K.ASSESSOR_COUNTERSIGN: COUNTERSIGN_ASSESSOR,
-    K.IV: Role.IV,
-    K.IV_COUNTERSIGN: COUNTERSIGN_IV,
-    K.EV: Role.EV,
-}
 VERIFIERS = {Role.IV, Role.EV}
+VERIFIERS_ONLY = "Only the unit's internal verifier or its external verifier {} a unit."
 
 
 def _errors(request: HttpRequest, exc: ValidationError) -> None:
@@ -41,30 +33,29 @@ def _back(portfolio_id: int) -> HttpResponse:
     return redirect("signoff", portfolio_id=portfolio_id)
 
 
-def _actions(portfolio: Portfolio) -> dict[str, bool]:
-    """What the page offers this person now. The services decide in the end; this only avoids dead buttons."""
-    links = portfolio.links
-    status = portfolio.status
-    if Role.IV in links and made_assessment_decisions(portfolio.iv_id, portfolio):
-        links = links - {Role.IV}
+# The page's name for each sign-off action the policy answers.
+PAGE_ACTIONS = {
+    "submit": "submit",
+    "assessor_sign": "sign_assessor",
+    "assessor_refer": "assessor_refer",
+    "assessor_countersign": "countersign_assessor",
+    "iv_countersign": "countersign_iv",
+    "iv_sample": "iv_sample",
+    "iv_sign": "sign_iv",
+    "iv_release": "iv_release",
+    "iv_refer": "iv_refer",
+    "ev_sample": "ev_sample",
+    "ev_sign": "sign_ev",
+    "ev_refer": "ev_refer",
+    "ev_release": "ev_release",
+}
+
+
+def _actions(request: HttpRequest, portfolio: Portfolio) -> dict[str, bool]:
+    """What the page offers this person now, as the policy says. The services ask it again when they act."""
     return {
-        "submit": Role.LEARNER in links and status == S.IN_PROGRESS,
-        "assessor_sign": Role.ASSESSOR in links and status == S.SUBMITTED,
-        "assessor_refer": Role.ASSESSOR in links and status == S.SUBMITTED,
-        "assessor_countersign": COUNTERSIGN_ASSESSOR in links and status == S.ASSESSOR_SIGNED,
-        "iv_countersign": COUNTERSIGN_IV in links and status == S.IV_SIGNED,
-        "iv_sample": Role.IV in links
-        and status in (S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED)
-        and not portfolio.iv_sampled,
-        "iv_sign": Role.IV in links and status in (S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED),
-        "iv_release": Role.IV in links
-        and status in (S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED)
-        and not portfolio.iv_sampled,
-        "iv_refer": Role.IV in links and status in (S.ASSESSOR_SIGNED, S.ASSESSOR_COUNTERSIGNED),
-        "ev_sample": Role.EV in links and status not in (S.COMPLETE, S.WITHDRAWN) and not portfolio.ev_sampled,
-        "ev_sign": Role.EV in links and portfolio.ev_sampled and status in signoff.EV_SIGNS_FROM,
-        "ev_refer": Role.EV in links and portfolio.ev_sampled and status in signoff.REFERRERS[Role.EV],
-        "ev_release": Role.EV in links and portfolio.ev_sampled and status not in (S.COMPLETE, S.WITHDRAWN),
+        name: bool(portfolio_may(request.user.pk, portfolio.links, action, portfolio))  # type: ignore[attr-defined]
+        for name, action in PAGE_ACTIONS.items()
     }
 
 
@@ -102,7 +93,7 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "for_learner": for_learner,
             "digest": current_digest(portfolio),
             "evidence_digest": current_digest(portfolio, judgements=False),
-            "actions": _actions(portfolio),
+            "actions": _actions(request, portfolio),
             "withdrawable": withdrawable,
             "admin_may_withdraw": Role.ADMIN in portfolio.links and bool(checks) and portfolio.status != S.COMPLETE,
             "locked": portfolio.status in LOCKED_STATUSES,
@@ -115,9 +106,11 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 @require_POST
 def signoff_sign(request: HttpRequest, portfolio_id: int, kind: str) -> HttpResponse:
-    if kind not in SIGNER_LINK:
+    if kind not in SignatureKind.values:
         return HttpResponse(status=404)
-    portfolio = get_portfolio_for_user(request, portfolio_id, {SIGNER_LINK[SignatureKind(kind)]})
+    # The link the signature needs, and the words when it is missing: the service then asks the rest.
+    link, reason = NEEDS[SIGN_ACTIONS[SignatureKind(kind)]]
+    portfolio = get_portfolio_for_user(request, portfolio_id, {link}, reason=reason)
     if kind == K.LEARNER and request.POST.get("declaration") != "yes":
         messages.error(request, "Tick the declaration to confirm the evidence is your own work.")
         return _back(portfolio.pk)
@@ -142,7 +135,7 @@ def signoff_sign(request: HttpRequest, portfolio_id: int, kind: str) -> HttpResp
 
 @require_POST
 def signoff_sample(request: HttpRequest, portfolio_id: int) -> HttpResponse:
-    portfolio = get_portfolio_for_user(request, portfolio_id, VERIFIERS)
+    portfolio = get_portfolio_for_user(request, portfolio_id, VERIFIERS, reason=VERIFIERS_ONLY.format("samples"))
     role = Role.IV if Role.IV in portfolio.links else Role.EV
     try:
         signoff.unit_mark_sampled(actor=request.user, portfolio=portfolio, role=role)
@@ -156,7 +149,7 @@ def signoff_sample(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 @require_POST
 def signoff_release(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     """The IV releases the unit unsampled, or the EV releases it from their sample unsigned."""
-    portfolio = get_portfolio_for_user(request, portfolio_id, VERIFIERS)
+    portfolio = get_portfolio_for_user(request, portfolio_id, VERIFIERS, reason=VERIFIERS_ONLY.format("releases"))
     try:
         if Role.IV in portfolio.links:
             signoff.unit_release(actor=request.user, portfolio=portfolio)
@@ -173,7 +166,12 @@ def signoff_release(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 @require_POST
 def signoff_refer(request: HttpRequest, portfolio_id: int) -> HttpResponse:
-    portfolio = get_portfolio_for_user(request, portfolio_id, {Role.ASSESSOR, Role.IV, Role.EV})
+    portfolio = get_portfolio_for_user(
+        request,
+        portfolio_id,
+        {Role.ASSESSOR, Role.IV, Role.EV},
+        reason="Only the learner's assessor or a verifier of the unit refers it back; ask them if it needs work.",
+    )
     role = next(r for r in (Role.ASSESSOR, Role.IV, Role.EV) if r in portfolio.links)
     try:
         signoff.unit_refer(actor=request.user, portfolio=portfolio, role=role, reasons=request.POST.get("reasons", ""))
