@@ -114,6 +114,28 @@ def _missing_signatures(events: Iterable[AuditEvent], present: set[int], names: 
     return problems
 
 
+WITHDRAWING = ("signature.withdrawn", "portfolio.reopened")
+
+
+def _unwithdrawn(
+    events: Iterable[AuditEvent], signatures: dict[int, Signature], names: dict[int, Portfolio]
+) -> list[Problem]:
+    """A signature the audit trail records as withdrawn must still be marked withdrawn: clearing the mark would
+    make a withdrawn signature look standing again."""
+    problems = []
+    for event in events:
+        signature = signatures.get(event.data.get("signature") if isinstance(event.data, dict) else None)
+        if signature is not None and signature.withdrawn_at is None:
+            portfolio = names.get(signature.portfolio_id)
+            where = unit_name(portfolio) if portfolio else f"registration {signature.portfolio_id}"
+            problems.append(Problem(
+                f"the {signature.get_kind_display().lower()} signature {signature.pk} on {where} is shown as "
+                f"standing, but the audit trail records its withdrawal on {event.at:%d/%m/%Y %H:%M} UTC (audit row "
+                f"{event.pk}): the mark was removed outside the application",
+                event.centre_id, signature.portfolio_id, "A withdrawn signature has been made to look standing"))
+    return problems
+
+
 def _status_problem(portfolio: Portfolio, last_move: AuditEvent | None) -> Problem | None:
     expected = last_move.data.get("after") if last_move is not None else Portfolio._meta.get_field("status").default
     if expected is not None and portfolio.status != expected:
@@ -169,6 +191,8 @@ def unit_problems(portfolio: Portfolio) -> list[Problem]:
         render.record_code.portfolio = portfolio
         if problem := _render_problem(render):
             problems.append(problem)
+    withdrawals = AuditEvent.objects.filter(portfolio=portfolio, action__in=WITHDRAWING).order_by("pk")
+    problems += _unwithdrawn(withdrawals, {s.pk: s for s in signatures}, {portfolio.pk: portfolio})
     if problem := _status_problem(portfolio, _last_moves([portfolio.pk]).get(portfolio.pk)):
         problems.append(problem)
     return problems
@@ -193,6 +217,9 @@ def all_problems() -> list[Problem]:
     ids = set(missing_for.values_list("portfolio_id", flat=True)) - set(portfolios)
     portfolios.update(Portfolio.objects.select_related("unit", "learner", "awarding_body").in_bulk(ids))
     problems += _missing_signatures(missing_for.order_by("pk"), present, portfolios)
+    withdrawals = AuditEvent.objects.filter(action__in=WITHDRAWING).order_by("pk")
+    by_id = {s.pk: s for rows in signatures.values() for s in rows}
+    problems += _unwithdrawn(withdrawals, by_id, portfolios)
     for f in EvidenceFile.objects.select_related("evidence").order_by("pk").iterator(chunk_size=500):
         if problem := _file_problem(f, portfolios.get(f.evidence.portfolio_id)):
             problems.append(problem)

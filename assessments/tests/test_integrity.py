@@ -16,12 +16,13 @@ from django_tasks_db.models import DBTaskResult
 from assessments.models import EvidenceFile, Signature, SignatureKind
 from assessments.services.portfolios import portfolio_assign
 from assessments.services.records import record_render_store
+from assessments.services.signoff import signature_withdraw, unit_sign
 from assessments.tasks import verify_records_regularly
 from assessments.tests.test_record_pdf import complete, covered  # noqa: F401 (fixtures)
 from audit.models import AuditEvent
 from notifications.models import Notification
 from people.models import Role
-from tests.factories import UserFactory, member
+from tests.factories import PASSWORD, UserFactory, member
 from tests.tamper import raw_sql, rewrite_file, status_guard_on
 
 K = SignatureKind
@@ -119,6 +120,23 @@ def test_evidence_changed_in_the_database_no_longer_matches_the_signatures(store
     code, out = verify()
     assert code == 1
     assert "assessor signature" in out and "no longer matches the record" in out
+
+
+def test_a_withdrawn_signature_made_to_look_standing_again_is_named(world, covered):  # noqa: F811
+    unit_sign(actor=world.learner, portfolio=world.portfolio, kind=K.LEARNER, password=PASSWORD)
+    assessor = unit_sign(actor=world.assessor, portfolio=world.portfolio, kind=K.ASSESSOR, password=PASSWORD)
+    signature_withdraw(actor=world.assessor, signature=assessor, reason="Signed too soon")
+    assert verify()[0] == 0
+    raw_sql(
+        "UPDATE assessments_signature SET withdrawn_at = NULL, withdrawn_by_id = NULL, withdrawal_reason = '' "
+        "WHERE id = %s",
+        [assessor.pk],
+        "assessments_signature",
+    )
+    code, out = verify()
+    assert code == 1
+    assert f"The assessor signature {assessor.pk} on registration {world.portfolio.pk}" in out
+    assert "the audit trail records its withdrawal" in out
 
 
 def test_a_status_moved_behind_the_services_back_is_named(stored):
