@@ -33,8 +33,8 @@ from quality import visits
 from quality.forms_visits import FindingsForm, VisitForm, current_registrations
 from quality.models import EVFinding, EVVisit, IVReport
 from quality.services import visits as services
-
 from submissions.once import once_per_token
+
 ENDED_SHOWN = 25
 
 
