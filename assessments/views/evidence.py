@@ -4,6 +4,8 @@ read-only."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -17,13 +19,13 @@ from assessments import services
 from assessments.access import get_evidence_for_user, get_portfolio_for_user, links_reach_sibling
 from assessments.coverage import home_unit_code, in_portfolio, portfolio_coverage, shown_reference
 from assessments.forms import EvidenceForm
-from assessments.models import Author, Evidence, Portfolio
+from assessments.models import Author, Evidence, EvidenceFile, Portfolio
 from assessments.services.files import files_hold, files_release
 from assessments.views.upload_checks import upload_checked
 from people.models import Role
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
-from units.models import Criterion, RangeItem
+from units.models import Criterion
 
 LEARNER_ONLY = {Role.LEARNER}
 LEARNERS_EVIDENCE = "Only the learner can change their evidence."
@@ -54,60 +56,66 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id)
-    # Its own items and those cross-referenced to it from the learner's other units.
-    items = (
-        Evidence.objects.filter(in_portfolio(portfolio))
-        .select_related("method", "portfolio__unit")
-        .defer("description", "witness_statement")
-        .annotate(
-            home_unit_code=home_unit_code(),
-            elsewhere=Case(When(portfolio_id=portfolio.pk, then=Value(0)), default=Value(1)),
-        )
-        .prefetch_related(
-            # What it covers in this unit only: a cross-referenced item covers other units' criteria too.
-            Prefetch(
-                "criteria",
-                queryset=Criterion.objects.filter(outcome__unit_id=portfolio.unit_id)
-                .select_related("outcome")
-                .order_by("outcome__number", "number"),
-                to_attr="covers",
-            ),
-            Prefetch(
-                "range_items",
-                queryset=RangeItem.objects.filter(unit_id=portfolio.unit_id).order_by("letter"),
-                to_attr="covers_range",
-            ),
-            "files",
-            Prefetch(
-                "cross_references",
-                queryset=Portfolio.objects.select_related("unit").annotate(code=home_unit_code(via="")),
-            ),
-        )
+    # Its own items and those cross-referenced to it from the learner's other units, filtered and sorted as ids
+    # alone; only the page's 25 are then read in full. Sorting whole rows (with their unit's long texts) made
+    # the page cost grow with the portfolio.
+    ids = Evidence.objects.filter(in_portfolio(portfolio)).annotate(
+        elsewhere=Case(When(portfolio_id=portfolio.pk, then=Value(0)), default=Value(1))
     )
     method = request.GET.get("method", "")
     criterion = request.GET.get("criterion", "")
     sort = request.GET.get("sort", "-ref")
     if method:
-        items = items.filter(method__code=method)
+        ids = ids.filter(method__code=method)
     if criterion.isdigit():
-        items = items.filter(criteria__pk=int(criterion))
+        ids = ids.filter(criteria__pk=int(criterion))
     order = SORTS.get(sort, "-number")
     # By reference: own items first, then the other units' (whose numbers are their own); by date: all together.
-    items = items.order_by(*(("elsewhere", order, "portfolio_id") if "number" in order else (order, "elsewhere")))
-    page = Paginator(items, 25).get_page(request.GET.get("page"))
+    ids = ids.order_by(*(("elsewhere", order, "portfolio_id") if "number" in order else (order, "elsewhere")))
+    page = Paginator(ids.values_list("pk", flat=True), 25).get_page(request.GET.get("page"))
+    items = (
+        Evidence.objects.filter(pk__in=list(page.object_list))
+        .select_related("method", "portfolio__unit")
+        .defer("description", "witness_statement")
+        .annotate(home_unit_code=home_unit_code())
+        .prefetch_related(
+            Prefetch("files", queryset=EvidenceFile.objects.order_by("pk")),
+            Prefetch(
+                "cross_references",
+                queryset=Portfolio.objects.select_related("unit").annotate(code=home_unit_code(via="")),
+            ),
+        )
+        .in_bulk()
+    )
+    page.object_list = [items[pk] for pk in page.object_list]
+    unit_code = portfolio.unit_code
+    criteria = list(
+        Criterion.objects.filter(outcome__unit_id=portfolio.unit_id)
+        .select_related("outcome")
+        .order_by("outcome__number", "number")
+    )
+    # What each item covers in this unit only (a cross-referenced item covers other units' criteria too), as
+    # ids looked up in the unit's criteria already read for the filter: no instance per claim.
+    place = {c.pk: n for n, c in enumerate(criteria)}
+    covers: dict[int, list[int]] = defaultdict(list)
+    for evidence_id, criterion_id in Evidence.criteria.through.objects.filter(
+        evidence_id__in=list(items), criterion__outcome__unit_id=portfolio.unit_id
+    ).values_list("evidence_id", "criterion_id"):
+        covers[evidence_id].append(place[criterion_id])
+    letters: dict[int, list[str]] = defaultdict(list)
+    for evidence_id, letter in (
+        Evidence.range_items.through.objects.filter(evidence_id__in=list(items), rangeitem__unit_id=portfolio.unit_id)
+        .order_by("rangeitem__letter")
+        .values_list("evidence_id", "rangeitem__letter")
+    ):
+        letters[evidence_id].append(letter)
     for e in page:
         e.shown_reference = shown_reference(e, portfolio)  # type: ignore[attr-defined]
         e.is_home = e.portfolio_id == portfolio.pk  # type: ignore[attr-defined]
         e.home_link = not e.is_home and links_reach_sibling(request, portfolio, e.portfolio)  # type: ignore[attr-defined]
         # One string a row rather than a loop of template nodes over each criterion and range item.
-        range_letters = "".join(r.letter for r in e.covers_range)  # type: ignore[attr-defined]
-        e.covers_text = ", ".join(c.code for c in e.covers) + (f"; range {range_letters}" if range_letters else "")  # type: ignore[attr-defined]
-    unit_code = portfolio.unit_code
-    criteria = (
-        Criterion.objects.filter(outcome__unit_id=portfolio.unit_id)
-        .select_related("outcome")
-        .order_by("outcome__number", "number")
-    )
+        covered = ", ".join(criteria[n].code for n in sorted(covers[e.pk]))
+        e.covers_text = covered + (f"; range {''.join(letters[e.pk])}" if letters[e.pk] else "")  # type: ignore[attr-defined]
     return render(
         request,
         "assessments/evidence_list.html",
