@@ -200,3 +200,22 @@ def portfolio_may(user_id: int, links: set[Role | str], action: str, portfolio: 
     if refusal := order_refusal(portfolio, action):
         return _no(refusal)
     return YES
+
+
+WITHDRAW_WHO = "Only the signer or a centre admin can withdraw a signature."
+
+
+def signature_may_withdraw(
+    user_id: int, links: set[Role | str], signature: Signature, portfolio: Portfolio
+) -> Decision:
+    """May this person withdraw this signature now: its signer or a centre admin, while it stands and the unit is
+    not complete. Only the latest standing signature may go; the service checks that under its lock."""
+    if not links:
+        return NO_LINK
+    if signature.signer_id != user_id and Role.ADMIN not in links:
+        return _no(WITHDRAW_WHO)
+    if signature.withdrawn_at is not None:
+        return _no("This signature has already been withdrawn.")
+    if portfolio.status == S.COMPLETE:
+        return _no("The unit is complete: its signatures stand.")
+    return YES

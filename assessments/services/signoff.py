@@ -34,7 +34,16 @@ from assessments.models import (
     Signature,
     SignatureKind,
 )
-from assessments.policy import EV_SIGNS_FROM, NEEDS, REFERRERS, SIGN_ACTIONS, portfolio_may, qualifying  # noqa: F401
+from assessments.policy import (  # noqa: F401
+    EV_SIGNS_FROM,
+    NEEDS,
+    REFERRERS,
+    SIGN_ACTIONS,
+    WITHDRAW_WHO,
+    portfolio_may,
+    qualifying,
+    signature_may_withdraw,
+)
 from assessments.records import build_record, completeness, digest_of
 from assessments.services.notices import unit_notices_sync
 from assessments.services.records import record_code_for, record_render_enqueue
@@ -495,21 +504,19 @@ def signature_withdraw(*, actor: User, signature: Signature, reason: str, as_adm
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Give the reason for withdrawing the signature."})
-    if signature.withdrawn_at is not None:
-        raise TransitionError("This signature has already been withdrawn.")
     is_admin = (
         as_admin
         and Membership.objects.filter(
             user=actor, centre_id=portfolio.centre_id, role=Role.ADMIN, is_active=True
         ).exists()
     )
-    if actor.pk != signature.signer_id and not is_admin:
-        raise TransitionError("Only the signer or a centre admin can withdraw a signature.")
+    links = {Role.ADMIN} if is_admin else {"signer"} if actor.pk == signature.signer_id else set()
+    decision = signature_may_withdraw(actor.pk, links, signature, portfolio)
+    if not decision:
+        raise TransitionError(WITHDRAW_WHO if decision.status == 404 else decision.reason)
     latest = Signature.objects.standing().filter(portfolio=portfolio).order_by("-signed_at", "-pk").first()
     if latest is None or latest.pk != signature.pk:
         raise TransitionError("Withdraw the later signatures first: only the latest one can be withdrawn.")
-    if portfolio.status == S.COMPLETE:
-        raise TransitionError("The unit is complete: its signatures stand.")
     if signature.kind == K.IV:
         countersigned = _standing(portfolio, K.ASSESSOR_COUNTERSIGN) is not None
         back = S.ASSESSOR_COUNTERSIGNED if countersigned else S.ASSESSOR_SIGNED

@@ -231,3 +231,21 @@ def test_the_may_tag_answers_for_the_viewer(rf, world):
     world.portfolio.links = {Role.LEARNER}
     template = Template('{% load policy %}{% may "submit" p as can %}{% may "sign_iv" p as iv %}{{ can }} {{ iv }}')
     assert template.render(Context({"request": request, "p": world.portfolio})) == "True False"
+
+
+def test_only_the_signer_or_a_centre_admin_withdraws_and_others_are_told_so(client, world):
+    import html
+
+    from assessments.policy import WITHDRAW_WHO
+
+    cover_everything(world)
+    declaration = submit(world)
+    client.force_login(world.assessor)
+    response = client.post(reverse("signature_withdraw", args=[declaration.pk]), {"reason": "Not mine to keep."})
+    assert response.status_code == 403 and WITHDRAW_WHO in html.unescape(response.content.decode())
+    client.force_login(world.admin)
+    page = client.get(reverse("signoff", args=[world.portfolio.pk])).content.decode()
+    assert f'action="{reverse("signature_withdraw", args=[declaration.pk])}"' in page
+    client.post(reverse("signature_withdraw", args=[declaration.pk]), {"reason": "Registered on the wrong unit."})
+    declaration.refresh_from_db()
+    assert declaration.withdrawn_at is not None

@@ -13,7 +13,7 @@ from assessments.access import get_portfolio_for_user
 from assessments.integrity import unit_problems
 from assessments.models import LOCKED_STATUSES, Portfolio, PortfolioStatus, Referral, Signature, SignatureKind
 from assessments.page_parts import SIGNOFF, page_parts
-from assessments.policy import NEEDS, SIGN_ACTIONS, portfolio_may
+from assessments.policy import NEEDS, SIGN_ACTIONS, WITHDRAW_WHO, portfolio_may, signature_may_withdraw
 from assessments.records import completeness, current_digest, signature_checks
 from assessments.services import signoff
 from people.models import Role
@@ -63,7 +63,12 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id)
     checks = signature_checks(portfolio)
     check = completeness(portfolio) if portfolio.status in (S.IN_PROGRESS, S.SUBMITTED) else None
-    withdrawable = {c.signature.pk for c in checks[-1:] if c.signature.signer_id == request.user.pk}
+    # Only the latest standing signature may be withdrawn, by its signer or a centre admin (the policy's rule).
+    last = checks[-1].signature if checks else None
+    may_withdraw_last = last is not None and bool(
+        signature_may_withdraw(request.user.pk, portfolio.links, last, portfolio)  # type: ignore[attr-defined]
+    )
+    withdrawable = {last.pk} if may_withdraw_last and last.signer_id == request.user.pk else set()
     # A unit back in progress without a referral: the learner changed evidence after submitting it.
     reopened = None
     if portfolio.status == S.IN_PROGRESS:
@@ -95,7 +100,7 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "evidence_digest": current_digest(portfolio, judgements=False),
             "actions": _actions(request, portfolio),
             "withdrawable": withdrawable,
-            "admin_may_withdraw": Role.ADMIN in portfolio.links and bool(checks) and portfolio.status != S.COMPLETE,
+            "admin_may_withdraw": may_withdraw_last and Role.ADMIN in portfolio.links,
             "locked": portfolio.status in LOCKED_STATUSES,
             "referrals": Referral.objects.filter(portfolio=portfolio).select_related("referred_by"),
             # The IV reports and the EV's findings: quality's parts of this page.
@@ -186,8 +191,10 @@ def signoff_refer(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 def signature_withdraw(request: HttpRequest, signature_id: int) -> HttpResponse:
     signature = get_object_or_404(Signature, pk=signature_id)
     portfolio = get_portfolio_for_user(request, signature.portfolio_id)
-    if signature.signer_id != request.user.pk and Role.ADMIN not in portfolio.links:
-        raise PermissionDenied("Only the signer or a centre admin can withdraw a signature.")
+    decision = signature_may_withdraw(request.user.pk, portfolio.links, signature, portfolio)
+    if decision.reason == WITHDRAW_WHO:
+        raise PermissionDenied(decision.reason)
+    # Any other refusal is the state's: the service says it, under its lock, on the page.
     try:
         signoff.signature_withdraw(
             actor=request.user,
