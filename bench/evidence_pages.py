@@ -173,7 +173,7 @@ def main() -> None:
                 "floor": reverse("bench_floor", args=[portfolio.pk]),
                 "unit": reverse("portfolio_detail", args=[portfolio.pk]),
                 "list": reverse("evidence_list", args=[portfolio.pk]),
-                "list, last page": reverse("evidence_list", args=[portfolio.pk]) + "?page=last",
+                "list, last page": reverse("evidence_list", args=[portfolio.pk]) + "?page=9999",  # the last page
             }
 
         results: dict[tuple[str, int], tuple[float, float, int]] = {}

@@ -219,6 +219,44 @@ def test_portfolio_pages_run_the_same_number_of_queries_at_5_and_at_500_items(le
     assert count() == at_five
 
 
+@pytest.mark.parametrize(
+    "name, query, rows",
+    [
+        ("portfolio_detail", {}, None),
+        ("evidence_list", {"page": "9999"}, 10),  # past the end: the last page, items 1 to 10
+        ("evidence_list", {"sort": "date", "method": "PE"}, 25),
+        ("evidence_list", {"criterion": "2.1"}, 17),  # the first 3, and every 4th of the rest
+    ],
+)
+def test_unit_page_and_every_view_of_the_list_keep_their_query_count_from_3_to_60_items(
+    learner_client, world, name, query, rows
+):
+    if "criterion" in query:
+        query = {"criterion": crit(query["criterion"]).pk}
+    url = reverse(name, args=[world.portfolio.pk])
+
+    def visit():
+        learner_client.get(url, query)  # the first visit also saves the session
+        with CaptureQueriesContext(connection) as queries:
+            response = learner_client.get(url, query)
+        assert response.status_code == 200
+        return response, len(queries)
+
+    for _ in range(3):
+        add(world, criteria=["2.1", "3.1"], range_items=["a"], method="PE")
+    _, at_three = visit()
+    bulk_add(world, 57)
+    response, at_sixty = visit()
+    assert at_sixty == at_three
+    if rows:
+        # The page still shows the right rows, each with what it covers in this unit.
+        shown = response.context["page"]
+        assert len(shown) == rows
+        assert all(e.covers_text for e in shown)
+        if "page" in query:
+            assert [e.reference for e in shown] == [f"E{n}" for n in range(10, 0, -1)]
+
+
 def bulk_add(world, n: int) -> None:
     """Many mapped items with a file each, written in bulk: the service is too slow for hundreds."""
     portfolio = world.portfolio
