@@ -7,7 +7,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery
+from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, When
 
 from assessments.models import Evidence, Portfolio
 from units.models import Criterion, LearningOutcome, RangeItem, UnitCode
@@ -150,7 +150,8 @@ def portfolio_coverage(portfolio: Portfolio) -> Coverage:
     # Only the columns the grids read: no model instance for each of possibly thousands of items.
     rows = (
         Evidence.objects.filter(in_portfolio(portfolio))
-        .annotate(home_unit_code=home_unit_code())
+        # The home unit's number only for items cross-referenced from another unit, not a subquery an item.
+        .annotate(home_unit_code=Case(When(portfolio_id=portfolio.pk, then=None), default=home_unit_code()))
         .order_by()
         .values_list("pk", "number", "activity_date", "portfolio_id", "home_unit_code")
     )
