@@ -452,9 +452,10 @@ def test_a_learner_editing_while_the_assessor_signs_never_leaves_a_signature_ove
         assert signature.digest == current_digest(world.portfolio) == seen
         assert Evidence.objects.get(pk=item.pk).title == item.title
     else:
-        # The edit came first: the assessor was told the record changed, and nothing was signed.
+        # The edit came first: it took the unit back to in progress (the declaration fell with it), and the
+        # assessor was told the record changed, so nothing was signed.
         assert Evidence.objects.get(pk=item.pk).title == "Changed at the last minute"
-        assert status(world) == S.SUBMITTED
+        assert status(world) == S.IN_PROGRESS
 
 
 # --- Evidence changed after submitting -----------------------------------------------------------------------
