@@ -534,7 +534,7 @@ def test_iv_trying_to_sample_their_own_assessment_decisions_is_refused(client, w
         reverse("sample_unit_add", args=[plan.pk, theirs.pk]), {"stage": "summative", "planned_for": today}
     )
     assert response.status_code == 403
-    assert "An IV can never verify their own assessment decisions." in response.content.decode()
+    assert "An internal verifier cannot verify their own assessment decisions." in response.content.decode()
     assert not SampleItem.objects.exists()
     # Nor may they write an IV report on it.
     assert client.get(reverse("iv_report_unit", args=[theirs.pk])).status_code == 403

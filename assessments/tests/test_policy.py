@@ -146,7 +146,7 @@ def test_the_iv_cannot_plan_to_sample_a_unit_they_assessed_and_it_is_not_in_thei
             planned_for=plan.starts_on,
             portfolio=world.portfolio,
         )
-    assert err.value.message_dict["portfolio"] == ["An IV can never verify their own assessment decisions."]
+    assert err.value.message_dict["portfolio"] == [OWN_DECISIONS]
 
 
 # --- The external verifier: remote sampling ----------------------------------------------------------------------

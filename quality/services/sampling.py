@@ -11,14 +11,16 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from assessments.policy import made_assessment_decisions
+from assessments.policy import (
+    OWN_DECISIONS,
+    made_assessment_decisions,
+)
 from audit.services import audit_log
 from people.models import Centre, Membership, Role, User
 from quality.models import SampleItem, SampleScope, SampleStage, SamplingPlan, SamplingPolicy
 from quality.sampling import population, stage_name
 from units.models import Criterion
 
-OWN_DECISIONS = "An IV can never verify their own assessment decisions."
 POLICY_FIELDS = ("qualifying_rate", "new_rate", "disagreed_rate", "experienced_rate", "new_for_months")
 
 
