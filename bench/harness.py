@@ -37,15 +37,14 @@ def prepare_postgres() -> None:
     if not url.startswith("postgres"):
         return
     import dj_database_url
-    import psycopg2
+    import psycopg
 
     db = dj_database_url.parse(url)
-    conn = psycopg2.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}"')
-        cur.execute(f'CREATE DATABASE "{db["NAME"]}"')
-    conn.close()
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}"')
+        conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 def start_django() -> None:
