@@ -8,6 +8,7 @@ updates it in place instead of adding a second copy.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Coalesce
 
 
 class NaturalKeyManager(models.Manager):
@@ -64,8 +65,19 @@ class AssessmentMethod(models.Model):
         return (self.code,)
 
 
+def versioned_slug(family: str, version: int) -> str:
+    """Version 1 keeps the family's slug, so its pages and fixtures keep their names; later versions add "-vN"."""
+    return family if version == 1 else f"{family}-v{version}"
+
+
 class Unit(models.Model):
+    # The slug names one version (its page, its natural key); `family` is the slug every version shares, and stays
+    # empty on a first version loaded from a fixture, whose own slug is then the family.
     slug = models.SlugField(max_length=100, unique=True)
+    family = models.SlugField(
+        max_length=100, null=True, blank=True, help_text="The slug all versions of this unit share (version 1's)."
+    )
+    version = models.PositiveSmallIntegerField(default=1)
     title = models.CharField(max_length=255)
     level = models.PositiveSmallIntegerField()
     credit_value = models.PositiveSmallIntegerField()
@@ -76,9 +88,6 @@ class Unit(models.Model):
     evidence_guidance = models.TextField("guidance on assessment and evidence requirements", blank=True)
     nos_mapping = models.TextField("National Occupational Standards mapping", blank=True)
     additional_information = models.TextField(blank=True)
-    cross_reference_units = models.CharField(
-        max_length=255, blank=True, help_text="Units the workbook suggests cross-referencing evidence to."
-    )
     simulation_allowed_for_performance = models.BooleanField(default=False)
     methods = models.ManyToManyField(AssessmentMethod, related_name="units")
     # The sign-off block's fixed wording.
@@ -89,13 +98,21 @@ class Unit(models.Model):
     objects = NaturalKeyManager("slug")
 
     class Meta:
-        ordering = ["title"]
+        ordering = ["title", "version"]
+        constraints = [
+            # A changed specification is a new version; portfolios keep the version they started on.
+            models.UniqueConstraint(Coalesce("family", "slug"), "version", name="unit_family_version_unique"),
+        ]
 
     def __str__(self) -> str:
-        return self.title
+        return self.title if self.version == 1 else f"{self.title} (version {self.version})"
 
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
+
+    @property
+    def family_slug(self) -> str:
+        return self.family or self.slug
 
 
 class UnitCode(models.Model):
@@ -104,21 +121,28 @@ class UnitCode(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="codes")
     awarding_body = models.ForeignKey(AwardingBody, on_delete=models.PROTECT, related_name="unit_codes")
     code = models.CharField(max_length=20)
+    cross_reference_units = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Other units, by this awarding body's numbers, that the workbook says evidence could also count "
+        "towards, in its order.",
+    )
 
-    objects = NaturalKeyManager("awarding_body__code", "code")
+    # Every version of a unit carries the same number, so a number alone no longer names one row: the unit's slug
+    # is part of the key. The import keeps each number to one unit's versions (units.library.importing).
+    objects = NaturalKeyManager("awarding_body__code", "code", "unit__slug")
 
     class Meta:
         ordering = ["awarding_body__name"]
         constraints = [
-            models.UniqueConstraint(fields=["awarding_body", "code"], name="unitcode_unique_per_body"),
             models.UniqueConstraint(fields=["awarding_body", "unit"], name="unitcode_one_per_body"),
         ]
 
     def __str__(self) -> str:
         return f"{self.awarding_body.code} {self.code}"
 
-    def natural_key(self) -> tuple[str, str]:
-        return (self.awarding_body.code, self.code)
+    def natural_key(self) -> tuple[str, str, str]:
+        return (self.awarding_body.code, self.code, self.unit.slug)
 
     natural_key.dependencies = ["units.awardingbody", "units.unit"]  # type: ignore[attr-defined]
 
@@ -234,3 +258,109 @@ class EvidenceRequirement(models.Model):
         return (*self.unit.natural_key(), self.number)
 
     natural_key.dependencies = ["units.unit"]  # type: ignore[attr-defined]
+
+
+class Qualification(models.Model):
+    """A qualification as its awarding body publishes it: its units in groups and the rules for combining them.
+
+    What the specification does not state stays empty (None, or "" for text) and is shown as "not stated in the
+    specification"; nothing is filled in by guesswork.
+    """
+
+    slug = models.SlugField(max_length=100, unique=True)
+    family = models.SlugField(
+        max_length=100, null=True, blank=True, help_text="The slug all versions of this qualification share."
+    )
+    version = models.PositiveSmallIntegerField(default=1)
+    title = models.CharField(max_length=255)
+    level = models.PositiveSmallIntegerField(null=True, blank=True)
+    awarding_body = models.ForeignKey(AwardingBody, on_delete=models.PROTECT, related_name="qualifications")
+    number = models.CharField(
+        "awarding body's qualification number", max_length=40, blank=True, help_text="Empty: not stated."
+    )
+    total_minimum_credits = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: not stated.")
+
+    objects = NaturalKeyManager("slug")
+
+    class Meta:
+        ordering = ["title", "version"]
+        constraints = [
+            models.UniqueConstraint(Coalesce("family", "slug"), "version", name="qualification_family_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title if self.version == 1 else f"{self.title} (version {self.version})"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    @property
+    def family_slug(self) -> str:
+        return self.family or self.slug
+
+
+class QualificationGroup(models.Model):
+    """One rule of combination: a group of units, mandatory or optional, with the minimum to be achieved from it."""
+
+    class Kind(models.TextChoices):
+        MANDATORY = "mandatory", "Mandatory"
+        OPTIONAL = "optional", "Optional"
+
+    qualification = models.ForeignKey(Qualification, on_delete=models.CASCADE, related_name="groups")
+    number = models.PositiveSmallIntegerField(help_text="The group's place in the qualification, from 1.")
+    title = models.CharField(max_length=255, blank=True, help_text="Empty: not stated.")
+    kind = models.CharField(max_length=20, choices=Kind.choices, blank=True, help_text="Empty: not stated.")
+    minimum_credits = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: not stated.")
+    minimum_units = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: not stated.")
+
+    objects = NaturalKeyManager("qualification__slug", "number")
+
+    class Meta:
+        ordering = ["qualification", "number"]
+        constraints = [models.UniqueConstraint(fields=["qualification", "number"], name="qualification_group_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.qualification}: group {self.number}"
+
+    def natural_key(self) -> tuple[str, int]:
+        return (*self.qualification.natural_key(), self.number)
+
+    natural_key.dependencies = ["units.qualification"]  # type: ignore[attr-defined]
+
+
+class QualificationUnit(models.Model):
+    """A unit in a group, by its number under the qualification's awarding body.
+
+    The number, not a row, is what the qualification lists: the unit may not be loaded yet, and when it is, its
+    newest version is the one a new registration starts on (`loaded_unit`).
+    """
+
+    group = models.ForeignKey(QualificationGroup, on_delete=models.CASCADE, related_name="units")
+    position = models.PositiveSmallIntegerField()
+    number = models.CharField(max_length=20)
+    title = models.CharField(max_length=255, blank=True, help_text="Empty: not stated.")
+    credit_value = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: not stated.")
+
+    objects = NaturalKeyManager("group__qualification__slug", "group__number", "number")
+
+    class Meta:
+        ordering = ["group", "position"]
+        constraints = [models.UniqueConstraint(fields=["group", "number"], name="qualification_unit_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.group.qualification.awarding_body.code} {self.number}"
+
+    def natural_key(self) -> tuple[str, int, str]:
+        return (*self.group.natural_key(), self.number)
+
+    natural_key.dependencies = ["units.qualificationgroup"]  # type: ignore[attr-defined]
+
+    def loaded_unit(self) -> Unit | None:
+        """The newest loaded version of the unit with this number under the qualification's awarding body."""
+        return (
+            Unit.objects.filter(
+                codes__awarding_body_id=self.group.qualification.awarding_body_id, codes__code=self.number
+            )
+            .order_by("-version")
+            .first()
+        )

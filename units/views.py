@@ -4,6 +4,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from units.library import cross_reference_targets
 from units.models import AssessmentMethod, Criterion, LearningOutcome, Unit, UnitCode
 
 
@@ -41,5 +42,11 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "units/unit_detail.html",
-        {"unit": unit, "codes": codes, "numbering": numbering, "outcomes": outcomes},
+        {
+            "unit": unit,
+            "codes": codes,
+            "numbering": numbering,
+            "outcomes": outcomes,
+            "cross_references": cross_reference_targets(unit),
+        },
     )

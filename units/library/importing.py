@@ -1,0 +1,217 @@
+"""Loading a unit or qualification file into the library: all checks first, then one transaction.
+
+A unit (or qualification) that anything outside the library already uses (a portfolio, evidence mapped to its
+criteria, a registration) is never changed: a changed file becomes its next version, and what was started on the
+old version stays on it. A version nothing uses yet is brought up to date in place. A file that matches a version
+already loaded changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models, transaction
+
+from audit.services import audit_log
+from units.library.checks import check, family_of, parse
+from units.library.documents import SIGN_OFF_FIELDS, UNIT_TEXT_FIELDS, canonical, qualification_document, unit_document
+from units.models import (
+    AssessmentMethod,
+    AwardingBody,
+    Criterion,
+    EvidenceRequirement,
+    LearningOutcome,
+    Qualification,
+    QualificationGroup,
+    QualificationUnit,
+    RangeItem,
+    Unit,
+    UnitCode,
+    versioned_slug,
+)
+
+UNIT_PARTS = (Unit, UnitCode, LearningOutcome, Criterion, RangeItem, EvidenceRequirement)
+QUALIFICATION_PARTS = (Qualification, QualificationGroup, QualificationUnit)
+
+
+class LibraryImportError(Exception):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class ImportResult:
+    kind: str  # "unit" or "qualification"
+    slug: str
+    version: int
+    action: str  # "created", "unchanged", "updated" (in place, unused) or "new version"
+    used_by: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        name = f"{self.kind} {self.slug} version {self.version}"
+        if self.action == "unchanged":
+            return f"Unchanged: the file matches {name}; nothing was written."
+        if self.action == "new version":
+            return f"Created {name}: the previous version is used by {', '.join(self.used_by)} and stays as it was."
+        if self.action == "updated":
+            return f"Updated {name} in place: nothing uses it yet."
+        return f"Created {name}."
+
+
+def uses(row: models.Model) -> list[str]:
+    """What outside the library refers to this unit or qualification or any part of it, e.g. ["2 portfolios"].
+
+    Asked through the models' reverse relations, so the library never imports the apps built on it.
+    """
+    if isinstance(row, Unit):
+        parts = {
+            Unit: [row.pk],
+            UnitCode: list(row.codes.values_list("pk", flat=True)),
+            LearningOutcome: list(row.outcomes.values_list("pk", flat=True)),
+            Criterion: list(Criterion.objects.filter(outcome__unit=row).values_list("pk", flat=True)),
+            RangeItem: list(row.range_items.values_list("pk", flat=True)),
+            EvidenceRequirement: list(row.evidence_requirements.values_list("pk", flat=True)),
+        }
+    else:
+        parts = {
+            Qualification: [row.pk],
+            QualificationGroup: list(row.groups.values_list("pk", flat=True)),
+            QualificationUnit: list(
+                QualificationUnit.objects.filter(group__qualification=row).values_list("pk", flat=True)
+            ),
+        }
+    found = []
+    for model, pks in parts.items():
+        for relation in model._meta.related_objects:
+            other = relation.related_model
+            if other._meta.app_label == "units" or not pks:
+                continue
+            count = other._base_manager.filter(**{f"{relation.field.name}__in": pks}).distinct().count()
+            if count:
+                name = other._meta.verbose_name if count == 1 else other._meta.verbose_name_plural
+                found.append(f"{count} {name}")
+    return found
+
+
+def library_import(*, text: str, dry_run: bool = False) -> ImportResult:
+    """Check the file in full, then load it in one transaction; raise LibraryImportError listing every problem."""
+    document, errors = parse(text)
+    with transaction.atomic():
+        errors = errors or check(document)
+        if errors:
+            raise LibraryImportError(errors)
+        is_unit = document["format"] == "unit"
+        model = Unit if is_unit else Qualification
+        versions = family_of(model, document["slug"])
+        if versions:
+            # Two imports of one unit at once are put in order here.
+            list(model.objects.select_for_update().filter(pk__in=[v.pk for v in versions]))
+        result = _apply(document, versions, is_unit)
+        if dry_run:
+            transaction.set_rollback(True)
+        return result
+
+
+def _apply(document: dict[str, Any], versions: list[Any], is_unit: bool) -> ImportResult:
+    kind = document["format"]
+    export = unit_document if is_unit else qualification_document
+    save = _save_unit if is_unit else _save_qualification
+    wanted = canonical(document)
+    for existing in versions:
+        if canonical(export(existing)) == wanted:
+            return ImportResult(kind, document["slug"], existing.version, "unchanged")
+    if not versions:
+        row, action, used = save(document, None, document["version"]), "created", []
+    else:
+        latest = versions[-1]
+        used = uses(latest)
+        if used:
+            slug = versioned_slug(document["slug"], latest.version + 1)
+            if type(latest).objects.filter(slug=slug).exists():
+                raise LibraryImportError([f"slug: the next version's name {slug!r} is already taken"])
+            row, action = save(document, None, latest.version + 1), "new version"
+        else:
+            row, action = save(document, latest, latest.version), "updated"
+    result = ImportResult(kind, document["slug"], row.version, action, used)
+    audit_log(
+        actor=None,
+        action=f"{kind}_imported",
+        summary=str(result),
+        target=row,
+        data={"slug": document["slug"], "version": row.version, "action": action, "used_by": used},
+    )
+    return result
+
+
+def _body(data: dict[str, Any]) -> AwardingBody:
+    body, _ = AwardingBody.objects.get_or_create(
+        code=data["code"], defaults={"name": data["name"], "criterion_style": data["criterion_style"]}
+    )
+    return body
+
+
+def _save_unit(doc: dict[str, Any], unit: Unit | None, version: int) -> Unit:
+    if unit is None:
+        family = doc["slug"]
+        unit = Unit(slug=versioned_slug(family, version), family=None if version == 1 else family, version=version)
+    else:
+        # Nothing outside the library refers to these rows (checked by the caller), so they are simply replaced.
+        unit.outcomes.all().delete()
+        unit.range_items.all().delete()
+        unit.evidence_requirements.all().delete()
+        unit.codes.all().delete()
+    for name in ("title", "level", "credit_value", "guided_learning_hours", *UNIT_TEXT_FIELDS, *SIGN_OFF_FIELDS):
+        setattr(unit, name, doc[name])
+    unit.simulation_allowed_for_performance = doc["simulation_allowed_for_performance"]
+    unit.save()
+    methods = []
+    for data in doc["methods"]:
+        method, _ = AssessmentMethod.objects.get_or_create(
+            code=data["code"], defaults={k: data[k] for k in ("name", "description", "in_workbook_key", "order")}
+        )
+        methods.append(method)
+    unit.methods.set(methods)
+    UnitCode.objects.bulk_create(
+        UnitCode(
+            unit=unit,
+            awarding_body=_body(code["awarding_body"]),
+            code=code["number"],
+            cross_reference_units=code["cross_reference_units"],
+        )
+        for code in doc["codes"]
+    )
+    for data in doc["outcomes"]:
+        outcome = LearningOutcome.objects.create(
+            unit=unit,
+            **{k: data[k] for k in ("number", "title", "kind", "element_title", "guidance_intro", "guidance")},
+        )
+        Criterion.objects.bulk_create(Criterion(outcome=outcome, **c) for c in data["criteria"])
+    RangeItem.objects.bulk_create(RangeItem(unit=unit, **item) for item in doc["range"])
+    EvidenceRequirement.objects.bulk_create(EvidenceRequirement(unit=unit, **r) for r in doc["evidence_requirements"])
+    return unit
+
+
+def _save_qualification(doc: dict[str, Any], qualification: Qualification | None, version: int) -> Qualification:
+    if qualification is None:
+        family = doc["slug"]
+        qualification = Qualification(
+            slug=versioned_slug(family, version), family=None if version == 1 else family, version=version
+        )
+    else:
+        qualification.groups.all().delete()
+    for name in ("title", "level", "number", "total_minimum_credits"):
+        setattr(qualification, name, doc[name])
+    qualification.awarding_body = _body(doc["awarding_body"])
+    qualification.save()
+    for data in doc["groups"]:
+        group = QualificationGroup.objects.create(
+            qualification=qualification,
+            **{k: data[k] for k in ("number", "title", "kind", "minimum_credits", "minimum_units")},
+        )
+        QualificationUnit.objects.bulk_create(
+            QualificationUnit(group=group, position=position, **member)
+            for position, member in enumerate(data["units"], start=1)
+        )
+    return qualification
