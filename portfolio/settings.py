@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz answer load balancers before the host check and HTTPS redirect (portfolio/health.py).
+    "portfolio.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -230,6 +232,8 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# A task due this long ago that no worker has picked up is reported as delayed (by /readyz among others).
+TASKS_DELAYED_MINUTES = env_int("TASKS_DELAYED_MINUTES", 10)
 # Finished exports are kept this long, then removed (by the worker, and by `manage.py exports_prune`).
 EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 72)
 # A cohort export asks for at most this many portfolios at once.

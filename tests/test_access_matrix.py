@@ -431,6 +431,8 @@ PUBLIC += [
     ("password_reset_complete", "get"),
 ]
 MORE_URLS["password_reset_confirm"] = lambda w: reverse("password_reset_confirm", args=["MQ", "not-a-token"])
+# The health checks answer load balancers and monitoring, signed in or not (tests/test_health.py has the rest).
+PUBLIC += [("healthz", "get"), ("readyz", "get")]
 
 
 @pytest.mark.parametrize("persona", [*PERSONAS, "anonymous"])
