@@ -66,6 +66,9 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+SHARED = {"awarding body": "awarding bodies", "method": "methods"}
+
+
 def _shared(rows: dict[str, Any], path: str, item: dict[str, Any], fields: Iterable[str], what: str) -> list[str]:
     """A library row other units share must match the file: a unit's import never rewrites it for the others."""
     row = rows.get(item["code"])
@@ -73,7 +76,7 @@ def _shared(rows: dict[str, Any], path: str, item: dict[str, Any], fields: Itera
         return []
     return [
         f"{join(path, field)}: the library's {what} {row.code} has {_json(getattr(row, field))},"
-        f" not {_json(item[field])} ({what}s are shared by every unit)"
+        f" not {_json(item[field])} ({SHARED[what]} are shared by every unit)"
         for field in fields
         if getattr(row, field) != item[field]
     ]
