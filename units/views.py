@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from units.library import cross_reference_targets
+from units.library import cross_reference_targets, qualification_places
 from units.models import AssessmentMethod, Criterion, LearningOutcome, Unit, UnitCode
 
 
@@ -48,5 +48,6 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "numbering": numbering,
             "outcomes": outcomes,
             "cross_references": cross_reference_targets(unit),
+            "qualification_places": qualification_places(unit),
         },
     )

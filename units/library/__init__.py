@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from units.models import AwardingBody, Unit, UnitCode
+from django.db.models import Q
+
+from units.models import AwardingBody, QualificationUnit, Unit, UnitCode
 
 
 @dataclass(frozen=True)
@@ -43,3 +45,25 @@ def cross_reference_targets(unit: Unit) -> list[CrossReferenceTarget]:
         for code in codes
         for number in code.cross_reference_units
     ]
+
+
+NOT_STATED = "not stated in the specification"
+
+
+def stated(value: object) -> object:
+    """The value, or the words saying the specification does not give it (None and "" mean not stated)."""
+    return NOT_STATED if value is None or value == "" else value
+
+
+def qualification_places(unit: Unit) -> list[QualificationUnit]:
+    """Where the unit is listed in a qualification, found by its number under each qualification's awarding body."""
+    numbers = Q()
+    for code in unit.codes.all():
+        numbers |= Q(group__qualification__awarding_body_id=code.awarding_body_id, number=code.code)
+    if not numbers:
+        return []
+    return list(
+        QualificationUnit.objects.filter(numbers)
+        .select_related("group__qualification__awarding_body")
+        .order_by("group__qualification__title", "group__qualification__version", "group__number")
+    )

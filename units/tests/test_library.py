@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from units.library import cross_reference_targets
+from units.library import cross_reference_targets, qualification_places, stated
 from units.library.documents import dumps, unit_document
 from units.library.importing import library_import
 from units.models import Qualification, QualificationUnit, Unit, UnitCode, versioned_slug
@@ -96,3 +96,19 @@ def test_a_family_has_one_unit_per_version_whether_or_not_the_first_names_its_fa
     assert str(second) == f"{unit.title} (version 2)"
     assert str(unit) == unit.title
     assert second.family_slug == unit.family_slug == unit.slug
+
+
+def test_what_the_specification_does_not_give_reads_as_not_stated():
+    assert stated(None) == stated("") == "not stated in the specification"
+    assert stated(0) == 0
+    assert stated("601/1234/5") == "601/1234/5"
+
+
+def test_the_unit_page_names_its_qualification_and_says_what_is_not_stated(client, world, unit):
+    client.force_login(world.learner)
+    html = client.get(reverse("unit_detail", args=[unit.slug])).content.decode()
+    assert "<strong>Level 2 NVQ Certificate in Customer Service</strong> (City &amp; Guilds" in html
+    assert "qualification number not stated in the specification" in html
+    assert "total minimum credits not stated in the specification" in html
+    assert "group 1, not stated in the specification; minimum credits from the group not stated" in html
+    assert [place.number for place in qualification_places(unit)] == ["220"]
