@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
 from portfolio.env import env_bool, env_int, env_list, env_str
+from portfolio.logging_config import admins_from_env, build_logging
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -68,11 +69,14 @@ INSTALLED_APPS = [
     "django_tasks",
     "submissions",
     "django_tasks_db",
+    "portfolio.apps.PortfolioConfig",
 ]
 
 MIDDLEWARE = [
     # /healthz and /readyz answer load balancers before the host check and HTTPS redirect (portfolio/health.py).
     "portfolio.health.HealthCheckMiddleware",
+    # One log line per request, and its X-Request-ID (portfolio/logging_config.py).
+    "portfolio.logging_config.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -291,14 +295,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "axes": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        # WeasyPrint reports every layout step at INFO.
-        "weasyprint.progress": {"level": "WARNING"},
-    },
-}
+# LOG_FORMAT=json writes one JSON object a line, for a log collector; plain is for people. Each request has its own
+# line (by default with DEBUG off, where runserver's own lines are missing), each task run too; errors go to stderr.
+LOG_FORMAT = (env_str("LOG_FORMAT") or "plain").strip().lower()
+LOGGING = build_logging(
+    log_format=LOG_FORMAT,
+    level=env_str("LOG_LEVEL", "INFO"),
+    requests=env_bool("LOG_REQUESTS", LOG_FORMAT == "json" or not DEBUG),
+)
+# Who is emailed each server error, with its traceback: ADMINS="Name <someone@college.example>, ..."
+ADMINS = admins_from_env(env_str("ADMINS"))
