@@ -130,6 +130,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers wait for each other instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 
+# The cache holds the verification page's miss counter (a rate limit) and the like. With REDIS_URL set it is Redis,
+# shared by every web process and machine; without it each process keeps its own, so three gunicorn workers let three
+# times the limit through (README, "Configuration").
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Several sites may share one Redis (each its own database number is better still).
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portfolio"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "people.User"
