@@ -71,11 +71,8 @@ def _commands() -> list[list[str]]:
         lines += [shlex.split(line) for line in re.findall(r"^ExecStart=(.+)$", unit.read_text(), flags=re.M)]
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     for service in compose["services"].values():
-        command = service.get("command")
-        if isinstance(command, list) and command[0] == "sh":
-            lines += [shlex.split(part) for part in command[2].split("&&")]
-        elif isinstance(command, list):
-            lines.append(command)
+        if isinstance(service.get("command"), list):
+            lines.append(service["command"])
     return lines
 
 
@@ -117,3 +114,16 @@ def test_the_example_settings_name_the_storage_settings_and_the_image_installs_t
     # The same system libraries ./dev installs.
     for package in ("libmagic1", "libpango-1.0-0", "fonts-dejavu-core", "libpq5"):
         assert package in dockerfile and package in (ROOT / "dev").read_text()
+
+
+@pytest.mark.parametrize("example", ["portfolio.env.example", "compose.env.example"])
+def test_the_example_settings_read_as_the_app_reads_them(example):
+    from dotenv import dotenv_values
+
+    from portfolio.logging_config import admins_from_env
+
+    # manage.py by hand reads the same file through ENV_FILE, so its lines must mean the same to python-dotenv.
+    values = dotenv_values(DEPLOY / example)
+    assert values["DEFAULT_FROM_EMAIL"] == "NVQ e-portfolio <no-reply@example.org>"
+    assert admins_from_env(values["ADMINS"]) == [("College IT", "it@example.org")]
+    assert values["SECRET_KEY"] == "CHANGE"
