@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import Q
 
 from audit.services import audit_log
 from units.library.checks import check, family_of, parse
@@ -104,11 +105,10 @@ def library_import(*, text: str, dry_run: bool = False) -> ImportResult:
             raise LibraryImportError(errors)
         is_unit = document["format"] == "unit"
         model = Unit if is_unit else Qualification
-        versions = family_of(model, document["slug"])
-        if versions:
-            # Two imports of one unit at once are put in order here.
-            list(model.objects.select_for_update().filter(pk__in=[v.pk for v in versions]))
-        result = _apply(document, versions, is_unit)
+        # Two imports of one unit at once are put in order here, and the second then sees the first's version.
+        slug = document["slug"]
+        list(model.objects.select_for_update().filter(Q(family=slug) | Q(family__isnull=True, slug=slug)))
+        result = _apply(document, family_of(model, slug), is_unit)
         if dry_run:
             transaction.set_rollback(True)
         return result

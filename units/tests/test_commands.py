@@ -294,3 +294,52 @@ def test_uses_counts_what_outside_the_library_refers_to_the_unit_through_reverse
         slug="test-unused",
     )
     assert importing.uses(other) == []
+
+
+def test_a_file_saved_with_a_byte_order_mark_imports_the_same(unit_file):
+    unit_file.write_bytes(b"\xef\xbb\xbf" + unit_file.read_bytes())
+    assert "Unchanged" in import_file(unit_file)
+
+
+def test_a_number_two_units_share_under_different_bodies_asks_for_the_body(unit, unit_file):
+    document = json.loads(unit_file.read_text(encoding="utf-8"))
+    document["slug"] = "test-other-unit"
+    document["codes"] = [{**document["codes"][1], "number": "220"}]  # OCR 220, while City & Guilds 220 is C4
+    import_file(write(unit_file.parent, document, "other.json"))
+    with pytest.raises(CommandError, match="'220' could be any of deliver-customer-service-to-difficult-customers"):
+        export("220")
+    assert json.loads(export("OCR:220"))["slug"] == "test-other-unit"
+    assert json.loads(export("CG:220"))["slug"] == "deliver-customer-service-to-difficult-customers"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(level="two"), "level: must be a whole number or null"),
+        (lambda d: d["groups"][0].update(kind="core"), 'groups[0].kind: must be one of "mandatory", "optional", ""'),
+        (
+            lambda d: d["groups"][0].update(minimum_units=2),
+            "groups[0].minimum_units: 2 is more than the group's 1 units",
+        ),
+        (
+            lambda d: d["groups"].append({**d["groups"][0], "number": 2}),
+            "groups[1].units[0].number: unit 220 is already listed at groups[0].units[0].number",
+        ),
+        (
+            lambda d: d["groups"].append({**d["groups"][0], "units": []}),
+            "groups[1].number: group 1 is already groups[0]",
+        ),
+        (
+            lambda d: d["awarding_body"].update(criterion_style="plain"),
+            'awarding_body.criterion_style: the library\'s awarding body CG has "unit_prefixed", not "plain"',
+        ),
+    ],
+)
+def test_each_problem_in_a_qualification_file_is_named_and_nothing_is_written(unit, tmp_path, change, message):
+    document = json.loads(export("--qualification", QUALIFICATION))
+    change(document)
+    before = library_rows()
+    with pytest.raises(CommandError) as raised:
+        import_file(write(tmp_path, document, "q.json"))
+    assert message in str(raised.value)
+    assert library_rows() == before

@@ -64,7 +64,9 @@ def test_the_exporter_writes_every_field_of_the_schema_and_no_other(document):
         (lambda d: d["outcomes"][1]["criteria"][3].update(text=""), "outcomes[1].criteria[3].text: required"),
         (lambda d: d.update(level="2"), "level: must be a whole number"),
         (lambda d: d.update(level=True), "level: must be a whole number"),
-        (lambda d: d.update(credit_value="six"), "credit_value: must be a whole number or null"),
+        (lambda d: d.update(credit_value="six"), "credit_value: must be a whole number"),
+        (lambda d: d.update(number=None), "number: not a field of this format"),
+        (lambda d: d.update(summary=None), "summary: must be text"),
         (lambda d: d.update(level=0), "level: must be at least 1"),
         (
             lambda d: d["outcomes"][0].update(kind="skills"),

@@ -18,11 +18,14 @@ def find_unit(code: str, version: int | None) -> Unit:
     exact = Unit.objects.filter(slug=code).first()
     if exact and version is None:
         return exact
-    body, _, number = code.rpartition(":")
-    matches = Q(codes__code=number) & (Q(codes__awarding_body__code__iexact=body) if body else Q())
-    families = {unit.family_slug for unit in Unit.objects.filter(matches)} or (
-        {exact.family_slug} if exact else set(family_of(Unit, code) and [code])
-    )
+    if exact or family_of(Unit, code):
+        families = {exact.family_slug if exact else code}
+    else:
+        body, _, number = code.rpartition(":")
+        numbered = Unit.objects.filter(
+            Q(codes__code=number) & (Q(codes__awarding_body__code__iexact=body) if body else Q())
+        )
+        families = {unit.family_slug for unit in numbered}
     if not families:
         raise CommandError(f"No unit is called or numbered {code!r}.")
     if len(families) > 1:

@@ -22,7 +22,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, file: Path, dry_run: bool, **options: Any) -> None:
         try:
-            text = file.read_text(encoding="utf-8")
+            # utf-8-sig: a file saved by an editor that starts it with a byte-order mark reads the same.
+            text = file.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"{file}: cannot be read ({error})") from error
         try:
