@@ -97,6 +97,8 @@ CHECKS: dict[str, Callable[[], str]] = {
 def _no_store(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    # The site's own headers come from middleware these answers skip; JSON needs none of what a page may load.
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
     return response
 
 

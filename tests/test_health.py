@@ -33,6 +33,7 @@ def test_liveness_answers_without_the_database(client, production_like):
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
     assert response["Cache-Control"] == "no-store"
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
     # Any other page refuses that host name (and would redirect to HTTPS).
     assert client.get("/verify/", **PROBE).status_code == 400
 

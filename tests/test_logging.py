@@ -62,6 +62,14 @@ def test_the_proxys_request_id_is_kept_and_a_forged_one_replaced(client, db, mon
     assert [line["user_id"] for line in lines] == [None, None]
 
 
+def test_health_probes_are_not_logged_one_by_one(client, db, monkeypatch):
+    lines = _json_lines(monkeypatch, "portfolio.requests")
+    client.get("/healthz")
+    client.get("/readyz")
+    client.get("/verify/")
+    assert [line["path"] for line in lines] == ["/verify/"]
+
+
 def test_a_secret_in_the_url_is_hidden_from_the_logged_path(client, world, monkeypatch):
     lines = _json_lines(monkeypatch, "portfolio.requests")
     client.get(reverse("password_reset_confirm", args=["MQ", "set-1a2b3c-secret"]))
