@@ -123,9 +123,11 @@ def readyz(request: HttpRequest) -> HttpResponse:
             logger.exception("Readiness check %r failed", name)
             results[name] = FAILING
     ready = all(result in (OK, NOT_CHECKED) for result in results.values())
-    return _no_store(
-        JsonResponse({"status": OK if ready else FAILING, "checks": results}, status=200 if ready else 503)
-    )
+    response = JsonResponse({"status": OK if ready else FAILING, "checks": results}, status=200 if ready else 503)
+    # Each failing check has logged why; Django's own "Service Unavailable" line for every probe, mailed to ADMINS,
+    # would flood them for as long as the outage lasts.
+    response._has_been_logged = True
+    return _no_store(response)
 
 
 PATHS = {"/healthz": healthz, "/readyz": readyz}
