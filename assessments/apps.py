@@ -14,7 +14,7 @@ class AssessmentsConfig(AppConfig):
         pillow_heif.register_heif_opener()
         # The project's own limit, so Pillow's bomb warning fires there (uploads.py treats it as an error).
         Image.MAX_IMAGE_PIXELS = settings.IMAGE_MAX_PIXELS
-        from assessments.uploads import allow_long_file_names
+        from assessments.evidence.uploads import allow_long_file_names
 
         allow_long_file_names()
 
@@ -25,8 +25,10 @@ class AssessmentsConfig(AppConfig):
         from people import registrations
 
         def involving(*, centre, person):
-            return Portfolio.objects.filter(centre=centre).filter(
-                Q(learner=person) | Q(assessor=person) | Q(iv=person)
-            ).with_people()
+            return (
+                Portfolio.objects.filter(centre=centre)
+                .filter(Q(learner=person) | Q(assessor=person) | Q(iv=person))
+                .with_people()
+            )
 
         registrations.provide(involving)

@@ -9,7 +9,7 @@ from assessments.models import Portfolio
 
 @task()
 def render_unit_record(portfolio_id: int) -> None:
-    from assessments.services.records import record_render_store
+    from assessments.records.services.renders import record_render_store
 
     portfolio = Portfolio.objects.filter(pk=portfolio_id).first()
     if portfolio is not None:
@@ -19,7 +19,7 @@ def render_unit_record(portfolio_id: int) -> None:
 @task()
 def verify_records_regularly() -> None:
     """Check every record, tell the centre admins of any break, and come back in RECORDS_VERIFY_HOURS."""
-    from assessments.services.integrity import records_verify_and_notify, records_verify_schedule
+    from assessments.records.services.integrity import records_verify_and_notify, records_verify_schedule
 
     try:
         records_verify_and_notify()

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from assessments.views import centre, dashboards, evidence, files, history, plans, records, review, signoff, witness
+from assessments.centre import views as centre
+from assessments.dashboards import views as dashboards
+from assessments.evidence.views import files, plans, witness
+from assessments.evidence.views import items as evidence
+from assessments.judgement import views as review
+from assessments.records.views import history, records
+from assessments.signoff import views as signoff
 
 urlpatterns = [
     path("", dashboards.home, name="home"),

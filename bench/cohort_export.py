@@ -42,7 +42,7 @@ def seed(learners: int, items: int):
     from django.utils import timezone
 
     from assessments.models import Evidence, EvidenceSetting, Portfolio, SignatureKind
-    from assessments.services.signoff import unit_sign
+    from assessments.signoff.services import unit_sign
     from people.models import Centre, Membership, Qualification, Role, User
     from units.models import AssessmentMethod, Criterion, RangeItem, UnitCode
 

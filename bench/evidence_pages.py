@@ -35,9 +35,9 @@ def fill(items: int, learner_no: int = 1):
     from django.core.management import call_command
     from django.utils import timezone
 
+    from assessments.evidence.uploads import inspect_upload
     from assessments.models import Evidence, EvidenceSetting, Portfolio
     from assessments.services import evidence_save
-    from assessments.uploads import inspect_upload
     from people.models import Centre, Membership, Qualification, Role, User
     from tests import samples
     from units.models import AssessmentMethod, Criterion, RangeItem, UnitCode

@@ -37,6 +37,7 @@ def fill(items: int, photos: int):
     from django.core.management import call_command
     from django.utils import timezone
 
+    from assessments.evidence.uploads import inspect_upload
     from assessments.models import (
         ClaimJudgement,
         Decision,
@@ -48,8 +49,7 @@ def fill(items: int, photos: int):
         Verdict,
     )
     from assessments.services import evidence_save
-    from assessments.services.signoff import unit_mark_sampled, unit_sign
-    from assessments.uploads import inspect_upload
+    from assessments.signoff.services import unit_mark_sampled, unit_sign
     from people.models import Centre, EVAllocation, ExternalVerifier, Membership, Qualification, Role, User
     from quality.services.reports import iv_report_unit
     from quality.services.visits import ev_findings_record
@@ -144,8 +144,8 @@ def main() -> None:
         from django.db import connection
         from pypdf import PdfReader
 
-        from assessments.pdf.content import record_content, standing_signatures
-        from assessments.pdf.render import render_pdf
+        from assessments.records.pdf.content import record_content, standing_signatures
+        from assessments.records.pdf.render import render_pdf
 
         started = time.perf_counter()
         portfolio = fill(args.items, args.photos)

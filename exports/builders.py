@@ -31,7 +31,7 @@ from assessments.models import (
     Signature,
     SignatureKind,
 )
-from assessments.services.records import record_pdf
+from assessments.records.services.renders import record_pdf
 from units.models import Criterion, RangeItem
 
 MANIFEST_FORMAT = "nvq-eportfolio/portable-portfolio/1"
@@ -101,7 +101,7 @@ def _files_of(portfolio: Portfolio) -> list[tuple[Evidence, EvidenceFile, str]]:
 
 
 def learner_pdf(portfolios: list[Portfolio], progress: Progress) -> Built:
-    from assessments.pdf.render import render_html_pdf
+    from assessments.records.pdf.render import render_html_pdf
 
     units = []
     records = []

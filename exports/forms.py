@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from assessments.forms import PersonChoiceField, people_with_role
+from assessments.centre.forms import PersonChoiceField, people_with_role
 from assessments.models import Portfolio, PortfolioStatus
 from people.models import Centre, Role
 from portfolio.forms import DateInput

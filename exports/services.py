@@ -11,8 +11,8 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.evidence.services.files import files_prune_pending
 from assessments.models import Portfolio
-from assessments.services.files import files_prune_pending
 from audit.services import audit_log
 from exports.builders import cohort_zip, learner_pdf, portable_zip, sha256_of
 from exports.models import TRANSITIONS, Export, ExportKind, ExportStatus

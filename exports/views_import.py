@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from assessments.evidence.uploads import size_text
 from assessments.models import Portfolio
-from assessments.uploads import size_text
 from exports.importing import max_unpacked, portable_import
 from people.access import require_centre_admin
 from submissions.once import once_per_token

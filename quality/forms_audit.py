@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import Q, QuerySet
 
-from assessments.forms import PersonChoiceField
+from assessments.centre.forms import PersonChoiceField
 from assessments.models import Portfolio
 from audit.models import AuditEvent
 from audit.trail import action_choices, action_label

@@ -1,10 +1,10 @@
 """What the IV's and the EV's signatures need from quality assurance. The sign-off chain
-(assessments/services/signoff.py) runs these through `add_signing_check`, registered in `QualityConfig.ready`."""
+(assessments/signoff/services.py) runs these through `add_signing_check`, registered in `QualityConfig.ready`."""
 
 from __future__ import annotations
 
 from assessments.models import Portfolio, SignatureKind
-from assessments.services.signoff import TransitionError, add_signing_check
+from assessments.signoff.services import TransitionError, add_signing_check
 from people.models import User
 from quality.models import Agreement, EVFinding, IVReport, SampleStage
 

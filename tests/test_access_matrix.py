@@ -46,8 +46,8 @@ def _evidence(world):
 def _evidence_file(world):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from assessments.evidence.uploads import inspect_upload
     from assessments.services import evidence_save
-    from assessments.uploads import inspect_upload
     from tests import samples
     from units.models import AssessmentMethod
 
@@ -173,7 +173,7 @@ MORE_URLS = {}
 # The sign-off: everyone linked reads the page and the history; each signature, sample, release and referral
 # only by the link it needs (the services check the finer rules and say why in a message).
 def _learner_signature(world):
-    from assessments.services.signoff import unit_sign
+    from assessments.signoff.services import unit_sign
     from tests.factories import PASSWORD
 
     return unit_sign(actor=world.learner, portfolio=world.portfolio, kind="learner", password=PASSWORD)

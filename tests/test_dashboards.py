@@ -25,7 +25,7 @@ from assessments.models import (
     Signature,
     SignatureKind,
 )
-from assessments.services.signoff import unit_refer, unit_sign
+from assessments.signoff.services import unit_refer, unit_sign
 from people.models import Membership, Qualification, Role
 from people.roles import SESSION_KEY
 from tests.factories import PASSWORD, PortfolioFactory, UserFactory, external_verifier, member

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Evidence, EvidenceFile, Feedback, PlanAction, Portfolio
-from assessments.services.signoff import unit_sign
+from assessments.signoff.services import unit_sign
 from assessments.tests.test_centre_views import registration as registration_data
 from assessments.tests.test_evidence_views import add
 from assessments.tests.test_evidence_views import form_data as evidence_data
@@ -97,9 +97,7 @@ def iv_report_on_a_unit(world) -> Form:
     unit_sign(actor=world.assessor, portfolio=world.portfolio, kind="assessor", password=PASSWORD)
     url = reverse("iv_report_unit", args=[world.portfolio.pk])
     actions = [("Say where each observation happened.", timezone.localdate() + datetime.timedelta(days=14))]
-    return Form(
-        world.iv, url, url, lambda: report_data(agreement="disagree", actions=actions), _report_counts, (1, 1)
-    )
+    return Form(world.iv, url, url, lambda: report_data(agreement="disagree", actions=actions), _report_counts, (1, 1))
 
 
 def iv_report_on_a_criterion(world) -> Form:

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Evidence
-from assessments.services.signoff import unit_sign
+from assessments.signoff.services import unit_sign
 from assessments.tests.test_evidence_views import form_data as evidence_data
 from assessments.tests.test_signoff import cover_everything, submit
 from audit.models import AuditEvent

@@ -1,10 +1,9 @@
 """Writes on portfolios and evidence. Each runs in one transaction: validate, save, audit."""
 
-from assessments.services.evidence import WITNESS_FIELDS, evidence_delete, evidence_save
-from assessments.services.plans import plan_action_add, plan_action_change, plan_action_delete, plan_agree
-from assessments.services.portfolios import portfolio_assign, portfolio_register
-from assessments.services.review import assessor_record_save, evidence_judge, feedback_post
-from assessments.services.witness import (
+from assessments.centre.services import portfolio_assign, portfolio_register
+from assessments.evidence.services.items import WITNESS_FIELDS, evidence_delete, evidence_save
+from assessments.evidence.services.plans import plan_action_add, plan_action_change, plan_action_delete, plan_agree
+from assessments.evidence.services.witness import (
     WitnessLinkError,
     witness_confirm,
     witness_correct,
@@ -14,6 +13,7 @@ from assessments.services.witness import (
     witness_request_send,
     witness_token_known,
 )
+from assessments.judgement.services import assessor_record_save, evidence_judge, feedback_post
 
 __all__ = ["WITNESS_FIELDS", "evidence_delete", "evidence_save", "portfolio_assign", "portfolio_register"]
 __all__ += [

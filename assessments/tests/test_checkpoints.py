@@ -12,11 +12,11 @@ from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from assessments.checkpoints import checkpoint_covering, new_key_text, read_checkpoints
 from assessments.models import Signature, SignatureKind
-from assessments.pdf.content import record_content
-from assessments.pdf.render import record_html
-from assessments.records import build_record, digest_of
+from assessments.records.checkpoints import checkpoint_covering, new_key_text, read_checkpoints
+from assessments.records.document import build_record, digest_of
+from assessments.records.pdf.content import record_content
+from assessments.records.pdf.render import record_html
 from assessments.tests.test_integrity import verify
 from assessments.tests.test_record_pdf import complete, covered  # noqa: F401 (fixtures)
 from audit.chain import GENESIS, link_hash
@@ -61,8 +61,7 @@ def rewrite_consistently(world) -> None:
         s.chain_prev, s.chain_hash = prev, link_hash(prev, s.chain_fields())
         prev = s.chain_hash
         raw_sql(
-            "UPDATE assessments_signature SET record = %s, digest = %s, chain_prev = %s, chain_hash = %s "
-            "WHERE id = %s",
+            "UPDATE assessments_signature SET record = %s, digest = %s, chain_prev = %s, chain_hash = %s WHERE id = %s",
             [json.dumps(s.record), s.digest, s.chain_prev, s.chain_hash, s.pk],
             "assessments_signature",
         )
@@ -76,7 +75,10 @@ def test_a_checkpoint_is_signed_logged_and_emailed_to_each_admin_and_allocated_e
     heads = {(h["chain"], h["key"]): h for h in point["payload"]["heads"]}
     last = Signature.objects.filter(portfolio__centre=done.centre).latest("pk")
     assert heads[("signatures", done.centre.pk)] == {
-        "chain": "signatures", "key": done.centre.pk, "row": last.pk, "hash": last.chain_hash
+        "chain": "signatures",
+        "key": done.centre.pk,
+        "row": last.pk,
+        "hash": last.chain_hash,
     }
     assert sorted(m.to[0] for m in mail.outbox) == sorted([done.admin.email, done.ev.email, done.outsider.email])
     assert json.dumps(point, sort_keys=True, separators=(",", ":")) in mail.outbox[0].body

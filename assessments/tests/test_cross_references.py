@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
-from assessments.coverage import portfolio_coverage
+from assessments.judgement.coverage import portfolio_coverage
 from assessments.models import Evidence, EvidenceSetting, PortfolioStatus
 from audit.models import AuditEvent
 from people.models import Role

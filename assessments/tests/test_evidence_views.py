@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
+from assessments.evidence.services.files import files_hold, files_prune_pending
+from assessments.evidence.uploads import NAME_MAX_CHARS, inspect_upload, size_text
 from assessments.models import Evidence, EvidenceFile, EvidenceSetting
-from assessments.services.files import files_hold, files_prune_pending
-from assessments.uploads import NAME_MAX_CHARS, inspect_upload, size_text
 from audit.models import AuditEvent
 from people.models import Role
 from tests import samples

@@ -16,9 +16,9 @@ from django.urls import reverse
 from PIL import Image
 
 from assessments import services
+from assessments.evidence.uploads import inspect_upload
 from assessments.models import Evidence, EvidenceFile
 from assessments.tests.test_evidence_views import add, form_data
-from assessments.uploads import inspect_upload
 from audit.models import AuditEvent
 from tests import samples
 from tests.tamper import rewrite_file
@@ -216,7 +216,7 @@ def test_a_failure_after_files_are_written_removes_them_again(world, monkeypatch
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("assessments.services.evidence.audit_log", broken)
+    monkeypatch.setattr("assessments.evidence.services.items.audit_log", broken)
     with pytest.raises(RuntimeError):
         add(world, files=[inspect_upload(upload("a.png", samples.png()))])
     assert stored_names() == []

@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessments.services.signoff import unit_refer
+from assessments.records.views.history import EVENTS_PER_PAGE
+from assessments.signoff.services import unit_refer
 from assessments.tests.test_signoff import cover_everything, sign, submit
-from assessments.views.history import EVENTS_PER_PAGE
 from audit.services import audit_log
 from people.models import Role
 from tests.pages import assert_one_layout
@@ -93,8 +93,12 @@ def test_events_are_grouped_by_round_with_the_referral_that_closed_it(client, wo
 
 def test_an_ev_page_view_is_not_a_change_to_the_unit(client, world):
     audit_log(
-        actor=world.ev, actor_role=Role.EV, action="ev.page_viewed", summary="Opened the unit page",
-        centre=world.centre, portfolio=world.portfolio,
+        actor=world.ev,
+        actor_role=Role.EV,
+        action="ev.page_viewed",
+        summary="Opened the unit page",
+        centre=world.centre,
+        portfolio=world.portfolio,
     )
     assert "Opened the unit page" not in history(client, world).content.decode()
 

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from assessments.centre.services import portfolio_assign
 from assessments.models import EvidenceFile, Signature, SignatureKind
-from assessments.services.portfolios import portfolio_assign
-from assessments.services.records import record_render_store
-from assessments.services.signoff import signature_withdraw, unit_sign
+from assessments.records.services.renders import record_render_store
+from assessments.signoff.services import signature_withdraw, unit_sign
 from assessments.tasks import verify_records_regularly
 from assessments.tests.test_record_pdf import complete, covered  # noqa: F401 (fixtures)
 from audit.models import AuditEvent

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
+from assessments.evidence.plans import plan_progress
 from assessments.models import AssessmentPlan, EvidenceSetting, PlanAction, PortfolioStatus
-from assessments.plans import plan_progress
 from audit.models import AuditEvent
 from people.models import Role
 from tests.factories import member

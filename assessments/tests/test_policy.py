@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments.centre.services import portfolio_assign
 from assessments.models import Author, ClaimJudgement, Portfolio, PortfolioStatus, SignatureKind, Verdict
 from assessments.policy import OWN_DECISIONS, made_assessment_decisions
-from assessments.services.portfolios import portfolio_assign
-from assessments.services.signoff import (
+from assessments.signoff.services import (
     TransitionError,
     signature_withdraw,
     unit_mark_sampled,

@@ -11,15 +11,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from pypdf import PdfReader
 
+from assessments.evidence.uploads import inspect_upload
 from assessments.models import PortfolioStatus, RecordCode, RecordRender, SignatureKind
-from assessments.pdf.content import record_content
-from assessments.pdf.fetcher import RecordFetcher, RefusedURL
-from assessments.pdf.render import record_html, render_pdf
-from assessments.services.records import record_pdf, record_render_store
-from assessments.services.signoff import signature_withdraw, unit_mark_sampled, unit_sign
+from assessments.records.pdf.content import record_content
+from assessments.records.pdf.fetcher import RecordFetcher, RefusedURL
+from assessments.records.pdf.render import record_html, render_pdf
+from assessments.records.services.renders import record_pdf, record_render_store
+from assessments.signoff.services import signature_withdraw, unit_mark_sampled, unit_sign
 from assessments.tests.test_evidence_views import add
 from assessments.tests.test_signoff import accept
-from assessments.uploads import inspect_upload
 from people.models import Role
 from tests import samples
 from tests.factories import PASSWORD, ev_findings_agreeing, iv_report_agreeing

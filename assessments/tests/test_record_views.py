@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Evidence, EvidenceFile, RecordCode, Signature, SignatureKind
-from assessments.services.records import record_render_store
-from assessments.services.signoff import signature_withdraw as signoff_withdraw
-from assessments.services.signoff import unit_refer, unit_sign
+from assessments.records.services.renders import record_render_store
+from assessments.signoff.services import signature_withdraw as signoff_withdraw
+from assessments.signoff.services import unit_refer, unit_sign
 from assessments.tests.test_record_pdf import complete, covered  # noqa: F401  (fixtures)
 from audit.models import AuditEvent
 from people.models import Role

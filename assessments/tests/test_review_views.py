@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
+from assessments.evidence.uploads import inspect_upload
+from assessments.judgement.completeness import completeness
 from assessments.models import (
     Author,
     ClaimJudgement,
@@ -30,9 +32,7 @@ from assessments.models import (
     PortfolioStatus,
     Verdict,
 )
-from assessments.records import completeness
 from assessments.tests.test_evidence_views import add, crit, rng
-from assessments.uploads import inspect_upload
 from audit.models import AuditEvent
 from people.models import Role
 from tests import samples
@@ -746,9 +746,7 @@ def test_a_record_with_more_files_than_django_accepts_gets_the_form_and_a_messag
 
 
 @pytest.mark.parametrize("page", ["add", "edit"])
-def test_a_record_upload_far_over_the_total_limit_is_refused_before_it_is_read(
-    assessor_client, world, settings, page
-):
+def test_a_record_upload_far_over_the_total_limit_is_refused_before_it_is_read(assessor_client, world, settings, page):
     url = _record_targets(world)[page]
     settings.EVIDENCE_MAX_UPLOAD_MB = 1
     response = assessor_client.generic(

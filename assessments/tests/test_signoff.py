@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from assessments import services
+from assessments.judgement.completeness import completeness
 from assessments.models import (
     ClaimJudgement,
     Decision,
@@ -22,8 +23,8 @@ from assessments.models import (
     SignatureKind,
     Verdict,
 )
-from assessments.records import completeness, current_digest, signature_checks
-from assessments.services.signoff import (
+from assessments.records.document import current_digest, signature_checks
+from assessments.signoff.services import (
     TransitionError,
     signature_withdraw,
     unit_mark_sampled,
@@ -480,7 +481,7 @@ def _edit(world, item: Evidence, **changes) -> Evidence:
 
 def judge_pending(world) -> None:
     """The assessor accepts every item waiting for them, confirming each claim, through the review service."""
-    from assessments.services.review import claims_in_unit, evidence_judge
+    from assessments.judgement.services import claims_in_unit, evidence_judge
 
     for item in Evidence.objects.filter(portfolio=world.portfolio, decision=Decision.PENDING):
         criteria, range_items = claims_in_unit(item, world.portfolio)
@@ -530,10 +531,10 @@ def test_saving_an_item_unchanged_keeps_the_declaration(ready):
 def test_a_unit_handled_through_the_application_verifies_as_genuine(world):
     """Every step through the services people use: the learner changes an item after submitting and declares
     again; the witness confirms, and the assessor records an observation and judges, after the declaration."""
+    from assessments.evidence.services.witness import witness_confirm, witness_request_send
+    from assessments.judgement.services import assessor_record_save
     from assessments.models import RecordCode
-    from assessments.services.review import assessor_record_save
-    from assessments.services.witness import witness_confirm, witness_request_send
-    from assessments.verification import record_verification
+    from assessments.records.verification import record_verification
     from units.models import AssessmentMethod
 
     cover_everything(world)
@@ -575,7 +576,7 @@ def test_a_unit_handled_through_the_application_verifies_as_genuine(world):
 
 
 def test_a_declaration_made_over_the_first_version_of_the_record_is_compared_like_with_like(ready):
-    from assessments.records import build_record, digest_of
+    from assessments.records.document import build_record, digest_of
 
     world = ready
     Signature.objects.filter(kind=K.LEARNER).update(withdrawn_at=timezone.now(), withdrawal_reason="Re-signed")
@@ -599,7 +600,7 @@ def test_a_declaration_made_over_the_first_version_of_the_record_is_compared_lik
 
 
 def test_a_wrong_password_is_refused_before_the_row_is_locked(ready, monkeypatch):
-    from assessments.services import signoff
+    from assessments.signoff import services as signoff
 
     def no_lock(portfolio):
         raise AssertionError("the portfolio row was locked before the password was checked")
@@ -657,7 +658,7 @@ def test_a_wrong_password_is_refused_at_once_while_another_request_holds_the_row
 
 
 def test_signing_again_says_when_it_was_signed_and_makes_no_second_signature(ready):
-    from assessments.services.signoff import AlreadySigned
+    from assessments.signoff.services import AlreadySigned
 
     world = ready
     first = sign(world, world.assessor, K.ASSESSOR)
@@ -678,14 +679,14 @@ def test_signing_again_says_when_it_was_signed_and_makes_no_second_signature(rea
 def test_signing_renders_no_pdf_itself_but_enqueues_the_render(ready, monkeypatch, django_capture_on_commit_callbacks):
     from django_tasks_db.models import DBTaskResult
 
-    import assessments.pdf.render
-    import assessments.services.records
+    import assessments.records.pdf.render
+    import assessments.records.services.renders
 
     def no_render(*args, **kwargs):
         raise AssertionError("a PDF was rendered while signing")
 
-    monkeypatch.setattr(assessments.pdf.render, "render_pdf", no_render)
-    monkeypatch.setattr(assessments.services.records, "render_pdf", no_render)
+    monkeypatch.setattr(assessments.records.pdf.render, "render_pdf", no_render)
+    monkeypatch.setattr(assessments.records.services.renders, "render_pdf", no_render)
     with django_capture_on_commit_callbacks(execute=True):
         sign(ready, ready.assessor, K.ASSESSOR)
     queued = DBTaskResult.objects.filter(task_path="assessments.tasks.render_unit_record")

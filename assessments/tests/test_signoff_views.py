@@ -10,13 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments.evidence.uploads import inspect_upload
 from assessments.models import EvidenceFile, Portfolio, PortfolioStatus, Signature
 from assessments.policy import NEEDS
-from assessments.records import current_digest
-from assessments.services import signoff
+from assessments.records.document import current_digest
+from assessments.signoff import services as signoff
 from assessments.tests.test_evidence_views import add
 from assessments.tests.test_signoff import accept, cover_everything, judge_pending, sign, submit
-from assessments.uploads import inspect_upload
 from tests import samples
 from tests.factories import PASSWORD, ev_findings_agreeing, iv_report_agreeing
 from tests.tamper import rewrite_file
@@ -272,12 +272,12 @@ def test_signing_from_the_page_leaves_the_pdf_to_the_worker(
 ):
     from django_tasks_db.models import DBTaskResult
 
-    import assessments.services.records
+    import assessments.records.services.renders
 
     def no_render(*args, **kwargs):
         raise AssertionError("a PDF was rendered in the signing request")
 
-    monkeypatch.setattr(assessments.services.records, "render_pdf", no_render)
+    monkeypatch.setattr(assessments.records.services.renders, "render_pdf", no_render)
     cover_everything(world)
     with django_capture_on_commit_callbacks(execute=True):
         response = post_sign(as_(client, world.learner), world, "learner", declaration="yes")

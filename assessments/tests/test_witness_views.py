@@ -424,7 +424,7 @@ def signed_while_the_page_is_open(testimony, world, witness):
     """The witness opens the page; the assessor then signs the unit on the other evidence. Returns the item, the
     link and what the open page would post back (its CSRF token and version)."""
     from assessments.models import Decision, PortfolioStatus, SignatureKind
-    from assessments.services.signoff import unit_sign
+    from assessments.signoff.services import unit_sign
     from assessments.tests.test_signoff import cover_everything, submit
     from tests.factories import PASSWORD
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from assessments.uploads import clean_file_name, size_text
+from assessments.evidence.uploads import clean_file_name, size_text
 from exports.importing.manifest import CHUNK, MANIFEST, MANIFEST_MAX_BYTES, ListedFile, max_entries, max_unpacked
 
 

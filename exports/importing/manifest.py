@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from assessments.evidence.uploads import MB
 from assessments.models import Evidence, Portfolio
-from assessments.uploads import MB
 from exports.builders import MANIFEST_FORMAT
 
 RPL = "RPL"

@@ -28,10 +28,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.evidence.services.files import file_summary, files_store, removes_files_if_failed
+from assessments.evidence.services.items import check_unlocked
+from assessments.evidence.uploads import InspectedFile, inspect_upload
 from assessments.models import Decision, Evidence, EvidenceFile, EvidenceSetting, Portfolio
-from assessments.services.evidence import check_unlocked
-from assessments.services.files import file_summary, files_store, removes_files_if_failed
-from assessments.uploads import InspectedFile, inspect_upload
 from audit.services import audit_log
 from exports.importing.archive import index_entries, open_archive, read_manifest, upload_from, verify_entry
 from exports.importing.manifest import RPL, TITLE_MAX, ImportResult, ListedFile, PriorItem, PriorRecord, parse_record

@@ -18,9 +18,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
+from assessments.evidence.uploads import inspect_upload
 from assessments.models import Decision, Evidence, EvidenceFile, EvidenceSetting, Portfolio, PortfolioStatus
-from assessments.services.signoff import unit_sign
-from assessments.uploads import inspect_upload
+from assessments.signoff.services import unit_sign
 from audit.models import AuditEvent
 from exports.builders import portable_zip
 from exports.importing import portable_import

@@ -16,10 +16,10 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from pypdf import PdfReader
 
+from assessments.evidence.uploads import inspect_upload
 from assessments.models import PortfolioStatus, SignatureKind
-from assessments.services.signoff import unit_sign
+from assessments.signoff.services import unit_sign
 from assessments.tests.test_evidence_views import add
-from assessments.uploads import inspect_upload
 from audit.models import AuditEvent
 from exports import builders
 from exports.models import Export, ExportKind, ExportStatus

@@ -8,9 +8,9 @@ from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
-from assessments import services
+from assessments import notices, services
 from assessments.models import Decision, Evidence, SignatureKind
-from assessments.services.signoff import unit_refer, unit_sign
+from assessments.signoff.services import unit_refer, unit_sign
 from assessments.tests.test_evidence_views import add, crit, rng
 from assessments.tests.test_signoff import cover_everything
 from notifications.models import Notification
@@ -107,7 +107,7 @@ def test_a_learner_who_switched_emails_off_is_told_on_the_dashboard_only(
 def test_reading_a_sent_back_item_leaves_it_open_and_changing_the_item_closes_it(world, item):
     judge(world, item, Decision.SENT_BACK, feedback="Add the date.")
 
-    services.notices.evidence_notices_read(evidence=item, reader=world.learner)
+    notices.evidence_notices_read(evidence=item, reader=world.learner)
     assert len(open_(world.learner, "evidence_sent_back")) == 1
 
     change(world, item)
@@ -145,10 +145,10 @@ def test_accepting_tells_the_learner_which_claims_were_not_confirmed_and_reading
     )
     assert notice.body == f"Asha Assessor says: Good account. Not confirmed: 220.2.4. Unit: {UNIT}."
 
-    services.notices.evidence_notices_read(evidence=item, reader=world.assessor)
+    notices.evidence_notices_read(evidence=item, reader=world.assessor)
     assert len(open_(world.learner)) == 1
 
-    services.notices.evidence_notices_read(evidence=item, reader=world.learner)
+    notices.evidence_notices_read(evidence=item, reader=world.learner)
     assert open_(world.learner) == []
 
 

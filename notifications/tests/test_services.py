@@ -8,9 +8,9 @@ from django.core import mail
 from django.urls import reverse
 
 from assessments.models import Signature, SignatureKind
+from assessments.notices import MAX_COUNTERSIGNERS, unit_notices_sync
 from assessments.services import plan_action_add, plan_agree, portfolio_assign
-from assessments.services.notices import MAX_COUNTERSIGNERS, unit_notices_sync
-from assessments.services.signoff import signature_withdraw, unit_refer, unit_release, unit_sign
+from assessments.signoff.services import signature_withdraw, unit_refer, unit_release, unit_sign
 from assessments.tests.test_signoff import cover_everything
 from audit.models import AuditEvent
 from notifications.models import Notification

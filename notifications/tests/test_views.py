@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from assessments import services
 from assessments.models import Decision
-from assessments.services.signoff import unit_sign
+from assessments.signoff.services import unit_sign
 from assessments.tests.test_evidence_views import add, crit
 from assessments.tests.test_signoff import cover_everything
 from notifications.models import Notification

@@ -4,7 +4,7 @@ A visit gives its EV read-only access to the sampled portfolios from its first t
 quality/visits.py); these services only keep what is stored right. Every date is a Europe/London date.
 
 A unit in a visit's sample is held for the EV from the moment it is put there: it is not complete until the EV
-signs it or releases it (assessments/services/signoff.py). Taking it out of the sample, cancelling the visit or
+signs it or releases it (assessments/signoff/services.py). Taking it out of the sample, cancelling the visit or
 the visit ending with the unit unsigned releases it, audited, unless another hold on it stands (see
 `_release_unsigned`). A visit's end is dealt with by `ev_visits_close`, run by the task worker the day after
 and by `manage.py ev_visits_close` from cron.
@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Portfolio, PortfolioStatus
-from assessments.services.signoff import TransitionError, ev_may_verify, unit_ev_hold, unit_ev_release
+from assessments.signoff.services import TransitionError, ev_may_verify, unit_ev_hold, unit_ev_release
 from audit.models import AuditEvent
 from audit.services import audit_log
 from notifications.services import notifications_done, notify

@@ -467,7 +467,7 @@ def test_ev_cannot_read_the_centre_trail(client, world):
 
 
 def test_allocated_ev_reads_the_trail_of_their_bodys_registrations_only(client, world, unit):
-    from assessments.services.signoff import unit_sign
+    from assessments.signoff.services import unit_sign
     from tests.factories import PASSWORD, PortfolioFactory
     from units.models import AwardingBody
 

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments.evidence.services.items import evidence_save
 from assessments.models import Portfolio, PortfolioStatus
-from assessments.records import current_digest
-from assessments.services.evidence import evidence_save
-from assessments.services.signoff import unit_sign
+from assessments.records.document import current_digest
+from assessments.signoff.services import unit_sign
 from assessments.tests.test_signoff import accept, cover_everything, submit
 from audit.models import AuditEvent
 from notifications.models import Notification

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assessments.models import Portfolio, PortfolioStatus, SignatureKind
-from assessments.services.signoff import TransitionError, unit_refer, unit_sign
+from assessments.signoff.services import TransitionError, unit_refer, unit_sign
 from assessments.tests.test_signoff import cover_everything, submit
 from audit.models import AuditEvent
 from notifications.models import Notification

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Portfolio, PortfolioStatus
-from assessments.records import current_digest
+from assessments.records.document import current_digest
 from audit.models import AuditEvent
 from people.models import Role
 from quality import visits
@@ -409,9 +409,7 @@ def _seen_on_dashboard(client, user) -> str:
     return dashboard.content.decode()
 
 
-def test_the_visiting_ev_is_told_when_the_iv_signs_a_held_unit_before_any_findings(
-    client, world, visiting_ev, visit
-):
+def test_the_visiting_ev_is_told_when_the_iv_signs_a_held_unit_before_any_findings(client, world, visiting_ev, visit):
     assert _ready_notices(visiting_ev) == []
     _iv_signed(world)
     assert world.portfolio.status == S.IV_SIGNED and not EVFinding.objects.exists()
@@ -421,7 +419,7 @@ def test_the_visiting_ev_is_told_when_the_iv_signs_a_held_unit_before_any_findin
 
 def test_the_visiting_ev_is_told_when_the_iv_releases_a_held_unit(client, world, visiting_ev, visit):
     from assessments.models import SignatureKind
-    from assessments.services.signoff import unit_sign
+    from assessments.signoff.services import unit_sign
     from assessments.tests.test_signoff import cover_everything, submit
 
     cover_everything(world)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from assessments.models import Portfolio, PortfolioStatus, SignatureKind
-from assessments.services.signoff import (
+from assessments.signoff.services import (
     TransitionError,
     unit_ev_release,
     unit_mark_sampled,
@@ -285,7 +285,7 @@ def test_a_unit_released_by_the_iv_also_waits_for_the_visiting_ev(world, visitin
     cover_everything(world)
     submit(world)
     unit_sign(actor=world.assessor, portfolio=world.portfolio, kind=K.ASSESSOR, password=PASSWORD)
-    from assessments.services.signoff import unit_release
+    from assessments.signoff.services import unit_release
 
     unit_release(actor=world.iv, portfolio=world.portfolio)
     assert _status(world) == S.IV_RELEASED

@@ -18,10 +18,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assessments.access import get_portfolio_for_user, portfolio_links
-from assessments.coverage import home_unit_code, in_portfolio, shown_reference
+from assessments.judgement.completeness import completeness
+from assessments.judgement.coverage import home_unit_code, in_portfolio, shown_reference
 from assessments.models import ClaimJudgement, Evidence, Portfolio, PortfolioStatus, Verdict
 from assessments.policy import made_assessment_decisions
-from assessments.records import completeness
 from people.access import active_role, available_roles, linked_centre_ids, require_role
 from people.models import EVAllocation, Role
 from quality.forms_reports import ActionDoneForm, ActionPointFormSet, IVReportForm

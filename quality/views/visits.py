@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assessments.access import get_portfolio_for_user
-from assessments.forms import people_with_role
+from assessments.centre.forms import people_with_role
 from assessments.models import Portfolio, PortfolioStatus
-from assessments.services.signoff import EV_SIGNS_FROM
+from assessments.signoff.services import EV_SIGNS_FROM
 from notifications.services import notifications_done
 from people.access import (
     active_role,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from assessments.models import Evidence, PlanAction, PortfolioStatus, SignatureKind
-from assessments.services.signoff import unit_sign
+from assessments.signoff.services import unit_sign
 from assessments.tests.test_evidence_views import add, crit, rng
 from assessments.tests.test_signoff import cover_everything, submit
 from people.models import Qualification, Role
@@ -177,10 +177,7 @@ def test_a_qualified_assessor_countersigns_and_a_signature_is_withdrawn_on_a_pho
     assert asha.problems == []
 
 
-
-def test_a_recording_upload_with_too_many_files_gets_the_form_back_with_a_message_on_a_phone(
-    open_as, world, settings
-):
+def test_a_recording_upload_with_too_many_files_gets_the_form_back_with_a_message_on_a_phone(open_as, world, settings):
     from assessments.tests.test_review_views import wav
 
     # More files than the server reads in one request (its guard), though within what the page lets through.

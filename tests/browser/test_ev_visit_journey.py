@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from assessments.models import Portfolio, PortfolioStatus, RecordCode, Signature, SignatureKind
-from assessments.services.signoff import unit_sign
+from assessments.signoff.services import unit_sign
 from assessments.tests.test_signoff import cover_everything, submit
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixture lives there
 from tests.factories import PASSWORD, external_verifier

@@ -58,8 +58,8 @@ def test_learner_adds_evidence_sees_it_in_the_grid_and_is_refused_simulation(pag
 def test_portfolio_and_evidence_form_have_no_wcag_violations(axe_page, world, mailoutbox):
     from django.core.files.uploadedfile import SimpleUploadedFile as Upload
 
+    from assessments.evidence.uploads import inspect_upload
     from assessments.tests.test_evidence_views import add
-    from assessments.uploads import inspect_upload
 
     add(world, criteria=["2.1"], range_items=["b"])
     photo = add(world, criteria=["2.4"], files=[inspect_upload(Upload("till.png", samples.png()))])
@@ -187,8 +187,8 @@ def test_the_learners_evidence_pages_cause_no_csp_violation(page, world, mailout
     from django.core.files.uploadedfile import SimpleUploadedFile as Upload
 
     from assessments import services
+    from assessments.evidence.uploads import inspect_upload
     from assessments.tests.test_evidence_views import add
-    from assessments.uploads import inspect_upload
 
     files = [inspect_upload(Upload("till.png", samples.png())), inspect_upload(Upload("log.pdf", samples.pdf()))]
     photo = add(world, criteria=["2.1", "2.4"], range_items=["b"], files=files)

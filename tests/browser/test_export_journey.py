@@ -9,7 +9,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from assessments.models import Evidence, Portfolio, SignatureKind
-from assessments.services.signoff import unit_release, unit_sign
+from assessments.signoff.services import unit_release, unit_sign
 from assessments.tests.test_signoff import cover_everything, submit
 from exports.models import Export, ExportKind, ExportStatus
 from people.models import Membership, Role

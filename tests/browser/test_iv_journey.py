@@ -16,7 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from assessments.models import Portfolio, PortfolioStatus, SignatureKind
-from assessments.services.signoff import unit_sign
+from assessments.signoff.services import unit_sign
 from assessments.tests.test_signoff import cover_everything, submit
 from notifications.models import Notification
 from people.models import Qualification, Role

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from assessments import services
 from assessments.models import Decision, PortfolioStatus
-from assessments.services.signoff import unit_sign
+from assessments.signoff.services import unit_sign
 from assessments.tests.test_evidence_views import add
 from assessments.tests.test_signoff import cover_everything
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixture lives there

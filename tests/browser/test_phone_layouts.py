@@ -15,11 +15,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from assessments.evidence.uploads import inspect_upload
+from assessments.judgement.services import evidence_judge
 from assessments.models import Decision, Evidence, EvidenceSetting, Portfolio, SignatureKind
 from assessments.services import evidence_save
-from assessments.services.review import evidence_judge
-from assessments.services.signoff import unit_sign
-from assessments.uploads import inspect_upload
+from assessments.signoff.services import unit_sign
 from exports.models import Export, ExportKind
 from exports.services import export_request
 from notifications.services import notify
@@ -164,9 +164,7 @@ def cohort(world) -> Cohort:
     sample_item_add(
         actor=world.iv, plan=plan, scope="unit", stage="interim", planned_for=today, portfolio=world.portfolio
     )
-    sample_item_add(
-        actor=world.iv, plan=plan, scope="unit", stage="summative", planned_for=today, portfolio=signed
-    )
+    sample_item_add(actor=world.iv, plan=plan, scope="unit", stage="summative", planned_for=today, portfolio=signed)
     sample_item_add(
         actor=world.iv,
         plan=plan,

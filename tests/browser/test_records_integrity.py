@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from assessments.models import EvidenceFile, RecordCode
-from assessments.services.records import record_render_store
+from assessments.records.services.renders import record_render_store
 from assessments.tests.test_record_pdf import complete, covered  # noqa: F401 (fixtures)
 from audit.models import AuditEvent
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixture lives there

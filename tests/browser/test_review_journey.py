@@ -9,9 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import expect
 
+from assessments.evidence.uploads import inspect_upload
 from assessments.models import ClaimJudgement, Decision, Evidence, Feedback
 from assessments.tests.test_evidence_views import add, crit
-from assessments.uploads import inspect_upload
 from tests import samples
 from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401 - the browser fixture lives there
 from tests.browser.test_accessibility import violations

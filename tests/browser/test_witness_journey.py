@@ -128,7 +128,7 @@ def test_a_witness_confirms_another_corrects_and_the_assessor_sees_both(open_as,
 
 def test_a_witness_who_answers_after_the_unit_is_signed_is_told_plainly_on_a_phone(witness_browser, world, mailoutbox):
     from assessments.models import Decision, PortfolioStatus, SignatureKind
-    from assessments.services.signoff import unit_sign
+    from assessments.signoff.services import unit_sign
     from assessments.tests.test_signoff import cover_everything, submit
     from tests.factories import PASSWORD
 

@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from assessments.checkpoints import (
+from assessments.records.checkpoints import (
     checkpoint_append,
     checkpoint_line,
     checkpoint_make,
@@ -42,6 +42,7 @@ class Command(BaseCommand):
         log = checkpoint_append(point)
         sent = 0 if no_email else checkpoint_send(point)
         where = f"appended to {log}" if log else "not logged (CHECKPOINT_LOG is not set)"
-        self.stdout.write(f"Checkpoint of {len(point['payload']['heads'])} chain head(s) signed, {where}, "
-                          f"emailed to {sent} people.")
+        self.stdout.write(
+            f"Checkpoint of {len(point['payload']['heads'])} chain head(s) signed, {where}, emailed to {sent} people."
+        )
         self.stdout.write(checkpoint_line(point))

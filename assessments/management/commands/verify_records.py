@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from assessments.integrity import all_problems
+from assessments.records.integrity import all_problems
 
 
 class Command(BaseCommand):
@@ -31,15 +31,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, checkpoint: list[str], schedule: bool, **options) -> None:
         if schedule:
-            from assessments.services.integrity import records_verify_schedule
+            from assessments.records.services.integrity import records_verify_schedule
 
             added = records_verify_schedule()
-            self.stdout.write("The worker will check the records regularly." if added else
-                              "The worker already has a regular check of the records waiting.")
+            self.stdout.write(
+                "The worker will check the records regularly."
+                if added
+                else "The worker already has a regular check of the records waiting."
+            )
         problems = [str(p) for p in all_problems()]
         checked = 0
         if checkpoint:
-            from assessments.checkpoints import checkpoint_problems, read_checkpoints
+            from assessments.records.checkpoints import checkpoint_problems, read_checkpoints
 
             for path in checkpoint:
                 for point in read_checkpoints(path):

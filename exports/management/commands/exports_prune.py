@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from assessments.services.files import files_prune_pending
+from assessments.evidence.services.files import files_prune_pending
 from exports.services import exports_prune
 
 

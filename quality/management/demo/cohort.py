@@ -15,11 +15,11 @@ from functools import cache, cached_property
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from assessments.evidence.uploads import inspect_upload
+from assessments.judgement.services import claims_in_unit
 from assessments.models import Decision, Evidence, Portfolio, SignatureKind, Verdict
 from assessments.services import evidence_judge, evidence_save, portfolio_register
-from assessments.services.review import claims_in_unit
-from assessments.services.signoff import unit_mark_sampled, unit_refer, unit_sign
-from assessments.uploads import inspect_upload
+from assessments.signoff.services import unit_mark_sampled, unit_refer, unit_sign
 from people.models import Centre, EVAllocation, ExternalVerifier, Membership, Role, User
 from quality.management.demo import content as c
 from quality.models import SampleItem, SamplingPlan

@@ -1,0 +1,72 @@
+"""The centre admin's forms: registering a learner on a unit and assigning the people who assess and verify it."""
+
+from __future__ import annotations
+
+from django import forms
+
+from assessments.policy import OWN_DECISIONS
+from people.models import Centre, Role, User
+from portfolio.forms import DateInput
+from units.models import UnitCode
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.full_name} ({obj.email})"
+
+
+class UnitCodeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: UnitCode) -> str:
+        return f"{obj.awarding_body.name} {obj.code}: {obj.unit.title}"
+
+
+def people_with_role(centre: Centre, role: Role):
+    return User.objects.filter(
+        memberships__centre=centre, memberships__role=role, memberships__is_active=True
+    ).order_by("full_name")
+
+
+class AssignForm(forms.Form):
+    assessor = PersonChoiceField(
+        label="Assessor", queryset=User.objects.none(), required=False, empty_label="Not yet assigned"
+    )
+    iv = PersonChoiceField(
+        label="Internal verifier", queryset=User.objects.none(), required=False, empty_label="Not yet assigned"
+    )
+
+    def __init__(self, *args: object, centre: Centre, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assessor"].queryset = people_with_role(centre, Role.ASSESSOR)
+        self.fields["iv"].queryset = people_with_role(centre, Role.IV)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("assessor") and data.get("assessor") == data.get("iv"):
+            self.add_error("iv", OWN_DECISIONS)
+        return data
+
+
+class RegisterForm(AssignForm):
+    learner = PersonChoiceField(label="Learner", queryset=User.objects.none())
+    unit_code = UnitCodeChoiceField(
+        label="Unit",
+        queryset=UnitCode.objects.select_related("unit", "awarding_body").order_by(
+            "unit__title", "awarding_body__name"
+        ),
+    )
+    learner_number = forms.CharField(label="Learner number", max_length=30)
+    start_date = forms.DateField(label="Start date", widget=DateInput())
+    planned_end_date = forms.DateField(label="Planned end date", widget=DateInput())
+
+    field_order = ["learner", "unit_code", "learner_number", "start_date", "planned_end_date", "assessor", "iv"]
+
+    def __init__(self, *args: object, centre: Centre, **kwargs: object) -> None:
+        super().__init__(*args, centre=centre, **kwargs)
+        self.fields["learner"].queryset = people_with_role(centre, Role.LEARNER)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("planned_end_date")
+        if start and end and end < start:
+            self.add_error("planned_end_date", "The planned end date must be on or after the start date.")
+        return data

@@ -1,0 +1,237 @@
+"""The learner's portfolio: coverage grid, evidence list, and adding, changing
+and deleting evidence. Assessor, IV, EV and centre admin see the same pages
+read-only."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, Prefetch, Value, When
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from assessments import services
+from assessments.access import get_evidence_for_user, get_portfolio_for_user, links_reach_sibling
+from assessments.evidence.forms import EvidenceForm
+from assessments.evidence.services.files import files_hold, files_release
+from assessments.evidence.views.upload_checks import upload_checked
+from assessments.judgement.coverage import home_unit_code, in_portfolio, portfolio_coverage, shown_reference
+from assessments.models import Author, Evidence, EvidenceFile, Portfolio
+from people.models import Role
+from portfolio.forms import apply_validation_error
+from submissions.once import once_per_token
+from units.models import Criterion
+
+LEARNER_ONLY = {Role.LEARNER}
+LEARNERS_EVIDENCE = "Only the learner can change their evidence."
+SORTS = {"ref": "number", "-ref": "-number", "date": "activity_date", "-date": "-activity_date"}
+
+
+def _learners_item(request: HttpRequest, evidence_id: int) -> Evidence:
+    """An item the learner may change: one of their own, never the assessor's record (403)."""
+    evidence = get_evidence_for_user(request, evidence_id, LEARNER_ONLY, reason=LEARNERS_EVIDENCE)
+    if evidence.author != Author.LEARNER:
+        raise PermissionDenied("This is the assessor's record: only the assessor can change it.")
+    return evidence
+
+
+def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    portfolio = get_portfolio_for_user(request, portfolio_id)
+    return render(
+        request,
+        "assessments/portfolio_detail.html",
+        {
+            "portfolio": portfolio,
+            "coverage": portfolio_coverage(portfolio),
+            "is_learner": Role.LEARNER in portfolio.links,
+            "is_assessor": Role.ASSESSOR in portfolio.links,
+        },
+    )
+
+
+def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    portfolio = get_portfolio_for_user(request, portfolio_id)
+    # Its own items and those cross-referenced to it from the learner's other units, filtered and sorted as ids
+    # alone; only the page's 25 are then read in full. Sorting whole rows (with their unit's long texts) made
+    # the page cost grow with the portfolio.
+    ids = Evidence.objects.filter(in_portfolio(portfolio)).annotate(
+        elsewhere=Case(When(portfolio_id=portfolio.pk, then=Value(0)), default=Value(1))
+    )
+    method = request.GET.get("method", "")
+    criterion = request.GET.get("criterion", "")
+    sort = request.GET.get("sort", "-ref")
+    if method:
+        ids = ids.filter(method__code=method)
+    if criterion.isdigit():
+        ids = ids.filter(criteria__pk=int(criterion))
+    order = SORTS.get(sort, "-number")
+    # By reference: own items first, then the other units' (whose numbers are their own); by date: all together.
+    ids = ids.order_by(*(("elsewhere", order, "portfolio_id") if "number" in order else (order, "elsewhere")))
+    page = Paginator(ids.values_list("pk", flat=True), 25).get_page(request.GET.get("page"))
+    items = (
+        Evidence.objects.filter(pk__in=list(page.object_list))
+        .select_related("method", "portfolio__unit")
+        .defer("description", "witness_statement")
+        .annotate(home_unit_code=home_unit_code())
+        .prefetch_related(
+            Prefetch("files", queryset=EvidenceFile.objects.order_by("pk")),
+            Prefetch(
+                "cross_references",
+                queryset=Portfolio.objects.select_related("unit").annotate(code=home_unit_code(via="")),
+            ),
+        )
+        .in_bulk()
+    )
+    page.object_list = [items[pk] for pk in page.object_list]
+    unit_code = portfolio.unit_code
+    criteria = list(
+        Criterion.objects.filter(outcome__unit_id=portfolio.unit_id)
+        .select_related("outcome")
+        .order_by("outcome__number", "number")
+    )
+    # What each item covers in this unit only (a cross-referenced item covers other units' criteria too), as
+    # ids looked up in the unit's criteria already read for the filter: no instance per claim.
+    place = {c.pk: n for n, c in enumerate(criteria)}
+    covers: dict[int, list[int]] = defaultdict(list)
+    for evidence_id, criterion_id in Evidence.criteria.through.objects.filter(
+        evidence_id__in=list(items), criterion__outcome__unit_id=portfolio.unit_id
+    ).values_list("evidence_id", "criterion_id"):
+        covers[evidence_id].append(place[criterion_id])
+    letters: dict[int, list[str]] = defaultdict(list)
+    for evidence_id, letter in (
+        Evidence.range_items.through.objects.filter(evidence_id__in=list(items), rangeitem__unit_id=portfolio.unit_id)
+        .order_by("rangeitem__letter")
+        .values_list("evidence_id", "rangeitem__letter")
+    ):
+        letters[evidence_id].append(letter)
+    for e in page:
+        e.shown_reference = shown_reference(e, portfolio)  # type: ignore[attr-defined]
+        e.is_home = e.portfolio_id == portfolio.pk  # type: ignore[attr-defined]
+        e.home_link = not e.is_home and links_reach_sibling(request, portfolio, e.portfolio)  # type: ignore[attr-defined]
+        # One string a row rather than a loop of template nodes over each criterion and range item.
+        covered = ", ".join(criteria[n].code for n in sorted(covers[e.pk]))
+        e.covers_text = covered + (f"; range {''.join(letters[e.pk])}" if letters[e.pk] else "")  # type: ignore[attr-defined]
+    return render(
+        request,
+        "assessments/evidence_list.html",
+        {
+            "portfolio": portfolio,
+            "page": page,
+            "methods": portfolio.unit.methods.order_by("order"),
+            "criteria": [(c.label(unit_code), c) for c in criteria],
+            "method": method,
+            "criterion": criterion,
+            "sort": sort,
+            "is_learner": Role.LEARNER in portfolio.links,
+            "is_assessor": Role.ASSESSOR in portfolio.links,
+        },
+    )
+
+
+def _save(request: HttpRequest, form: EvidenceForm, portfolio, evidence: Evidence | None) -> Evidence | None:
+    """Save the item; if the form is refused, keep the files that passed their checks for the next try."""
+    if form.is_valid():
+        try:
+            saved = services.evidence_save(
+                actor=request.user, portfolio=portfolio, evidence=evidence, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            files_release([*form.kept, *form.kept_dropped])
+            return saved
+    files_release(form.kept_dropped)
+    form.kept = [*form.kept, *files_hold(form.new_files)]
+    return None
+
+
+def _form_page(request: HttpRequest, form: EvidenceForm, context: dict, refusal: tuple[str, int] | None):
+    return render(
+        request,
+        "assessments/evidence_form.html",
+        {"form": form, "upload_refusal": refusal[0] if refusal else None, **context},
+        status=refusal[1] if refusal else 200,
+    )
+
+
+def _saved(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    url = reverse("portfolio_detail", args=[portfolio_id])
+    if request.headers.get("HX-Request"):
+        # The upload went through htmx (for its progress bar): have it load the page itself,
+        # so the confirmation message shows there rather than being used up by the XHR.
+        return HttpResponse(headers={"HX-Redirect": url})
+    return redirect(url)
+
+
+@upload_checked
+@once_per_token
+def evidence_add(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    portfolio = get_portfolio_for_user(request, portfolio_id, LEARNER_ONLY, reason=LEARNERS_EVIDENCE)
+    refusal = request.upload_refusal  # type: ignore[attr-defined]
+    posted = request.method == "POST" and refusal is None
+    form = EvidenceForm(
+        request.POST if posted else None, request.FILES if posted else None, portfolio=portfolio, user=request.user
+    )
+    if posted and (evidence := _save(request, form, portfolio, None)):
+        messages.success(request, f"Added {evidence.reference} {evidence.title}.")
+        return _saved(request, portfolio.pk)
+    return _form_page(request, form, {"portfolio": portfolio}, refusal)
+
+
+@upload_checked
+def evidence_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    evidence = _learners_item(request, evidence_id)
+    portfolio = evidence.portfolio
+    initial = {
+        "title": evidence.title,
+        "method": evidence.method,
+        "activity_date": evidence.activity_date,
+        "setting": evidence.setting,
+        "description": evidence.description,
+        "criteria": list(evidence.criteria.all()),
+        "range_items": list(evidence.range_items.all()),
+        **{name: getattr(evidence, name) for name in services.WITNESS_FIELDS},
+        "witness_status": evidence.witness_status,
+    }
+    refusal = request.upload_refusal  # type: ignore[attr-defined]
+    posted = request.method == "POST" and refusal is None
+    form = EvidenceForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        portfolio=portfolio,
+        user=request.user,
+        initial=initial,
+    )
+    form.fields["remove_files"].queryset = evidence.files.all()
+    if posted and _save(request, form, portfolio, evidence):
+        messages.success(request, f"Saved {evidence.reference}.")
+        return _saved(request, portfolio.pk)
+    witness_request = services.witness_request_latest(evidence=evidence)
+    return _form_page(
+        request, form, {"portfolio": portfolio, "evidence": evidence, "witness_request": witness_request}, refusal
+    )
+
+
+def evidence_delete_confirm(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    evidence = _learners_item(request, evidence_id)
+    return render(request, "assessments/evidence_delete.html", {"evidence": evidence})
+
+
+@require_POST
+def evidence_delete(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    evidence = _learners_item(request, evidence_id)
+    portfolio_id = evidence.portfolio_id
+    reference = evidence.reference
+    try:
+        services.evidence_delete(actor=request.user, evidence=evidence)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, f"Deleted {reference}. Its reference will not be used again.")
+    return redirect("portfolio_detail", portfolio_id=portfolio_id)

@@ -1,0 +1,457 @@
+"""The assessor's side of the evidence: judging an item and each claim it makes, the feedback thread,
+and the assessor's own records (observation, questioning, professional discussion).
+
+Every service locks the portfolio row first, so a judgement never crosses a sign-off or a learner's change:
+whichever comes second sees what the first did.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from assessments.evidence.services.files import file_summary, files_discard, files_store, removes_files_if_failed
+from assessments.evidence.services.items import _check_evidence, check_unlocked
+from assessments.evidence.uploads import InspectedFile
+from assessments.models import (
+    Author,
+    ClaimJudgement,
+    Decision,
+    Evidence,
+    EvidenceFile,
+    EvidenceSetting,
+    Feedback,
+    FileKind,
+    Portfolio,
+    Verdict,
+)
+from assessments.notices import evidence_feedback_notice, evidence_judged_notice, evidence_notices_answered
+from audit.services import audit_log
+from people.models import Role, User
+from units.models import AssessmentMethod, Criterion, RangeItem
+
+Claim = Criterion | RangeItem
+# The assessor's own records, and what each must say.
+RECORD_METHODS = ("O", "Q", "PD")
+FEEDBACK_MAX = 5000
+
+
+def _lock(portfolio_id: int) -> Portfolio:
+    # of=("self",): PostgreSQL cannot lock the nullable side of the joins that select_related makes.
+    return (
+        Portfolio.objects.select_for_update(of=("self",))
+        .select_related("unit", "centre", "awarding_body")
+        .get(pk=portfolio_id)
+    )
+
+
+def claims_in_unit(evidence: Evidence, portfolio: Portfolio) -> tuple[list[Criterion], list[RangeItem]]:
+    """What the item claims in the portfolio's unit: its criteria and range items there, in the unit's order."""
+    criteria = list(
+        evidence.criteria.filter(outcome__unit_id=portfolio.unit_id)
+        .select_related("outcome")
+        .order_by("outcome__number", "number")
+    )
+    range_items = list(evidence.range_items.filter(unit_id=portfolio.unit_id).order_by("letter"))
+    return criteria, range_items
+
+
+def claim_name(claim: Claim, unit_code=None) -> str:
+    return claim.label(unit_code) if isinstance(claim, Criterion) else f"range {claim.letter}"
+
+
+def _judgement_key(j: ClaimJudgement) -> tuple[str, int]:
+    return ("c", j.criterion_id) if j.criterion_id else ("r", j.range_item_id)
+
+
+def _claim_key(claim: Claim) -> tuple[str, int]:
+    return ("c", claim.pk) if isinstance(claim, Criterion) else ("r", claim.pk)
+
+
+def _verdicts_audit(evidence: Evidence, claims: Sequence[Claim]) -> dict[str, str]:
+    """The item's verdicts on `claims`, named as the unit prints them, for the audit trail."""
+    names = {_claim_key(c): c.code if isinstance(c, Criterion) else f"range {c.letter}" for c in claims}
+    return {
+        names[_judgement_key(j)]: j.verdict
+        for j in ClaimJudgement.objects.filter(evidence=evidence)
+        if _judgement_key(j) in names
+    }
+
+
+def _set_verdicts(*, actor: User, evidence: Evidence, claims: Sequence[Claim], verdicts: Mapping[Claim, str]) -> None:
+    """Make the item's judgements on `claims` exactly `verdicts` (a claim left out loses its judgement)."""
+    existing = {_judgement_key(j): j for j in ClaimJudgement.objects.filter(evidence=evidence)}
+    for claim in claims:
+        key = _claim_key(claim)
+        verdict = verdicts.get(claim)
+        judgement = existing.get(key)
+        if verdict is None:
+            if judgement is not None:
+                judgement.delete()
+        elif judgement is None:
+            ClaimJudgement.objects.create(
+                evidence=evidence,
+                criterion=claim if key[0] == "c" else None,
+                range_item=claim if key[0] == "r" else None,
+                verdict=verdict,
+                judged_by=actor,
+            )
+        elif judgement.verdict != verdict or judgement.judged_by_id != actor.pk:
+            judgement.verdict = verdict
+            judgement.judged_by = actor
+            judgement.save(update_fields=["verdict", "judged_by", "judged_at"])
+
+
+def _check_assessor(actor: User, portfolio: Portfolio) -> None:
+    if actor.pk != portfolio.assessor_id:
+        raise PermissionDenied("Only the learner's assessor judges or records their evidence.")
+
+
+@transaction.atomic
+def evidence_judge(
+    *, actor: User, evidence: Evidence, decision: str, verdicts: Mapping[Claim, str], feedback: str = ""
+) -> Evidence:
+    """Accept the item or send it back, with a verdict on each claim it makes in its unit.
+
+    Accepting needs a verdict on every claim; sending back needs feedback. Feedback, when given, joins the
+    item's thread. The verdicts given replace those on record for this unit's claims.
+    """
+    portfolio = _lock(evidence.portfolio_id)
+    _check_assessor(actor, portfolio)
+    evidence = Evidence.objects.select_for_update(of=("self",)).select_related("method").get(pk=evidence.pk)
+    check_unlocked(portfolio=portfolio, evidence=evidence)
+    if evidence.author != Author.LEARNER:
+        raise ValidationError("This is your own record, accepted as you made it: change the record instead.")
+    criteria, range_items = claims_in_unit(evidence, portfolio)
+    claims: list[Claim] = [*criteria, *range_items]
+    feedback = (feedback or "").strip()
+    errors: dict[str, list[str]] = {}
+    if decision not in (Decision.ACCEPTED, Decision.SENT_BACK):
+        errors["decision"] = ["Choose whether to accept the evidence or send it back."]
+    known = {_claim_key(c) for c in claims}
+    if any(_claim_key(c) not in known for c in verdicts):
+        errors.setdefault("verdicts", []).append("A verdict was given on something this item does not claim.")
+    if any(v not in Verdict.values for v in verdicts.values()):
+        errors.setdefault("verdicts", []).append("Each claim is either confirmed or rejected.")
+    unit_code = portfolio.unit_code
+    if decision == Decision.ACCEPTED:
+        missing = [claim_name(c, unit_code) for c in claims if c not in verdicts]
+        if missing:
+            errors.setdefault("verdicts", []).append(
+                "Confirm or reject every claim before accepting the evidence: " + ", ".join(missing) + "."
+            )
+    if decision == Decision.SENT_BACK and not feedback:
+        errors["feedback"] = ["Say what the learner needs to do: sending evidence back needs feedback."]
+    if len(feedback) > FEEDBACK_MAX:
+        errors.setdefault("feedback", []).append(f"Keep feedback to {FEEDBACK_MAX:,} characters.")
+    if errors:
+        raise ValidationError(errors)
+    before = {"decision": evidence.decision, "verdicts": _verdicts_audit(evidence, claims)}
+    _set_verdicts(actor=actor, evidence=evidence, claims=claims, verdicts=verdicts)
+    evidence.decision = decision
+    evidence.decided_by = actor
+    evidence.decided_at = timezone.now()
+    evidence.save(update_fields=["decision", "decided_by", "decided_at"])
+    if feedback:
+        Feedback.objects.create(evidence=evidence, author=actor, role=Role.ASSESSOR, text=feedback)
+    after = {"decision": decision, "verdicts": _verdicts_audit(evidence, claims)}
+    audit_log(
+        actor=actor,
+        actor_role=Role.ASSESSOR,
+        centre=portfolio.centre,
+        action="evidence.judged",
+        target=evidence,
+        summary=f"{evidence.reference} {Decision(decision).label.lower()}",
+        data={
+            "portfolio": portfolio.pk,
+            "before": before,
+            "after": after,
+            **({"feedback": feedback} if feedback else {}),
+        },
+    )
+    evidence_judged_notice(
+        evidence=evidence,
+        portfolio=portfolio,
+        assessor=actor,
+        before=before["decision"],
+        feedback=feedback,
+        rejected=[claim_name(c, unit_code) for c in claims if verdicts.get(c) == Verdict.REJECTED],
+    )
+    return evidence
+
+
+@transaction.atomic
+def feedback_post(*, actor: User, evidence: Evidence, text: str) -> Feedback:
+    """Add a message to the item's thread: the learner or their assessor; everyone else only reads it."""
+    portfolio = _lock(evidence.portfolio_id)
+    if actor.pk == portfolio.learner_id:
+        role = Role.LEARNER
+    elif actor.pk == portfolio.assessor_id:
+        role = Role.ASSESSOR
+    else:
+        raise PermissionDenied("Only the learner and their assessor write in the feedback thread.")
+    check_unlocked(portfolio=portfolio, evidence=evidence)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": ["Write your message first."]})
+    if len(text) > FEEDBACK_MAX:
+        raise ValidationError({"text": [f"Keep a message to {FEEDBACK_MAX:,} characters."]})
+    message = Feedback.objects.create(evidence=evidence, author=actor, role=role, text=text)
+    audit_log(
+        actor=actor,
+        actor_role=role,
+        centre=portfolio.centre,
+        action="evidence.feedback",
+        target=evidence,
+        summary=f"Feedback on {evidence.reference}",
+        data={"portfolio": portfolio.pk, "feedback": message.pk, "text": text},
+    )
+    evidence_feedback_notice(message=message, evidence=evidence, portfolio=portfolio)
+    return message
+
+
+def learner_change(
+    *,
+    actor: User,
+    evidence: Evidence | None,
+    fields: Mapping[str, object],
+    criteria: Sequence[Criterion],
+    range_items: Sequence[RangeItem],
+    files: Sequence[InspectedFile] = (),
+    remove_files: Sequence[EvidenceFile] = (),
+) -> None:
+    """Called by evidence_save before it writes (portfolio locked): the learner may not change the assessor's
+    records; a real change to one of their own items makes it new to the assessor again (decision back to
+    pending), and judgements of claims it no longer makes go."""
+    if evidence is None:
+        return
+    check_learner_made(evidence)
+    # The assessor may have judged it since the caller read it: evidence_save writes every field back.
+    saved = Evidence.objects.filter(pk=evidence.pk).values("decision", "decided_by_id", "decided_at").get()
+    evidence.decision, evidence.decided_by_id, evidence.decided_at = (
+        saved["decision"],
+        saved["decided_by_id"],
+        saved["decided_at"],
+    )
+    new_c, new_r = {c.pk for c in criteria}, {r.pk for r in range_items}
+    changed = (
+        any(getattr(evidence, name) != value for name, value in fields.items())
+        or set(evidence.criteria.values_list("pk", flat=True)) != new_c
+        or set(evidence.range_items.values_list("pk", flat=True)) != new_r
+        or bool(files)
+        or any(f.evidence_id == evidence.pk for f in remove_files)
+    )
+    if not changed:
+        return
+    evidence_notices_answered(evidence)
+    unmapped = ClaimJudgement.objects.filter(evidence=evidence).filter(
+        Q(criterion__isnull=False) & ~Q(criterion_id__in=new_c)
+        | Q(range_item__isnull=False) & ~Q(range_item_id__in=new_r)
+    )
+    dropped = [
+        {
+            "criterion": j.criterion.code if j.criterion_id else None,
+            "range": j.range_item.letter if j.range_item_id else None,
+            "verdict": j.verdict,
+        }
+        for j in unmapped.select_related("criterion__outcome", "range_item")
+    ]
+    before = evidence.decision
+    if before == Decision.PENDING and not dropped:
+        return
+    unmapped.delete()
+    evidence.decision, evidence.decided_by_id, evidence.decided_at = Decision.PENDING, None, None
+    evidence.save(update_fields=["decision", "decided_by", "decided_at"])
+    audit_log(
+        actor=actor,
+        actor_role=Role.LEARNER,
+        centre=evidence.portfolio.centre,
+        action="evidence.reopened",
+        target=evidence,
+        summary=f"{evidence.reference} changed by the learner: waiting for the assessor again",
+        data={
+            "portfolio": evidence.portfolio_id,
+            "before": {"decision": before},
+            "after": {"decision": Decision.PENDING},
+            **({"judgements_dropped": dropped} if dropped else {}),
+        },
+    )
+
+
+def check_learner_made(evidence: Evidence) -> None:
+    """The learner may not delete (or change) the assessor's own records."""
+    if evidence.author != Author.LEARNER:
+        raise PermissionDenied("This is the assessor's record: only the assessor can change it.")
+
+
+def _record_errors(
+    *,
+    portfolio: Portfolio,
+    method: AssessmentMethod,
+    description: str,
+    place: str,
+    questions: str,
+    criteria: Sequence[Criterion],
+    range_items: Sequence[RangeItem],
+    files: Sequence[InspectedFile],
+) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if method.code not in RECORD_METHODS:
+        errors["method"] = ["The assessor records observations, questioning and professional discussions."]
+    if method.code == "O":
+        if not place:
+            errors["place"] = ["Say where you observed the learner."]
+        if not description:
+            errors["description"] = ["Describe what you saw the learner do."]
+    elif method.code == "Q" and not questions:
+        errors["questions"] = ["Write down the questions you asked and the learner's answers."]
+    elif method.code == "PD" and not description:
+        errors["description"] = ["Write notes of the discussion."]
+    if any(c.outcome.unit_id != portfolio.unit_id for c in criteria):
+        errors.setdefault("criteria", []).append("A criterion chosen is not from this unit.")
+    if any(r.unit_id != portfolio.unit_id for r in range_items):
+        errors.setdefault("range_items", []).append("A range item chosen is not from this unit.")
+    if not criteria and not range_items:
+        errors.setdefault("criteria", []).append("Tick the criteria (or range) the learner showed.")
+    if files and method.code != "PD":
+        errors["files"] = ["Only a professional discussion record carries a recording."]
+    elif any(f.kind not in (FileKind.AUDIO, FileKind.VIDEO) for f in files):
+        errors["files"] = ["A recording must be a sound recording or a video."]
+    return errors
+
+
+@removes_files_if_failed
+@transaction.atomic
+def assessor_record_save(
+    *,
+    actor: User,
+    portfolio: Portfolio,
+    evidence: Evidence | None = None,
+    method: AssessmentMethod,
+    title: str,
+    activity_date: datetime.date,
+    description: str,
+    place: str = "",
+    questions: str = "",
+    criteria: Sequence[Criterion],
+    range_items: Sequence[RangeItem],
+    files: Sequence[InspectedFile] = (),
+    remove_files: Sequence[EvidenceFile] = (),
+) -> Evidence:
+    """Add (or change) the assessor's own record on a learner's portfolio: an observation (O), questioning (Q)
+    or professional discussion (PD, with an optional recording). It is numbered with the learner's items,
+    accepted, and every claim confirmed at once: it is the assessor's own judgement."""
+    criteria, range_items = list(criteria), list(range_items)
+    portfolio = _lock(portfolio.pk)
+    _check_assessor(actor, portfolio)
+    check_unlocked(portfolio=portfolio, evidence=evidence)
+    if evidence is not None:
+        if evidence.portfolio_id != portfolio.pk:
+            raise ValidationError("This evidence belongs to another portfolio.")
+        if evidence.author != Author.ASSESSOR:
+            raise PermissionDenied("This is the learner's evidence: review it instead of changing it.")
+        if evidence.method_id != method.pk:
+            raise ValidationError({"method": ["A record keeps its method."]})
+    description, place, questions = (description or "").strip(), (place or "").strip(), (questions or "").strip()
+    errors = _record_errors(
+        portfolio=portfolio,
+        method=method,
+        description=description,
+        place=place,
+        questions=questions,
+        criteria=criteria,
+        range_items=range_items,
+        files=files,
+    )
+    try:
+        _check_evidence(
+            portfolio=portfolio,
+            method=method,
+            activity_date=activity_date,
+            setting=EvidenceSetting.REAL_WORK,
+            criteria=criteria,
+            range_items=range_items,
+            witness={},
+        )
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(m for m in messages if m not in errors.get(name, []))
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    fields = {
+        "title": title.strip(),
+        "method": method,
+        "activity_date": activity_date,
+        "setting": EvidenceSetting.REAL_WORK,
+        "description": description,
+        "place": place if method.code == "O" else "",
+        "questions": questions if method.code == "Q" else "",
+        "decision": Decision.ACCEPTED,
+        "decided_by": actor,
+        "decided_at": now,
+    }
+    created = evidence is None
+    if created:
+        before = None
+        portfolio.evidence_counter += 1
+        portfolio.save(update_fields=["evidence_counter"])
+        evidence = Evidence.objects.create(
+            portfolio=portfolio, number=portfolio.evidence_counter, author=Author.ASSESSOR, created_by=actor, **fields
+        )
+    else:
+        evidence = Evidence.objects.select_for_update(of=("self",)).get(pk=evidence.pk)
+        before = _record_audit(evidence, *claims_in_unit(evidence, portfolio))
+        for name, value in fields.items():
+            setattr(evidence, name, value)
+        evidence.save()
+    evidence.criteria.set(criteria)
+    evidence.range_items.set(range_items)
+    # Everything it claims is confirmed by the assessor who made it; nothing else is judged.
+    ClaimJudgement.objects.filter(evidence=evidence).delete()
+    ClaimJudgement.objects.bulk_create(
+        [ClaimJudgement(evidence=evidence, criterion=c, verdict=Verdict.CONFIRMED, judged_by=actor) for c in criteria]
+        + [
+            ClaimJudgement(evidence=evidence, range_item=r, verdict=Verdict.CONFIRMED, judged_by=actor)
+            for r in range_items
+        ]
+    )
+    removed = [f for f in remove_files if f.evidence_id == evidence.pk]
+    removed_summary = [file_summary(f) for f in removed]
+    files_discard(removed)
+    added = files_store(actor=actor, evidence=evidence, files=files)
+    audit_log(
+        actor=actor,
+        actor_role=Role.ASSESSOR,
+        centre=portfolio.centre,
+        action="evidence.recorded" if created else "evidence.record_changed",
+        target=evidence,
+        summary=f"{evidence.reference} {evidence.title} ({method.code}, assessor's record)",
+        data={
+            "portfolio": portfolio.pk,
+            "before": before,
+            "after": _record_audit(evidence, criteria, range_items),
+            **({"files_added": [file_summary(f) for f in added]} if added else {}),
+            **({"files_removed": removed_summary} if removed_summary else {}),
+        },
+    )
+    return evidence
+
+
+def _record_audit(evidence: Evidence, criteria: Sequence[Criterion], range_items: Sequence[RangeItem]) -> dict:
+    return {
+        "title": evidence.title,
+        "method": evidence.method.code,
+        "date": evidence.activity_date.isoformat(),
+        "place": evidence.place,
+        "description": evidence.description,
+        "questions": evidence.questions,
+        "criteria": sorted(c.code for c in criteria),
+        "range": sorted(r.letter for r in range_items),
+        "decision": evidence.decision,
+    }

@@ -1,0 +1,239 @@
+"""The assessor reviews evidence (accept or send back, a verdict on each claim), everyone linked reads an item
+with its verdicts and feedback thread, learner and assessor write in the thread, and the assessor records
+their own observations, questioning and professional discussions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from assessments import notices, services
+from assessments.access import get_evidence_for_user, get_portfolio_for_user
+from assessments.evidence.services.items import check_unlocked
+from assessments.evidence.views.upload_checks import upload_checked
+from assessments.judgement.forms import FeedbackForm, RecordForm, ReviewForm, claim_field_name
+from assessments.judgement.services import RECORD_METHODS, Claim, claims_in_unit
+from assessments.models import Author, ClaimJudgement, Decision, Evidence, Portfolio
+from people.models import Role
+from portfolio.forms import apply_validation_error
+from submissions.once import once_per_token
+from units.models import AssessmentMethod
+
+ASSESSOR_ONLY = {Role.ASSESSOR}
+THREAD_WRITERS = {Role.LEARNER, Role.ASSESSOR}
+
+
+def _item(request: HttpRequest, evidence_id: int, allowed: set[Role] | None = None) -> Evidence:
+    """The item, if the person is linked to its portfolio (404 otherwise) in an `allowed` way (403 otherwise);
+    `evidence.portfolio.links` says how."""
+    return get_evidence_for_user(request, evidence_id, allowed)
+
+
+def _locked_reason(evidence: Evidence) -> str | None:
+    try:
+        check_unlocked(portfolio=evidence.portfolio, evidence=evidence)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return None
+
+
+def _claims(evidence: Evidence) -> list[tuple[str, Claim]]:
+    """Each claim the item makes in its portfolio's unit, with its label as the learner's awarding body prints it."""
+    unit_code = evidence.portfolio.unit_code
+    criteria, range_items = claims_in_unit(evidence, evidence.portfolio)
+    return [(c.label(unit_code), c) for c in criteria] + [(f"Range {r.letter}", r) for r in range_items]
+
+
+def _verdicts(evidence: Evidence) -> dict[str, str]:
+    """The verdicts on record, by the claim's form field name."""
+    out = {}
+    for j in ClaimJudgement.objects.filter(evidence=evidence).only("criterion_id", "range_item_id", "verdict"):
+        out[f"claim_c{j.criterion_id}" if j.criterion_id else f"claim_r{j.range_item_id}"] = j.verdict
+    return out
+
+
+def _item_context(evidence: Evidence) -> dict[str, object]:
+    return {
+        "evidence": evidence,
+        "portfolio": evidence.portfolio,
+        "files": list(evidence.files.all()),
+        "thread": list(evidence.feedback.select_related("author")),
+        "locked": _locked_reason(evidence),
+    }
+
+
+def evidence_review(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    evidence = _item(request, evidence_id, ASSESSOR_ONLY)
+    if evidence.author != Author.LEARNER:
+        # The assessor's own record is accepted as made: it is changed, not reviewed.
+        return redirect("assessor_record_edit", evidence_id=evidence.pk)
+    context = _item_context(evidence)
+    if request.method == "POST" and context["locked"]:
+        messages.error(request, f"Nothing was saved. {context['locked']}")
+        return redirect("evidence_review", evidence_id=evidence.pk)
+    claims = _claims(evidence)
+    initial: dict[str, object] = dict(_verdicts(evidence))
+    if evidence.decision != Decision.PENDING:
+        initial["decision"] = evidence.decision
+    form = ReviewForm(request.POST if request.method == "POST" else None, claims=claims, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            judged = services.evidence_judge(
+                actor=request.user,
+                evidence=evidence,
+                decision=form.cleaned_data["decision"],
+                verdicts=form.verdicts(),
+                feedback=form.feedback_text(),
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, f"{judged.reference}: {judged.get_decision_display().lower()}.")
+            return redirect("evidence_list", portfolio_id=evidence.portfolio_id)
+    # The photos themselves sit beside the claims, so the assessor judges without opening each file.
+    photos = [f for f in context["files"] if f.thumbnail]
+    return render(request, "assessments/evidence_review.html", {**context, "form": form, "photos": photos})
+
+
+def _detail_page(request: HttpRequest, evidence: Evidence, form: FeedbackForm | None = None) -> HttpResponse:
+    context = _item_context(evidence)
+    verdicts = _verdicts(evidence)
+    links = evidence.portfolio.links  # type: ignore[attr-defined]
+    can_write = bool(links & THREAD_WRITERS) and not context["locked"]
+    return render(
+        request,
+        "assessments/evidence_detail.html",
+        {
+            **context,
+            "claims": [(label, claim, verdicts.get(claim_field_name(claim), "")) for label, claim in _claims(evidence)],
+            "feedback_form": (form or FeedbackForm()) if can_write else None,
+            "is_assessor": Role.ASSESSOR in links,
+            "learner_may_change": Role.LEARNER in links and evidence.author == Author.LEARNER and not context["locked"],
+            "assessor_may_change": Role.ASSESSOR in links
+            and evidence.author == Author.ASSESSOR
+            and not context["locked"],
+        },
+    )
+
+
+def evidence_detail(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    evidence = _item(request, evidence_id)
+    # Reading the item is the learner's answer to being told it was accepted or has new feedback.
+    notices.evidence_notices_read(evidence=evidence, reader=request.user)
+    return _detail_page(request, evidence)
+
+
+@require_POST
+@once_per_token
+def evidence_feedback(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    evidence = _item(request, evidence_id, THREAD_WRITERS)
+    form = FeedbackForm(request.POST)
+    if form.is_valid():
+        try:
+            services.feedback_post(actor=request.user, evidence=evidence, text=form.cleaned_data["text"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("evidence_detail", evidence_id=evidence.pk)
+        messages.success(request, f"Your message on {evidence.reference} was added.")
+        return redirect(reverse("evidence_detail", args=[evidence.pk]) + "#thread")
+    return _detail_page(request, evidence, form)
+
+
+def _record_page(
+    request: HttpRequest, portfolio: Portfolio, method: AssessmentMethod, evidence: Evidence | None
+) -> HttpResponse:
+    here = request.path
+    locked = _locked_reason(evidence) if evidence else None
+    if locked is None:
+        try:
+            check_unlocked(portfolio=portfolio)
+        except ValidationError as exc:
+            locked = " ".join(exc.messages)
+    if request.method == "POST" and locked:
+        messages.error(request, f"Nothing was saved. {locked}")
+        return redirect(here)
+    initial = {}
+    if evidence is not None:
+        initial = {
+            "title": evidence.title,
+            "activity_date": evidence.activity_date,
+            "place": evidence.place,
+            "description": evidence.description,
+            "questions": evidence.questions,
+            "criteria": list(evidence.criteria.all()),
+            "range_items": list(evidence.range_items.all()),
+        }
+    refusal = request.upload_refusal  # type: ignore[attr-defined]
+    posted = request.method == "POST" and refusal is None
+    form = RecordForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        portfolio=portfolio,
+        method=method,
+        initial=initial,
+    )
+    if evidence is not None and "remove_files" in form.fields:
+        form.fields["remove_files"].queryset = evidence.files.all()
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = services.assessor_record_save(
+                actor=request.user,
+                portfolio=portfolio,
+                evidence=evidence,
+                method=method,
+                title=data["title"],
+                activity_date=data["activity_date"],
+                description=data.get("description", ""),
+                place=data.get("place", ""),
+                questions=data.get("questions", ""),
+                criteria=list(data["criteria"]),
+                range_items=list(data["range_items"]),
+                files=data.get("files") or (),
+                remove_files=list(data.get("remove_files") or ()),
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, f"Saved {saved.reference} {saved.title}.")
+            url = reverse("evidence_detail", args=[saved.pk])
+            if request.headers.get("HX-Request"):
+                # Sent through htmx for the upload's progress bar: have it load the page itself.
+                return HttpResponse(headers={"HX-Redirect": url})
+            return redirect(url)
+    return render(
+        request,
+        "assessments/assessor_record_form.html",
+        {
+            "form": form,
+            "portfolio": portfolio,
+            "evidence": evidence,
+            "method": method,
+            "locked": locked,
+            "upload_refusal": refusal[0] if refusal else None,
+        },
+        status=refusal[1] if refusal else 200,
+    )
+
+
+@upload_checked
+@once_per_token
+def assessor_record_add(request: HttpRequest, portfolio_id: int, method: str) -> HttpResponse:
+    portfolio = get_portfolio_for_user(request, portfolio_id, ASSESSOR_ONLY)
+    code = method.upper()
+    found = portfolio.unit.methods.filter(code=code).first() if code in RECORD_METHODS else None
+    if found is None:
+        raise Http404("The assessor records observations, questioning and professional discussions.")
+    return _record_page(request, portfolio, found, None)
+
+
+@upload_checked
+def assessor_record_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    evidence = _item(request, evidence_id, ASSESSOR_ONLY)
+    if evidence.author != Author.ASSESSOR:
+        raise Http404("This is the learner's evidence: review it instead.")
+    return _record_page(request, evidence.portfolio, evidence.method, evidence)

@@ -1,0 +1,264 @@
+"""What a unit record PDF shows, read in a fixed number of queries, in the workbook's order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Prefetch
+
+from assessments.judgement.coverage import claims_in, home_unit_code, in_portfolio, shown_reference
+from assessments.models import (
+    ClaimJudgement,
+    Decision,
+    Evidence,
+    EvidenceFile,
+    FileKind,
+    Portfolio,
+    PortfolioStatus,
+    RecordCode,
+    Signature,
+    SignatureKind,
+    Verdict,
+)
+from assessments.records.checkpoints import CoveringCheckpoint, checkpoint_covering
+from people.models import Role
+from units.models import AssessmentMethod, AwardingBody, Criterion, LearningOutcome, RangeItem
+
+K = SignatureKind
+MAX_IMAGES = 24  # thumbnails in the appendix: enough to show the work, few enough to keep the file small
+
+
+@dataclass
+class EvidenceRow:
+    ref: str
+    title: str
+    method: str
+    date: datetime
+    made_by: str
+    decision: str
+
+
+@dataclass
+class RefsRow:
+    label: str
+    text: str
+    confirmed: list[str]
+    claimed: list[str]
+
+
+@dataclass
+class OutcomeSection:
+    heading: str
+    title: str
+    rows: list[RefsRow]
+
+
+@dataclass
+class SignOffRow:
+    label: str
+    statement: str
+    name: str = ""
+    role: str = ""
+    date: datetime | None = None
+    note: str = ""
+
+
+@dataclass
+class Image:
+    key: str
+    ref: str
+    name: str
+
+
+@dataclass
+class RecordContent:
+    portfolio: Portfolio
+    unit_numbers: list[tuple[str, str]]
+    evidence: list[EvidenceRow]
+    methods: list[AssessmentMethod]
+    range_rows: list[RefsRow]
+    do_sections: list[OutcomeSection]
+    know_sections: list[OutcomeSection]
+    signoff: list[SignOffRow]
+    latest: Signature | None
+    code: RecordCode | None
+    images: list[Image] = field(default_factory=list)
+    # The latest signed checkpoint whose signature chain reaches the last signature shown, if one has been made.
+    checkpoint: CoveringCheckpoint | None = None
+    image_files: dict[str, str] = field(default_factory=dict)
+    images_left_out: int = 0
+
+    @property
+    def is_draft(self) -> bool:
+        return self.latest is None
+
+
+def standing_signatures(portfolio: Portfolio) -> list[Signature]:
+    return list(
+        Signature.objects.standing()
+        .filter(portfolio=portfolio, round=portfolio.round)
+        .select_related("signer")
+        .order_by("signed_at", "pk")
+    )
+
+
+def record_state(portfolio: Portfolio, signatures: list[Signature]) -> str:
+    """What a stored render shows, as a key: the status and the signatures standing."""
+    return f"{portfolio.status}:{','.join(str(s.pk) for s in signatures)}"
+
+
+def _made_by(evidence: Evidence) -> str:
+    if evidence.method.code == "WT":
+        return f"Witness: {evidence.witness_name}" if evidence.witness_name else "Witness"
+    return evidence.get_author_display()
+
+
+def record_content(portfolio: Portfolio, signatures: list[Signature] | None = None) -> RecordContent:
+    unit = portfolio.unit
+    unit_code = portfolio.unit_code
+    if signatures is None:
+        signatures = standing_signatures(portfolio)
+    numbers = [
+        (c.awarding_body.name, c.code)
+        for c in unit.codes.select_related("awarding_body").order_by("awarding_body__name")
+    ]
+
+    counted = in_portfolio(portfolio)
+    items = list(
+        Evidence.objects.filter(counted)
+        .select_related("method")
+        .annotate(home_unit_code=home_unit_code())
+        .prefetch_related(
+            Prefetch(
+                "files",
+                queryset=EvidenceFile.objects.filter(kind=FileKind.IMAGE).exclude(thumbnail="").order_by("pk"),
+                to_attr="images",
+            )
+        )
+        .order_by()
+    )
+    items.sort(key=lambda e: (e.portfolio_id != portfolio.pk, e.home_unit_code or "", e.number))
+    refs = {e.pk: shown_reference(e, portfolio) for e in items}
+    order = {e.pk: i for i, e in enumerate(items)}
+    accepted = {e.pk for e in items if e.decision == Decision.ACCEPTED}
+    confirmed: set[tuple[str, int, int]] = set()
+    for j in ClaimJudgement.objects.filter(evidence_id__in=accepted, verdict=Verdict.CONFIRMED).only(
+        "evidence_id", "criterion_id", "range_item_id"
+    ):
+        confirmed.add(("c", j.criterion_id, j.evidence_id) if j.criterion_id else ("r", j.range_item_id, j.evidence_id))
+
+    by_criterion, by_range = claims_in(portfolio)
+
+    def split(kind: str, target: int, ids: list[int]) -> tuple[list[str], list[str]]:
+        ids = sorted(ids, key=order.get)
+        yes = [refs[i] for i in ids if (kind, target, i) in confirmed]
+        return yes, [refs[i] for i in ids if (kind, target, i) not in confirmed]
+
+    range_rows = []
+    for item in RangeItem.objects.filter(unit=unit).order_by("letter"):
+        yes, claimed = split("r", item.pk, by_range[item.pk])
+        range_rows.append(RefsRow(item.letter, item.text, yes, claimed))
+
+    outcomes = {o.pk: o for o in LearningOutcome.objects.filter(unit=unit)}
+    # Outcomes are numbered as the body numbers elements: "220.1" for City & Guilds, "1" for OCR.
+    prefixed = unit_code and unit_code.awarding_body.criterion_style == AwardingBody.CriterionStyle.UNIT_PREFIXED
+    prefix = f"{unit_code.code}." if prefixed else ""
+    sections: dict[int, OutcomeSection] = {}
+    for criterion in Criterion.objects.filter(outcome__unit=unit).order_by("outcome__number", "number"):
+        outcome = outcomes[criterion.outcome_id]
+        criterion.outcome = outcome
+        yes, claimed = split("c", criterion.pk, by_criterion[criterion.pk])
+        section = sections.setdefault(
+            outcome.pk,
+            OutcomeSection(
+                heading=f"{prefix}{outcome.number}",
+                title=outcome.title,
+                rows=[],
+            ),
+        )
+        section.rows.append(RefsRow(criterion.label(unit_code), criterion.text, yes, claimed))
+    ordered = sorted(sections.items(), key=lambda kv: outcomes[kv[0]].number)
+    do_sections = [s for pk, s in ordered if outcomes[pk].is_performance]
+    know_sections = [s for pk, s in ordered if not outcomes[pk].is_performance]
+
+    images: list[Image] = []
+    image_files: dict[str, str] = {}
+    total_images = 0
+    for e in items:
+        for f in e.images:
+            total_images += 1
+            if len(images) < MAX_IMAGES:
+                key = f"f{f.pk}"
+                images.append(Image(key, refs[e.pk], f.original_name))
+                image_files[key] = f.thumbnail.name
+
+    code = None
+    if signatures:
+        code = RecordCode.objects.filter(portfolio=portfolio, round=portfolio.round).first()
+    return RecordContent(
+        portfolio=portfolio,
+        unit_numbers=numbers,
+        evidence=[
+            EvidenceRow(refs[e.pk], e.title, e.method.code, e.activity_date, _made_by(e), e.get_decision_display())
+            for e in items
+        ],
+        methods=list(AssessmentMethod.objects.order_by("order", "code")),
+        range_rows=range_rows,
+        do_sections=do_sections,
+        know_sections=know_sections,
+        signoff=signoff_rows(portfolio, signatures),
+        latest=signatures[-1] if signatures else None,
+        code=code,
+        checkpoint=checkpoint_covering(signatures[-1], portfolio.centre_id) if signatures else None,
+        images=images,
+        image_files=image_files,
+        images_left_out=total_images - len(images),
+    )
+
+
+def _role_name(role: str) -> str:
+    try:
+        return Role(role).label
+    except ValueError:
+        return role
+
+
+def signoff_rows(portfolio: Portfolio, signatures: list[Signature]) -> list[SignOffRow]:
+    """The workbook's sign-off block, every box in order, filled where a standing signature fills it."""
+    by_kind = {s.kind: s for s in signatures}
+    unit = portfolio.unit
+    released = portfolio.status == PortfolioStatus.IV_RELEASED or (
+        portfolio.status == PortfolioStatus.COMPLETE and K.IV not in by_kind
+    )
+    boxes = [
+        (K.LEARNER, "Candidate's declaration", unit.learner_declaration, ""),
+        (K.ASSESSOR, "Assessor", unit.assessor_statement, ""),
+        (K.ASSESSOR_COUNTERSIGN, "Assessor countersignature", "Where the assessor is still qualifying.", ""),
+        (
+            K.IV,
+            "Internal verifier (if sampled)",
+            "Internally verified: I agree with the assessment decision.",
+            "Not sampled: released by the internal verifier." if released else "",
+        ),
+        (
+            K.IV_COUNTERSIGN,
+            "Internal verifier countersignature",
+            "Where the internal verifier is still qualifying.",
+            "",
+        ),
+        (
+            K.EV,
+            "External verifier (if sampled)",
+            "Externally verified: I agree with the assessment and verification decisions.",
+            "Not sampled by the external verifier." if portfolio.status == PortfolioStatus.COMPLETE else "",
+        ),
+    ]
+    rows = []
+    for kind, label, statement, note in boxes:
+        s = by_kind.get(kind)
+        if s:
+            rows.append(SignOffRow(label, s.statement, s.signer_name, _role_name(s.role), s.signed_at))
+        else:
+            rows.append(SignOffRow(label, statement, note=note))
+    return rows

@@ -1,0 +1,77 @@
+"""Turn a portfolio's record into an A4 PDF with WeasyPrint.
+
+The stylesheet is parsed once per process and the font configuration is
+shared, so a warm worker only lays out and writes. PDFs are tagged (PDF/UA-1)
+for screen readers.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+
+import segno
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from assessments.records.pdf.content import RecordContent
+from assessments.records.pdf.fetcher import RecordFetcher
+
+# WeasyPrint is not documented as thread-safe; one render at a time per process keeps the shared
+# font configuration and stylesheet safe, and costs nothing in a single-threaded worker.
+_RENDER_LOCK = threading.Lock()
+
+
+@cache
+def _fonts() -> FontConfiguration:
+    return FontConfiguration()
+
+
+@cache
+def _stylesheet() -> CSS:
+    return CSS(url="static:pdf/record.css", url_fetcher=RecordFetcher(), font_config=_fonts())
+
+
+def verification_url(code: str) -> str:
+    return settings.SITE_URL + reverse("record_verify_code", args=[code])
+
+
+def qr_data_uri(url: str) -> str:
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=2, dark="#000", light="#fff")
+
+
+def record_html(content: RecordContent) -> str:
+    code = content.code
+    url = verification_url(code.code) if code else ""
+    return render_to_string(
+        "pdf/unit_record.html",
+        {
+            "c": content,
+            "p": content.portfolio,
+            "verify_url": url,
+            "qr": qr_data_uri(url) if url else "",
+            "rendered_at": timezone.now(),
+            "site_name": settings.SITE_NAME,
+        },
+    )
+
+
+def render_pdf(content: RecordContent) -> bytes:
+    html = record_html(content)
+    fetcher = RecordFetcher(images=content.image_files)
+    with _RENDER_LOCK:
+        return HTML(string=html, url_fetcher=fetcher, base_url="static:/").write_pdf(
+            stylesheets=[_stylesheet()], font_config=_fonts(), pdf_variant="pdf/ua-1"
+        )
+
+
+def render_html_pdf(html: str) -> bytes:
+    """Another document in the record's style (an export's index), with the same fetcher walls."""
+    with _RENDER_LOCK:
+        return HTML(string=html, url_fetcher=RecordFetcher(), base_url="static:/").write_pdf(
+            stylesheets=[_stylesheet()], font_config=_fonts(), pdf_variant="pdf/ua-1"
+        )
