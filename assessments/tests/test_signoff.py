@@ -600,12 +600,12 @@ def test_a_declaration_made_over_the_first_version_of_the_record_is_compared_lik
 
 
 def test_a_wrong_password_is_refused_before_the_row_is_locked(ready, monkeypatch):
-    from assessments.signoff import services as signoff
+    from assessments.signoff.services import signing
 
     def no_lock(portfolio):
         raise AssertionError("the portfolio row was locked before the password was checked")
 
-    monkeypatch.setattr(signoff, "_lock", no_lock)
+    monkeypatch.setattr(signing, "_lock", no_lock)
     with pytest.raises(ValidationError) as err:
         unit_sign(actor=ready.assessor, portfolio=ready.portfolio, kind=K.ASSESSOR, password="guess")
     assert "password" in err.value.message_dict

@@ -1,0 +1,115 @@
+"""The verifiers' samples: the IV or the EV choosing a unit, the IV releasing one unsampled, and a unit held in
+the EV's sample until the EV signs or releases it (the visit services in quality hold and release it too)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+
+from assessments.models import Portfolio
+from assessments.notices import unit_notices_sync
+from assessments.policy import NEEDS
+from audit.services import audit_log
+from people.models import Role, User
+
+from .chain import S, TransitionError, _complete_if_nothing_left, _links, _lock, _may, _move, _remote
+
+
+@transaction.atomic
+def unit_mark_sampled(*, actor: User, portfolio: Portfolio, role: str) -> Portfolio:
+    """The IV or the EV chooses this unit for their sample."""
+    portfolio = _lock(portfolio)
+    if portfolio.status in (S.COMPLETE, S.WITHDRAWN):
+        raise TransitionError("This unit is already complete; it can no longer be sampled.")
+    if role not in (Role.IV, Role.EV):
+        raise TransitionError("Only verifiers sample units.")
+    field = "iv_sampled" if role == Role.IV else "ev_sampled"
+    action = "iv_sample" if role == Role.IV else "ev_sample"
+    if getattr(portfolio, field):
+        # A second click: nothing more to do, for someone who may sample it at all.
+        link, reason = NEEDS[action]
+        if link not in _links(actor, portfolio):
+            raise TransitionError(reason)
+        return portfolio
+    _may(actor, portfolio, action)
+    remote = _remote(actor, portfolio, role)
+    setattr(portfolio, field, True)
+    portfolio.save(update_fields=[field])
+    audit_log(
+        actor=actor,
+        actor_role=role,
+        centre=portfolio.centre,
+        action="portfolio.sampled",
+        target=portfolio,
+        summary=f"Sampled by the {'IV' if role == Role.IV else 'EV'}, {actor.full_name}"
+        + (", remotely (no visit)" if remote.get("remote") else ""),
+        data={"by": role, "status": portfolio.status, **remote},
+    )
+    return portfolio
+
+
+@transaction.atomic
+def unit_release(*, actor: User, portfolio: Portfolio) -> Portfolio:
+    """The IV lets the assessed unit through without sampling it."""
+    portfolio = _lock(portfolio)
+    _may(actor, portfolio, "iv_release")
+    _move(
+        portfolio,
+        S.IV_RELEASED,
+        actor=actor,
+        role=Role.IV,
+        action="portfolio.released",
+        summary=f"Released unsampled by the IV, {actor.full_name}",
+    )
+    _complete_if_nothing_left(portfolio, actor=actor, role=Role.IV)
+    unit_notices_sync(portfolio, actor=actor)
+    return portfolio
+
+
+@transaction.atomic
+def unit_ev_hold(*, actor: User, portfolio: Portfolio, role: str, summary: str, **data: object) -> bool:
+    """Put the unit in the EV's sample, made by whoever chose it for them (an EV visit's sample): from now on
+    it completes only after the EV's signature or release. False when it is already held, or finished."""
+    portfolio = _lock(portfolio)
+    if portfolio.ev_sampled or portfolio.status in (S.COMPLETE, S.WITHDRAWN):
+        return False
+    portfolio.ev_sampled = True
+    portfolio.save(update_fields=["ev_sampled"])
+    audit_log(
+        actor=actor,
+        actor_role=role,
+        centre=portfolio.centre,
+        action="portfolio.ev_held",
+        target=portfolio,
+        summary=summary,
+        data={"status": portfolio.status, **data},
+    )
+    return True
+
+
+@transaction.atomic
+def unit_ev_release(
+    *, actor: User | AnonymousUser, portfolio: Portfolio, role: str = Role.EV, summary: str = "", **data: object
+) -> Portfolio:
+    """Take the unit out of the EV's sample without the EV's signature: the EV releasing it, or (from quality's
+    visit services) its visit ending or cancelled, or it leaving the visit's sample. If every other signature
+    it needs is made, it is complete."""
+    portfolio = _lock(portfolio)
+    if not portfolio.ev_sampled or portfolio.status in (S.COMPLETE, S.WITHDRAWN, S.EV_SIGNED):
+        raise TransitionError("This unit is not waiting for the external verifier.")
+    if role == Role.EV:
+        _may(actor, portfolio, "ev_release")
+    portfolio.ev_sampled = False
+    portfolio.save(update_fields=["ev_sampled"])
+    audit_log(
+        actor=actor,
+        actor_role=role,
+        centre=portfolio.centre,
+        action="portfolio.ev_released",
+        target=portfolio,
+        summary=summary or f"Released from the EV's sample by {actor.full_name}, without the EV's signature",
+        data={"status": portfolio.status, **data},
+    )
+    _complete_if_nothing_left(portfolio, actor=actor, role=role)
+    unit_notices_sync(portfolio, actor=actor)
+    return portfolio
