@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from assessments import services
-from assessments.centre.forms import AssignForm, RegisterForm, people_with_role
+from assessments.centre.forms import AssignForm, RegisterForm
 from assessments.centre.imports import MAX_BYTES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, MalformedFile, learners_import
 from assessments.models import Portfolio, PortfolioStatus
 from people.access import require_centre_admin, require_role
@@ -26,32 +27,74 @@ def _get_portfolio_for_admin(request: HttpRequest, portfolio_id: int) -> tuple[A
     return require_centre_admin(request, {portfolio.centre_id}), portfolio
 
 
+PER_PAGE = 50
+
+
+@dataclass
+class Page:
+    """One page of a list that is never counted: a centre may hold 100,000 registrations, and counting them all
+    on every view costs more than the page. Whether there is a next page is one row more than the page."""
+
+    rows: list[Portfolio]
+    number: int
+    has_next: bool
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * PER_PAGE + 1 if self.rows else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * PER_PAGE + len(self.rows)
+
+
+def _page_of(portfolios: QuerySet[Portfolio], number: str | None) -> Page:
+    page = int(number) if number and number.isdigit() and 0 < int(number) < 100_000 else 1
+    start = (page - 1) * PER_PAGE
+    rows = list(portfolios[start : start + PER_PAGE + 1])
+    return Page(rows[:PER_PAGE], page, len(rows) > PER_PAGE)
+
+
 def portfolio_list(request: HttpRequest) -> HttpResponse:
     role = require_role(request, Role.ADMIN)
-    portfolios = Portfolio.objects.filter(centre=role.centre).with_people()
+    # Newest first, read off an index on (centre, id): sorting a large centre by learner name would read every row.
+    portfolios = Portfolio.objects.filter(centre=role.centre).with_people().order_by("-pk")
     status = request.GET.get("status", "")
-    assessor = request.GET.get("assessor", "")
+    assessor = request.GET.get("assessor", "").strip()
     query = request.GET.get("q", "").strip()
     if status == "unassigned":
         portfolios = portfolios.current().filter(Q(assessor__isnull=True) | Q(iv__isnull=True))
     elif status in PortfolioStatus.values:
         portfolios = portfolios.filter(status=status)
-    if assessor.isdigit():
+    if assessor.isdigit():  # links made before the filter searched by name
         portfolios = portfolios.filter(assessor_id=int(assessor))
+    elif assessor:
+        # A search rather than a list of every assessor at the centre (there may be thousands).
+        portfolios = portfolios.filter(
+            Q(assessor__full_name__icontains=assessor) | Q(assessor__email__icontains=assessor)
+        )
     if query:
         portfolios = portfolios.filter(
             Q(learner__full_name__icontains=query)
             | Q(learner__email__icontains=query)
             | Q(learner_number__icontains=query)
         )
-    page = Paginator(portfolios, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "assessments/portfolio_list.html",
         {
-            "page": page,
+            "page": _page_of(portfolios, request.GET.get("page")),
             "statuses": PortfolioStatus.choices,
-            "assessors": people_with_role(role.centre, Role.ASSESSOR),
             "status": status,
             "assessor": assessor,
             "query": query,

@@ -101,6 +101,10 @@ class Portfolio(models.Model):
 
     class Meta:
         ordering = ["learner__full_name", "unit__title"]
+        indexes = [
+            # The centre admin's registrations list, newest first, a page at a time without sorting the centre.
+            models.Index(fields=["centre", "-id"], name="portfolio_centre_newest"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["learner", "centre", "unit"], name="portfolio_one_per_unit"),
             models.CheckConstraint(

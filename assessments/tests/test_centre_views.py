@@ -14,7 +14,7 @@ from django.urls import reverse
 from assessments.models import Portfolio
 from audit.models import AuditEvent
 from people.models import Membership, Qualification, Role
-from tests.factories import PortfolioFactory, member
+from tests.factories import PortfolioFactory, member, unit_next_version
 from units.models import UnitCode
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,8 @@ def messages_of(response) -> list[str]:
 
 
 def unit_code(body: str) -> UnitCode:
-    return UnitCode.objects.get(awarding_body__code=body)
+    """The unit's number under the body, on the fixture's unit (its first version)."""
+    return UnitCode.objects.get(awarding_body__code=body, unit__version=1)
 
 
 @pytest.fixture
@@ -88,6 +89,26 @@ def test_registering_with_city_and_guilds_code_uses_city_and_guilds(admin_client
     portfolio = Portfolio.objects.get(learner=newcomer)
     assert portfolio.awarding_body.name == "City & Guilds"
     assert (portfolio.assessor, portfolio.iv) == (None, None)
+
+
+def test_registration_offers_and_takes_only_the_newest_version_of_each_unit(admin_client, world, newcomer):
+    first = unit_code("CG")
+    newer = unit_next_version(world.portfolio.unit)
+    latest = newer.codes.get(awarding_body__code="CG")
+    url = reverse("centre_portfolio_register")
+    select = re.search(r'<select name="unit_code".*?</select>', admin_client.get(url).content.decode(), re.S).group(0)
+    offered = dict(re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', select))
+    title = "Deliver customer service to difficult customers (version 2)"
+    assert offered[str(latest.pk)] == f"City &amp; Guilds 220: {title}"
+    assert str(first.pk) not in offered and len(offered) == 2  # OCR C4 and City & Guilds 220, once each
+
+    # The older version, posted anyway, is refused: a new learner starts on the current specification.
+    response = admin_client.post(url, registration(world, newcomer, unit_code=first.pk))
+    assert "Select a valid choice" in error_beside(response, "unit_code")
+    admin_client.post(url, registration(world, newcomer, unit_code=latest.pk))
+    assert Portfolio.objects.get(learner=newcomer).unit == newer
+    world.portfolio.refresh_from_db()
+    assert world.portfolio.unit.version == 1  # the earlier registration keeps the version it started on
 
 
 def test_registering_writes_portfolio_registered_audit_row(admin_client, world, newcomer):
@@ -305,3 +326,37 @@ def test_registrations_list_query_count_does_not_grow_with_rows(admin_client, wo
 
     assert len(admin_client.get(reverse("centre_portfolios")).context["page"]) == 20
     assert many == few
+
+    add_rows(40)  # past one page: the next page is found without counting the centre's registrations
+    page = admin_client.get(reverse("centre_portfolios")).context["page"]
+    assert len(page) == 50 and page.has_next
+    assert count_queries() == few
+
+
+def test_registrations_are_listed_newest_first_a_page_at_a_time(admin_client, world):
+    for n in range(55):
+        PortfolioFactory(centre=world.centre, learner_number=f"PAGE-{n:02d}")
+
+    first = admin_client.get(reverse("centre_portfolios"))
+    second = admin_client.get(reverse("centre_portfolios"), {"page": "2"})
+
+    assert [p.learner_number for p in first.context["page"]][:2] == ["PAGE-54", "PAGE-53"]
+    assert listed_numbers(second) == {"PAGE-04", "PAGE-03", "PAGE-02", "PAGE-01", "PAGE-00", "CG-0001"}
+    assert "registrations 51 to 56" in second.content.decode()
+    assert 'page=2">Next' in first.content.decode() and "Next" not in second.content.decode()
+
+
+def test_assessor_filter_searches_by_name_or_email_rather_than_listing_every_assessor(admin_client, world):
+    other = member(world.centre, Role.ASSESSOR, user__full_name="Omar Other", user__email="omar@example.org")
+    PortfolioFactory(centre=world.centre, assessor=other, learner_number="OMAR-1")
+
+    by_name = admin_client.get(reverse("centre_portfolios"), {"assessor": "omar oth"})
+    by_email = admin_client.get(reverse("centre_portfolios"), {"assessor": "OMAR@EXAMPLE"})
+    by_id = admin_client.get(reverse("centre_portfolios"), {"assessor": str(world.assessor.pk)})
+
+    assert listed_numbers(by_name) == listed_numbers(by_email) == {"OMAR-1"}
+    assert listed_numbers(by_id) == {"CG-0001"}
+    page = by_name.content.decode()
+    assert """<label class="form-label" for="assessor">Assessor's name or email</label>""" in page
+    assert 'id="assessor" name="assessor" value="omar oth"' in page
+    assert "<option" not in page.split('id="assessor"')[1].split("</form>")[0]
