@@ -8,11 +8,11 @@ in any round, whatever the assignment says now (an admin may have moved the asse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.db.models import Exists, OuterRef, Q
 
 from assessments.access import COUNTERSIGN_ASSESSOR, COUNTERSIGN_IV
+from assessments.decisions import YES, Decision
+from assessments.decisions import refuse as _no
 from assessments.models import Author, ClaimJudgement, Evidence, Portfolio, PortfolioStatus, Signature, SignatureKind
 from people.models import Membership, Qualification, Role
 
@@ -53,26 +53,6 @@ def made_assessment_decisions(user_id: int, portfolio: Portfolio) -> bool:
 
 S = PortfolioStatus
 K = SignatureKind
-
-
-@dataclass(frozen=True)
-class Decision:
-    """May this person do this now: yes or no, why not in words, and whether a refusal is 403 (linked, wrong
-    role or state) or 404 (no link)."""
-
-    allowed: bool
-    reason: str = ""
-    status: int = 200
-
-    def __bool__(self) -> bool:
-        return self.allowed
-
-
-YES = Decision(True)
-
-
-def _no(reason: str, status: int = 403) -> Decision:
-    return Decision(False, reason, status)
 
 
 NO_LINK = _no("No such portfolio.", 404)

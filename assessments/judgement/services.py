@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from assessments.evidence.policy import evidence_who, links_of
 from assessments.evidence.services.files import file_summary, files_discard, files_store, removes_files_if_failed
 from assessments.evidence.services.items import _check_evidence, check_unlocked
 from assessments.evidence.uploads import InspectedFile
@@ -107,9 +108,10 @@ def _set_verdicts(*, actor: User, evidence: Evidence, claims: Sequence[Claim], v
             judgement.save(update_fields=["verdict", "judged_by", "judged_at"])
 
 
-def _check_assessor(actor: User, portfolio: Portfolio) -> None:
-    if actor.pk != portfolio.assessor_id:
-        raise PermissionDenied("Only the learner's assessor judges or records their evidence.")
+def _check_assessor(actor: User, portfolio: Portfolio, action: str) -> None:
+    """The evidence policy's who, asked of the portfolio's row: only its assessor reviews or records."""
+    if not (who := evidence_who(links_of(actor.pk, portfolio), action, portfolio)):
+        raise PermissionDenied(who.reason)
 
 
 @transaction.atomic
@@ -122,11 +124,11 @@ def evidence_judge(
     item's thread. The verdicts given replace those on record for this unit's claims.
     """
     portfolio = _lock(evidence.portfolio_id)
-    _check_assessor(actor, portfolio)
+    _check_assessor(actor, portfolio, "review")
     evidence = Evidence.objects.select_for_update(of=("self",)).select_related("method").get(pk=evidence.pk)
     check_unlocked(portfolio=portfolio, evidence=evidence)
-    if evidence.author != Author.LEARNER:
-        raise ValidationError("This is your own record, accepted as you made it: change the record instead.")
+    if not (which := evidence_who({Role.ASSESSOR}, "review", evidence)):
+        raise ValidationError(which.reason)
     criteria, range_items = claims_in_unit(evidence, portfolio)
     claims: list[Claim] = [*criteria, *range_items]
     feedback = (feedback or "").strip()
@@ -189,12 +191,10 @@ def evidence_judge(
 def feedback_post(*, actor: User, evidence: Evidence, text: str) -> Feedback:
     """Add a message to the item's thread: the learner or their assessor; everyone else only reads it."""
     portfolio = _lock(evidence.portfolio_id)
-    if actor.pk == portfolio.learner_id:
-        role = Role.LEARNER
-    elif actor.pk == portfolio.assessor_id:
-        role = Role.ASSESSOR
-    else:
-        raise PermissionDenied("Only the learner and their assessor write in the feedback thread.")
+    links = links_of(actor.pk, portfolio)
+    if not (who := evidence_who(links, "feedback", evidence)):
+        raise PermissionDenied(who.reason)
+    role = Role.LEARNER if Role.LEARNER in links else Role.ASSESSOR
     check_unlocked(portfolio=portfolio, evidence=evidence)
     text = (text or "").strip()
     if not text:
@@ -285,8 +285,8 @@ def learner_change(
 
 def check_learner_made(evidence: Evidence) -> None:
     """The learner may not delete (or change) the assessor's own records."""
-    if evidence.author != Author.LEARNER:
-        raise PermissionDenied("This is the assessor's record: only the assessor can change it.")
+    if not (which := evidence_who({Role.LEARNER}, "edit", evidence)):
+        raise PermissionDenied(which.reason)
 
 
 def _record_errors(
@@ -348,13 +348,13 @@ def assessor_record_save(
     accepted, and every claim confirmed at once: it is the assessor's own judgement."""
     criteria, range_items = list(criteria), list(range_items)
     portfolio = _lock(portfolio.pk)
-    _check_assessor(actor, portfolio)
+    _check_assessor(actor, portfolio, "record_add")
     check_unlocked(portfolio=portfolio, evidence=evidence)
     if evidence is not None:
         if evidence.portfolio_id != portfolio.pk:
             raise ValidationError("This evidence belongs to another portfolio.")
-        if evidence.author != Author.ASSESSOR:
-            raise PermissionDenied("This is the learner's evidence: review it instead of changing it.")
+        if not (which := evidence_who({Role.ASSESSOR}, "record_edit", evidence)):
+            raise PermissionDenied(which.reason)
         if evidence.method_id != method.pk:
             raise ValidationError({"method": ["A record keeps its method."]})
     description, place, questions = (description or "").strip(), (place or "").strip(), (questions or "").strip()

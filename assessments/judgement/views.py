@@ -13,32 +13,28 @@ from django.views.decorators.http import require_POST
 
 from assessments import notices, services
 from assessments.access import get_evidence_for_user, get_portfolio_for_user
-from assessments.evidence.services.items import check_unlocked
+from assessments.decisions import enforce
+from assessments.evidence.policy import OWN_RECORD, evidence_may, evidence_who, locked_reason
 from assessments.evidence.views.upload_checks import upload_checked
 from assessments.judgement.forms import FeedbackForm, RecordForm, ReviewForm, claim_field_name
 from assessments.judgement.services import RECORD_METHODS, Claim, claims_in_unit
-from assessments.models import Author, ClaimJudgement, Decision, Evidence, Portfolio
-from people.models import Role
+from assessments.models import ClaimJudgement, Decision, Evidence, Portfolio
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
 from units.models import AssessmentMethod
 
-ASSESSOR_ONLY = {Role.ASSESSOR}
-THREAD_WRITERS = {Role.LEARNER, Role.ASSESSOR}
 
-
-def _item(request: HttpRequest, evidence_id: int, allowed: set[Role] | None = None) -> Evidence:
-    """The item, if the person is linked to its portfolio (404 otherwise) in an `allowed` way (403 otherwise);
-    `evidence.portfolio.links` says how."""
-    return get_evidence_for_user(request, evidence_id, allowed)
+def _item(request: HttpRequest, evidence_id: int, action: str = "read") -> Evidence:
+    """The item, if the evidence policy lets the person `action` it whatever the lock (404 with no link to its
+    portfolio, 403 otherwise); `evidence.portfolio.links` says how they are linked. The lock is the page's to
+    show, and the service's to refuse."""
+    evidence = get_evidence_for_user(request, evidence_id)
+    enforce(evidence_who(evidence.portfolio.links, action, evidence))  # type: ignore[attr-defined]
+    return evidence
 
 
 def _locked_reason(evidence: Evidence) -> str | None:
-    try:
-        check_unlocked(portfolio=evidence.portfolio, evidence=evidence)
-    except ValidationError as exc:
-        return " ".join(exc.messages)
-    return None
+    return locked_reason(evidence.portfolio, evidence)
 
 
 def _claims(evidence: Evidence) -> list[tuple[str, Claim]]:
@@ -67,10 +63,12 @@ def _item_context(evidence: Evidence) -> dict[str, object]:
 
 
 def evidence_review(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    evidence = _item(request, evidence_id, ASSESSOR_ONLY)
-    if evidence.author != Author.LEARNER:
+    evidence = get_evidence_for_user(request, evidence_id)
+    decision = evidence_who(evidence.portfolio.links, "review", evidence)  # type: ignore[attr-defined]
+    if decision.reason == OWN_RECORD:
         # The assessor's own record is accepted as made: it is changed, not reviewed.
         return redirect("assessor_record_edit", evidence_id=evidence.pk)
+    enforce(decision)
     context = _item_context(evidence)
     if request.method == "POST" and context["locked"]:
         messages.error(request, f"Nothing was saved. {context['locked']}")
@@ -103,19 +101,22 @@ def _detail_page(request: HttpRequest, evidence: Evidence, form: FeedbackForm | 
     context = _item_context(evidence)
     verdicts = _verdicts(evidence)
     links = evidence.portfolio.links  # type: ignore[attr-defined]
-    can_write = bool(links & THREAD_WRITERS) and not context["locked"]
+    user_id = request.user.pk
+
+    def may(action: str) -> bool:
+        return bool(evidence_may(user_id, links, action, evidence))
+
     return render(
         request,
         "assessments/evidence_detail.html",
         {
             **context,
             "claims": [(label, claim, verdicts.get(claim_field_name(claim), "")) for label, claim in _claims(evidence)],
-            "feedback_form": (form or FeedbackForm()) if can_write else None,
-            "is_assessor": Role.ASSESSOR in links,
-            "learner_may_change": Role.LEARNER in links and evidence.author == Author.LEARNER and not context["locked"],
-            "assessor_may_change": Role.ASSESSOR in links
-            and evidence.author == Author.ASSESSOR
-            and not context["locked"],
+            "feedback_form": (form or FeedbackForm()) if may("feedback") else None,
+            # What the page offers, by the evidence policy: the same answers the actions' own pages give.
+            "is_assessor": may("review"),
+            "learner_may_change": may("edit"),
+            "assessor_may_change": may("record_edit"),
         },
     )
 
@@ -130,7 +131,7 @@ def evidence_detail(request: HttpRequest, evidence_id: int) -> HttpResponse:
 @require_POST
 @once_per_token
 def evidence_feedback(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    evidence = _item(request, evidence_id, THREAD_WRITERS)
+    evidence = _item(request, evidence_id, "feedback")
     form = FeedbackForm(request.POST)
     if form.is_valid():
         try:
@@ -147,12 +148,7 @@ def _record_page(
     request: HttpRequest, portfolio: Portfolio, method: AssessmentMethod, evidence: Evidence | None
 ) -> HttpResponse:
     here = request.path
-    locked = _locked_reason(evidence) if evidence else None
-    if locked is None:
-        try:
-            check_unlocked(portfolio=portfolio)
-        except ValidationError as exc:
-            locked = " ".join(exc.messages)
+    locked = locked_reason(portfolio, evidence)
     if request.method == "POST" and locked:
         messages.error(request, f"Nothing was saved. {locked}")
         return redirect(here)
@@ -223,7 +219,8 @@ def _record_page(
 @upload_checked
 @once_per_token
 def assessor_record_add(request: HttpRequest, portfolio_id: int, method: str) -> HttpResponse:
-    portfolio = get_portfolio_for_user(request, portfolio_id, ASSESSOR_ONLY)
+    portfolio = get_portfolio_for_user(request, portfolio_id)
+    enforce(evidence_who(portfolio.links, "record_add", portfolio))  # type: ignore[attr-defined]
     code = method.upper()
     found = portfolio.unit.methods.filter(code=code).first() if code in RECORD_METHODS else None
     if found is None:
@@ -233,7 +230,5 @@ def assessor_record_add(request: HttpRequest, portfolio_id: int, method: str) ->
 
 @upload_checked
 def assessor_record_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    evidence = _item(request, evidence_id, ASSESSOR_ONLY)
-    if evidence.author != Author.ASSESSOR:
-        raise Http404("This is the learner's evidence: review it instead.")
+    evidence = _item(request, evidence_id, "record_edit")
     return _record_page(request, evidence.portfolio, evidence.method, evidence)

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.evidence.policy import locked_reason
 from assessments.evidence.services.files import file_summary, files_discard, files_store, removes_files_if_failed
 from assessments.evidence.services.witness import witness_after_save, witness_before_save
 from assessments.evidence.uploads import InspectedFile
 from assessments.models import (
-    LOCKED_STATUSES,
     Evidence,
     EvidenceFile,
     EvidenceSetting,
@@ -100,18 +100,10 @@ def _declarations_fall(*, actor: User, portfolio_ids: set[int], change: str) -> 
 
 
 def check_unlocked(*, portfolio: Portfolio, evidence: Evidence | None = None) -> None:
-    """Refuse any change to evidence behind a signed unit: its own portfolio's, or one it is cross-referenced to."""
-    if portfolio.is_locked:
-        raise ValidationError(
-            "This unit has been signed off, so its evidence is locked. "
-            "The signer (or a centre admin) must withdraw the signature before anything can change."
-        )
-    if evidence is not None and evidence.pk:
-        locked = evidence.cross_references.filter(status__in=LOCKED_STATUSES).select_related("unit").first()
-        if locked is not None:
-            raise ValidationError(
-                f"This item also counts towards {locked.unit.title}, which has been signed off, so it is locked."
-            )
+    """Refuse any change to evidence behind a signed unit: its own portfolio's, or one it is cross-referenced to
+    (the lock is the evidence policy's, assessments/evidence/policy.py)."""
+    if refusal := locked_reason(portfolio, evidence):
+        raise ValidationError(refusal)
 
 
 def _check_evidence(

@@ -15,15 +15,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.models import AssessmentPlan, PlanAction, Portfolio, PortfolioStatus
+from assessments.evidence.policy import PLAN_LOCKED, PLAN_WITHDRAWN, links_of, plan_now, plan_who
+from assessments.models import AssessmentPlan, PlanAction, Portfolio
 from assessments.notices import plan_agreement_due
 from audit.services import audit_log
 from notifications.services import notifications_done
 from people.models import Role, User
 from units.models import AssessmentMethod, Criterion, RangeItem
 
-CLOSED_MESSAGE = "This unit has been signed off, so its assessment plan can no longer change."
-WITHDRAWN_MESSAGE = "This registration has been withdrawn, so its assessment plan can no longer change."
+CLOSED_MESSAGE = PLAN_LOCKED
+WITHDRAWN_MESSAGE = PLAN_WITHDRAWN
 
 
 def _lock(portfolio: Portfolio) -> Portfolio:
@@ -36,15 +37,13 @@ def _lock(portfolio: Portfolio) -> Portfolio:
 
 
 def _check_open(portfolio: Portfolio) -> None:
-    if portfolio.is_locked:
-        raise ValidationError(CLOSED_MESSAGE)
-    if portfolio.status == PortfolioStatus.WITHDRAWN:
-        raise ValidationError(WITHDRAWN_MESSAGE)
+    if not (now := plan_now(portfolio)):
+        raise ValidationError(now.reason)
 
 
 def _check_assessor(actor: User, portfolio: Portfolio) -> None:
-    if actor.pk is None or actor.pk != portfolio.assessor_id:
-        raise PermissionDenied("Only the learner's assessor can change their assessment plan.")
+    if not (who := plan_who(links_of(actor.pk, portfolio), "plan_change")):
+        raise PermissionDenied(who.reason)
 
 
 def _check_action(
@@ -226,12 +225,12 @@ def plan_action_delete(*, actor: User, action: PlanAction) -> None:
 def plan_agree(*, actor: User, portfolio: Portfolio) -> AssessmentPlan:
     """The learner or their assessor records that they agree to the plan as it stands now."""
     portfolio = _lock(portfolio)
-    if actor.pk is not None and actor.pk == portfolio.learner_id:
-        role, field = Role.LEARNER, "learner_agreed_at"
-    elif actor.pk is not None and actor.pk == portfolio.assessor_id:
-        role, field = Role.ASSESSOR, "assessor_agreed_at"
-    else:
-        raise PermissionDenied("Only the learner and their assessor agree to the assessment plan.")
+    links = links_of(actor.pk, portfolio)
+    if not (who := plan_who(links, "plan_agree")):
+        raise PermissionDenied(who.reason)
+    role, field = (
+        (Role.LEARNER, "learner_agreed_at") if Role.LEARNER in links else (Role.ASSESSOR, "assessor_agreed_at")
+    )
     _check_open(portfolio)
     plan = AssessmentPlan.objects.filter(portfolio=portfolio).first()
     if plan is None or not plan.actions.exists():

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse
@@ -17,26 +17,26 @@ from django.views.decorators.http import require_POST
 
 from assessments import services
 from assessments.access import get_evidence_for_user, get_portfolio_for_user, links_reach_sibling
+from assessments.decisions import enforce
 from assessments.evidence.forms import EvidenceForm
+from assessments.evidence.policy import evidence_who
 from assessments.evidence.services.files import files_hold, files_release
 from assessments.evidence.views.upload_checks import upload_checked
 from assessments.judgement.coverage import home_unit_code, in_portfolio, portfolio_coverage, shown_reference
-from assessments.models import Author, Evidence, EvidenceFile, Portfolio
+from assessments.models import Evidence, EvidenceFile, Portfolio
 from people.models import Role
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
 from units.models import Criterion
 
-LEARNER_ONLY = {Role.LEARNER}
-LEARNERS_EVIDENCE = "Only the learner can change their evidence."
 SORTS = {"ref": "number", "-ref": "-number", "date": "activity_date", "-date": "-activity_date"}
 
 
-def _learners_item(request: HttpRequest, evidence_id: int) -> Evidence:
-    """An item the learner may change: one of their own, never the assessor's record (403)."""
-    evidence = get_evidence_for_user(request, evidence_id, LEARNER_ONLY, reason=LEARNERS_EVIDENCE)
-    if evidence.author != Author.LEARNER:
-        raise PermissionDenied("This is the assessor's record: only the assessor can change it.")
+def _learners_item(request: HttpRequest, evidence_id: int, action: str) -> Evidence:
+    """An item the evidence policy lets the person `action` (edit or delete): 404 with no link, 403 otherwise. The
+    lock is the form's to say (the service refuses under it), so the learner reads why on the page."""
+    evidence = get_evidence_for_user(request, evidence_id)
+    enforce(evidence_who(evidence.portfolio.links, action, evidence))  # type: ignore[attr-defined]
     return evidence
 
 
@@ -110,6 +110,9 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     ):
         letters[evidence_id].append(letter)
     for e in page:
+        if e.portfolio_id == portfolio.pk:
+            # The page's own portfolio, with the viewer's links on it, for the {% may %} tag on each row.
+            e.portfolio = portfolio
         e.shown_reference = shown_reference(e, portfolio)  # type: ignore[attr-defined]
         e.is_home = e.portfolio_id == portfolio.pk  # type: ignore[attr-defined]
         e.home_link = not e.is_home and links_reach_sibling(request, portfolio, e.portfolio)  # type: ignore[attr-defined]
@@ -171,7 +174,8 @@ def _saved(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 @upload_checked
 @once_per_token
 def evidence_add(request: HttpRequest, portfolio_id: int) -> HttpResponse:
-    portfolio = get_portfolio_for_user(request, portfolio_id, LEARNER_ONLY, reason=LEARNERS_EVIDENCE)
+    portfolio = get_portfolio_for_user(request, portfolio_id)
+    enforce(evidence_who(portfolio.links, "add", portfolio))  # type: ignore[attr-defined]
     refusal = request.upload_refusal  # type: ignore[attr-defined]
     posted = request.method == "POST" and refusal is None
     form = EvidenceForm(
@@ -185,7 +189,7 @@ def evidence_add(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 @upload_checked
 def evidence_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    evidence = _learners_item(request, evidence_id)
+    evidence = _learners_item(request, evidence_id, "edit")
     portfolio = evidence.portfolio
     initial = {
         "title": evidence.title,
@@ -218,13 +222,13 @@ def evidence_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
 
 
 def evidence_delete_confirm(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    evidence = _learners_item(request, evidence_id)
+    evidence = _learners_item(request, evidence_id, "delete")
     return render(request, "assessments/evidence_delete.html", {"evidence": evidence})
 
 
 @require_POST
 def evidence_delete(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    evidence = _learners_item(request, evidence_id)
+    evidence = _learners_item(request, evidence_id, "delete")
     portfolio_id = evidence.portfolio_id
     reference = evidence.reference
     try:

@@ -13,36 +13,36 @@ from django.views.decorators.http import require_POST
 
 from assessments import services
 from assessments.access import get_portfolio_for_user
+from assessments.decisions import enforce
 from assessments.evidence.forms import PlanActionForm
 from assessments.evidence.plans import plan_progress
-from assessments.models import PlanAction, Portfolio, PortfolioStatus
+from assessments.evidence.policy import plan_may, plan_now, plan_who
+from assessments.models import PlanAction, Portfolio
 from people.models import Role
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
 
-ASSESSOR_ONLY = {Role.ASSESSOR}
-LEARNER_OR_ASSESSOR = {Role.LEARNER, Role.ASSESSOR}
 
-
-def _is_open(portfolio: Portfolio) -> bool:
-    return not portfolio.is_locked and portfolio.status != PortfolioStatus.WITHDRAWN
+def _portfolio(request: HttpRequest, portfolio_id: int, action: str) -> Portfolio:
+    """The portfolio, if the plan policy lets the person `action` its plan, whatever the lock (404 with no link,
+    403 otherwise): the service refuses a closed plan with its reason as a message."""
+    portfolio = get_portfolio_for_user(request, portfolio_id)
+    enforce(plan_who(portfolio.links, action))  # type: ignore[attr-defined]
+    return portfolio
 
 
 def plan_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
-    portfolio = get_portfolio_for_user(request, portfolio_id)
+    portfolio = _portfolio(request, portfolio_id, "plan_read")
     progress = plan_progress(portfolio, portfolio.unit_code)
     plan = progress.plan
-    is_learner = Role.LEARNER in portfolio.links and portfolio.learner_id == request.user.pk
-    is_assessor = Role.ASSESSOR in portfolio.links and portfolio.assessor_id == request.user.pk
-    is_open = _is_open(portfolio)
-    may_agree = (
-        is_open
-        and bool(progress.actions)
-        and (
-            (is_learner and plan is not None and plan.learner_agreed_at is None)
-            or (is_assessor and plan is not None and plan.assessor_agreed_at is None)
-        )
+    links, user_id = portfolio.links, request.user.pk  # type: ignore[attr-defined]
+    is_open = bool(plan_now(portfolio))
+    # Each of the two agrees once to the plan as it stands; whose agreement is still to come is the plan's to say.
+    waiting = plan is not None and (
+        (Role.LEARNER in links and plan.learner_agreed_at is None)
+        or (Role.ASSESSOR in links and plan.assessor_agreed_at is None)
     )
+    may_agree = bool(plan_may(user_id, links, "plan_agree", portfolio)) and bool(progress.actions) and waiting
     return render(
         request,
         "assessments/plan_detail.html",
@@ -50,7 +50,7 @@ def plan_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "portfolio": portfolio,
             "progress": progress,
             "plan": plan,
-            "may_change": is_assessor and is_open,
+            "may_change": bool(plan_may(user_id, links, "plan_change", portfolio)),
             "may_agree": may_agree,
             "is_open": is_open,
         },
@@ -59,7 +59,7 @@ def plan_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 def _action_for_user(request: HttpRequest, action_id: int) -> tuple[PlanAction, Portfolio]:
     action = get_object_or_404(PlanAction.objects.select_related("plan", "method"), pk=action_id)
-    portfolio = get_portfolio_for_user(request, action.plan.portfolio_id, ASSESSOR_ONLY)
+    portfolio = _portfolio(request, action.plan.portfolio_id, "plan_change")
     return action, portfolio
 
 
@@ -76,7 +76,7 @@ def _save(request: HttpRequest, form: PlanActionForm, write: Callable[..., objec
 
 @once_per_token
 def plan_action_add(request: HttpRequest, portfolio_id: int) -> HttpResponse:
-    portfolio = get_portfolio_for_user(request, portfolio_id, ASSESSOR_ONLY)
+    portfolio = _portfolio(request, portfolio_id, "plan_change")
     form = PlanActionForm(request.POST if request.method == "POST" else None, portfolio=portfolio)
     if _save(request, form, lambda **data: services.plan_action_add(portfolio=portfolio, **data)):
         messages.success(request, "Added the action to the plan. The learner and you need to agree to it again.")
@@ -121,7 +121,7 @@ def plan_action_delete(request: HttpRequest, action_id: int) -> HttpResponse:
 
 @require_POST
 def plan_agree(request: HttpRequest, portfolio_id: int) -> HttpResponse:
-    portfolio = get_portfolio_for_user(request, portfolio_id, LEARNER_OR_ASSESSOR)
+    portfolio = _portfolio(request, portfolio_id, "plan_agree")
     try:
         services.plan_agree(actor=request.user, portfolio=portfolio)
     except ValidationError as exc:

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from assessments import services
 from assessments.access import get_evidence_for_user
+from assessments.decisions import enforce
 from assessments.evidence.forms import WitnessCorrectionForm
+from assessments.evidence.policy import evidence_who
 from assessments.models import Evidence, WitnessRequest
-from people.models import Role
 from portfolio.forms import apply_validation_error
 
 
@@ -133,7 +134,8 @@ def witness_respond(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 def witness_resend(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    evidence = get_evidence_for_user(request, evidence_id, {Role.LEARNER})
+    evidence = get_evidence_for_user(request, evidence_id)
+    enforce(evidence_who(evidence.portfolio.links, "witness_resend", evidence))  # type: ignore[attr-defined]
     try:
         sent = services.witness_request_send(actor=request.user, evidence=evidence)
     except ValidationError as exc:
