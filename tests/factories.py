@@ -97,3 +97,16 @@ def iv_report_agreeing(portfolio: Portfolio, iv: User):
         agreement="agree",
         feedback="Sampled the evidence and the assessor's decisions on it: sound, well recorded.",
     )
+
+
+def unit_next_version(unit: Unit) -> Unit:
+    """A changed specification of a unit some portfolio already uses, loaded through the unit library: the unit's
+    next version, carrying the same numbers (the numbers then name two rows, as in a real centre's library)."""
+    from units.library.documents import dumps, unit_document
+    from units.library.importing import library_import
+
+    document = unit_document(unit)
+    document["purpose"] += " (revised specification)"
+    result = library_import(text=dumps(document))
+    assert result.action == "new version", "only a unit in use gets a new version: register someone on it first"
+    return Unit.objects.get(family=unit.family_slug, version=result.version)

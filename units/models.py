@@ -44,6 +44,42 @@ class AwardingBody(models.Model):
     def natural_key(self) -> tuple[str]:
         return (self.code,)
 
+    @property
+    def uses_workbook_wording(self) -> bool:
+        """Whether its learners read the workbook's wording ("you must: listen patiently ...") rather than the
+        specification's ("The learner can: Listen patiently ...").
+
+        The workbook wording in the library is the one printed beside 220.1.1-style numbers, so the body that
+        numbers criteria that way is the body whose workbook it is. Every page and the PDF record ask this, through
+        Criterion.wording and LearningOutcome.wording, so the two wordings are never mixed.
+        """
+        return self.criterion_style == self.CriterionStyle.UNIT_PREFIXED
+
+    def sign_off_label(self, kind: str, default: str) -> str:
+        """The name of a box on the unit sign-off, as the workbook prints it for its learners (the specification
+        prints no sign-off block, so the application's own name stands for the others)."""
+        return WORKBOOK_SIGN_OFF.get(kind, default) if self.uses_workbook_wording else default
+
+
+# The workbook's unit sign-off block, by the kind of signature that fills each box.
+WORKBOOK_SIGN_OFF = {
+    "learner": "Signature of candidate",
+    "assessor": "Signature of assessor",
+    "assessor_countersign": "Countersignature of assessor",
+    "iv": "Signature of IV (if sampled)",
+    "iv_countersign": "Countersignature of IV",
+    "ev": "Signature of EV (if sampled)",
+}
+
+
+def _workbook(unit_code: UnitCode | None) -> bool:
+    return bool(unit_code and unit_code.awarding_body.uses_workbook_wording)
+
+
+# The workbook's own question beside its example, for the learner to answer in their own words: the prompt of a
+# reflective account.
+WORKBOOK_PROMPTS = {"RA": "What have you done in your workplace that is similar?"}
+
 
 class AssessmentMethod(models.Model):
     code = models.CharField(max_length=10, unique=True)
@@ -60,6 +96,11 @@ class AssessmentMethod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @property
+    def prompt(self) -> str:
+        """The question the learner answers in writing by this method, where the workbook asks one."""
+        return WORKBOOK_PROMPTS.get(self.code, "")
 
     def natural_key(self) -> tuple[str]:
         return (self.code,)
@@ -144,6 +185,20 @@ class UnitCode(models.Model):
     def natural_key(self) -> tuple[str, str, str]:
         return (self.awarding_body.code, self.code, self.unit.slug)
 
+    @classmethod
+    def newest_versions(cls) -> models.QuerySet[UnitCode]:
+        """Each awarding body's number once, on the newest version of its unit: what a new registration starts on.
+
+        Every version of a unit carries its numbers, so (awarding body, number) names several rows once a
+        specification has changed; older versions stay for the registrations that began on them.
+        """
+        newer = cls.objects.filter(
+            awarding_body=models.OuterRef("awarding_body"),
+            code=models.OuterRef("code"),
+            unit__version__gt=models.OuterRef("unit__version"),
+        )
+        return cls.objects.exclude(models.Exists(newer))
+
     natural_key.dependencies = ["units.awardingbody", "units.unit"]  # type: ignore[attr-defined]
 
 
@@ -182,6 +237,18 @@ class LearningOutcome(models.Model):
     def is_performance(self) -> bool:
         return self.kind == self.Kind.PERFORMANCE
 
+    def label(self, unit_code: UnitCode | None = None) -> str:
+        """The number as the awarding body prints it: "1" for OCR, "220.1" for City & Guilds."""
+        if unit_code and unit_code.awarding_body.criterion_style == AwardingBody.CriterionStyle.UNIT_PREFIXED:
+            return f"{unit_code.code}.{self.number}"
+        return str(self.number)
+
+    def wording(self, unit_code: UnitCode | None = None) -> str:
+        """The learning outcome, or the workbook's element heading for a body whose learners use the workbook."""
+        if _workbook(unit_code) and self.element_title:
+            return self.element_title
+        return self.title
+
 
 class Criterion(models.Model):
     outcome = models.ForeignKey(LearningOutcome, on_delete=models.CASCADE, related_name="criteria")
@@ -215,6 +282,13 @@ class Criterion(models.Model):
             return f"{unit_code.code}.{self.code}"
         return self.code
 
+    def wording(self, unit_code: UnitCode | None = None) -> str:
+        """The criterion as the learner's awarding body words it: the workbook's "you" form for City & Guilds,
+        the specification's for OCR (and wherever no workbook wording was loaded)."""
+        if _workbook(unit_code) and self.workbook_text:
+            return self.workbook_text
+        return self.text
+
 
 class RangeItem(models.Model):
     """One situation of "what you must cover": every one must be evidenced."""
@@ -236,6 +310,10 @@ class RangeItem(models.Model):
         return (*self.unit.natural_key(), self.letter)
 
     natural_key.dependencies = ["units.unit"]  # type: ignore[attr-defined]
+
+    def wording(self, unit_code: UnitCode | None = None) -> str:
+        """The same in the specification and the workbook; here so a claim of either kind is worded one way."""
+        return self.text
 
 
 class EvidenceRequirement(models.Model):

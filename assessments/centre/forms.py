@@ -17,7 +17,8 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 class UnitCodeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: UnitCode) -> str:
-        return f"{obj.awarding_body.name} {obj.code}: {obj.unit.title}"
+        # The unit's name says its version from the second on: a centre sees which specification it registers on.
+        return f"{obj.awarding_body.name} {obj.code}: {obj.unit}"
 
 
 def people_with_role(centre: Centre, role: Role):
@@ -48,11 +49,12 @@ class AssignForm(forms.Form):
 
 class RegisterForm(AssignForm):
     learner = PersonChoiceField(label="Learner", queryset=User.objects.none())
+    # Only the newest version of each unit: a changed specification is a new version, and new learners start on it.
     unit_code = UnitCodeChoiceField(
         label="Unit",
-        queryset=UnitCode.objects.select_related("unit", "awarding_body").order_by(
-            "unit__title", "awarding_body__name"
-        ),
+        queryset=UnitCode.newest_versions()
+        .select_related("unit", "awarding_body")
+        .order_by("unit__title", "awarding_body__name"),
     )
     learner_number = forms.CharField(label="Learner number", max_length=30)
     start_date = forms.DateField(label="Start date", widget=DateInput())

@@ -111,8 +111,10 @@ def _parse_date(value: str) -> datetime.date | None:
 
 
 def _unit_lookup() -> dict[str, list[UnitCode]]:
+    """Each unit number as a file may write it ("220", "CG 220", "City & Guilds 220"), on the newest version of
+    its unit: that is the one a new registration starts on."""
     lookup: dict[str, list[UnitCode]] = {}
-    for code in UnitCode.objects.select_related("unit", "awarding_body"):
+    for code in UnitCode.newest_versions().select_related("unit", "awarding_body"):
         for key in (code.code, f"{code.awarding_body.code} {code.code}", f"{code.awarding_body.name} {code.code}"):
             lookup.setdefault(key.lower(), []).append(code)
     return lookup

@@ -171,13 +171,13 @@ def test_form_has_a_collapsible_section_for_each_other_current_portfolio(learner
     assert "Also counts towards unit 998 Communicate with customers (test unit)" in text
     assert page.count("<details") == 1
     assert '<details class="cross-reference mb-3 border rounded p-2">' in page  # closed while nothing is ticked
-    # Grouped by outcome, numbered as City & Guilds prints them, with the range.
-    assert "1 Communicate with customers face to face and in writing (what you must do)" in text
-    assert "998.1.1 Greet customers in a way that makes them feel welcome" in text
-    assert "998.2.2 Explain why written replies must be clear and accurate" in text
+    # Grouped by outcome, numbered and worded as City & Guilds prints them (the workbook's), with the range.
+    assert "998.1 To communicate with customers, you must: (what you must do)" in text
+    assert "998.1.1 greet customers in a way that makes them feel welcome" in text
+    assert "998.2.2 explain why written replies must be clear and accurate" in text
     assert "b when writing to customers" in text
     # This unit's own boxes stay where they were.
-    assert "220.2.1 Listen patiently" in text
+    assert "220.2.1 listen patiently" in text
 
 
 def test_form_leaves_out_withdrawn_and_other_centres_portfolios(learner_client, world, second_portfolio, third_unit):

@@ -27,7 +27,7 @@ from tests import samples
 from tests.clients import CsrfClient
 from tests.factories import PortfolioFactory, member
 from tests.pages import assert_one_layout
-from units.models import AssessmentMethod, Criterion, RangeItem
+from units.models import AssessmentMethod, AwardingBody, Criterion, RangeItem
 
 
 def crit(code: str) -> Criterion:
@@ -512,3 +512,73 @@ def test_an_upload_the_parser_cannot_read_gets_the_form_and_a_message(learner_cl
     assert_one_layout(page)
     assert "That upload could not be read, so nothing was saved." in page
     assert not Evidence.objects.exists()
+
+
+# The awarding body's own wording: a City & Guilds learner reads the workbook, an OCR learner the specification.
+
+
+def register_with(world, body_code: str):
+    world.portfolio.awarding_body = AwardingBody.objects.get(code=body_code)
+    world.portfolio.save(update_fields=["awarding_body"])
+    return world.portfolio
+
+
+def test_a_city_and_guilds_learners_portfolio_reads_in_the_workbooks_numbering_and_wording(learner_client, world):
+    page = learner_client.get(reverse("portfolio_detail", args=[world.portfolio.pk])).content.decode()
+    assert "City &amp; Guilds unit 220" in page
+    assert "220.2 To deal with difficult customers, you must:" in page
+    assert '<span class="ref">220.2.1</span> listen patiently to what your customer wants to tell you' in page
+    assert "Listen patiently to what their customer" not in page
+    assert "OCR" not in page and "C4" not in page
+
+
+def test_an_ocr_learners_portfolio_reads_in_the_specifications_numbering_and_wording(learner_client, world):
+    register_with(world, "OCR")
+    page = learner_client.get(reverse("portfolio_detail", args=[world.portfolio.pk])).content.decode()
+    assert "OCR unit C4" in page
+    assert "2 Deal with difficult customers" in page
+    assert '<span class="ref">2.1</span> Listen patiently to what their customer wants to tell them' in page
+    assert "220." not in page and "you must:" not in page and "City &amp; Guilds" not in page
+    # OCR's specification lists no units to cross-reference to.
+    assert 'id="cross-referencing"' not in page
+
+
+def test_the_portfolio_lists_the_workbooks_cross_references_and_links_those_loaded(learner_client, world, second_unit):
+    code = world.portfolio.unit.codes.get(awarding_body__code="CG")
+    code.cross_reference_units = ["101", "998"]
+    code.save(update_fields=["cross_reference_units"])
+    page = learner_client.get(reverse("portfolio_detail", args=[world.portfolio.pk])).content.decode()
+    line = re.search(r'<p id="cross-referencing">(.*?)</p>', page, re.S).group(1)
+    assert line.startswith("Evidence from this unit could also count towards City &amp; Guilds units 101, ")
+    assert "<a" not in line.split(",")[0]  # 101 is not loaded: named, not linked
+    assert f'<a href="{reverse("unit_detail", args=[second_unit.slug])}?numbering=CG">998</a>' in line
+
+
+def test_the_evidence_form_words_criteria_as_the_learners_awarding_body_does(learner_client, world):
+    url = reverse("evidence_add", args=[world.portfolio.pk])
+    page = learner_client.get(url).content.decode()
+    assert "<strong>220.3.6</strong> explain the difference between assertive, aggressive and passive behaviour" in page
+    assert "220.3 To understand how to deliver customer service to difficult customers, you must be able to:" in page
+    assert "OCR" not in page
+    register_with(world, "OCR")
+    page = learner_client.get(url).content.decode()
+    assert "<strong>3.6</strong> Explain the difference between assertive, aggressive and passive behaviour" in page
+    assert "220." not in page
+
+
+def test_the_evidence_form_offers_the_workbooks_reflective_prompt_and_stresses_it_once_ra_is_chosen(
+    learner_client, world
+):
+    url = reverse("evidence_add", args=[world.portfolio.pk])
+    prompt = "What have you done in your workplace that is similar?"
+    page = learner_client.get(url).content.decode()
+    offered = re.search(r'<div id="reflective-prompt" class="([^"]*)".*?</div>', page, re.S)
+    assert prompt in offered.group(0) and "Writing a reflective account (RA)?" in offered.group(0)
+    assert "alert" not in offered.group(1)
+    # Chosen, on a form sent back (no JavaScript needed): the prompt stands out above the description.
+    page = learner_client.post(url, form_data(title="")).content.decode()
+    chosen = re.search(r'<div id="reflective-prompt" class="([^"]*)".*?</div>', page, re.S)
+    assert "alert" in chosen.group(1) and "Your reflective account." in chosen.group(0) and prompt in chosen.group(0)
+    assert page.index('id="reflective-prompt"') < page.index('name="description"')
+    page = learner_client.post(url, form_data(title="", method=AssessmentMethod.objects.get(code="PE").pk)).content
+    assert "Your reflective account." not in page.decode()

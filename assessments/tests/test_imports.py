@@ -17,7 +17,7 @@ from django.urls import reverse
 from assessments.models import Portfolio
 from audit.models import AuditEvent
 from people.models import Membership, Role, User
-from tests.factories import PASSWORD, member
+from tests.factories import PASSWORD, member, unit_next_version
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +88,18 @@ def test_good_file_imports_every_row(upload, world):
     assert second.awarding_body.name == "OCR"
     assert (second.start_date, second.planned_end_date) == (datetime.date(2026, 11, 23), datetime.date(2027, 6, 30))
     assert (second.assessor, second.iv) == (world.assessor, None)
+
+
+def test_a_unit_number_registers_on_the_newest_version_of_its_unit(upload, world):
+    newer = unit_next_version(world.portfolio.unit)
+    response = upload(csv_bytes(*GOOD_ROWS))
+
+    assert "2 imported, 0 rejected." in page_text(response)
+    # "220" and "C4" each name two versions now; both rows start on the newest, not "more than one" refused.
+    for email in ("nia@example.org", "omar@example.org"):
+        assert Portfolio.objects.get(learner__email=email).unit == newer
+    world.portfolio.refresh_from_db()
+    assert world.portfolio.unit.version == 1
 
 
 def test_good_file_sends_each_new_learner_a_set_password_email(upload, world):

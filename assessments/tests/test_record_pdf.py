@@ -12,7 +12,7 @@ from django.core.management import call_command
 from pypdf import PdfReader
 
 from assessments.evidence.uploads import inspect_upload
-from assessments.models import PortfolioStatus, RecordCode, RecordRender, SignatureKind
+from assessments.models import Portfolio, PortfolioStatus, RecordCode, RecordRender, SignatureKind
 from assessments.records.pdf.content import record_content
 from assessments.records.pdf.fetcher import RecordFetcher, RefusedURL
 from assessments.records.pdf.render import record_html, render_pdf
@@ -23,7 +23,7 @@ from assessments.tests.test_signoff import accept
 from people.models import Role
 from tests import samples
 from tests.factories import PASSWORD, ev_findings_agreeing, iv_report_agreeing
-from units.models import Criterion
+from units.models import AwardingBody, Criterion
 
 S = PortfolioStatus
 K = SignatureKind
@@ -92,7 +92,9 @@ def test_the_signed_record_holds_every_criterion_with_its_references_the_range_a
     assert starts == sorted(starts), "criteria are in the workbook's order"
     for i, criterion in enumerate(sorted(criteria, key=lambda c: (c.outcome.number, c.number))):
         piece = flat[starts[i] : starts[i + 1] if i + 1 < len(starts) else len(flat)]
-        assert " ".join(criterion.text.split())[:40] in piece
+        # A City & Guilds learner's record words each criterion as the workbook does.
+        assert " ".join(criterion.workbook_text.split())[:40] in piece
+        assert " ".join(criterion.text.split())[:40] not in piece
         expected = {1: "E1", 2: "E2", 3: "E3"}[criterion.outcome.number]
         assert re.search(rf"\b{expected}\b", piece), (criterion.code, piece[:300])
         if criterion.outcome.number == 1 and criterion.number in (1, 2):
@@ -107,6 +109,9 @@ def test_the_signed_record_holds_every_criterion_with_its_references_the_range_a
         assert who.full_name in signoff
         assert signature.signed_at.astimezone().strftime("%d/%m/%Y") in signoff
     assert "valid, sufficient and an authentic record" in flat
+    assert "Signature of IV (if sampled)" in signoff and "Signature of EV (if sampled)" in signoff
+    assert "220.2 To deal with difficult customers, you must:" in flat
+    assert "OCR" not in flat and "C4" not in flat
     for method in ("O observation", "Q questioning", "PE product evidence", "WT witness testimony", "RPL"):
         assert method in flat
 
@@ -132,6 +137,24 @@ def test_the_record_carries_its_code_digest_header_and_page_numbers_on_a4(comple
     assert reader.trailer["/Root"]["/MarkInfo"]["/Marked"]
     assert b"pdfuaid" in reader.trailer["/Root"]["/Metadata"].get_object().get_data()
     assert "Deliver customer service to difficult customers" in reader.metadata.title
+
+
+def test_an_ocr_learners_record_reads_in_ocrs_numbering_and_the_specifications_wording(world, covered):
+    world.portfolio.awarding_body = AwardingBody.objects.get(code="OCR")
+    world.portfolio.save(update_fields=["awarding_body"])
+    portfolio = Portfolio.objects.get(pk=world.portfolio.pk)
+    content = record_content(portfolio, [])
+    assert content.unit_numbers == [("OCR", "C4")]
+    section = content.do_sections[1]
+    assert (section.heading, section.title) == ("2", "Deal with difficult customers")
+    assert (section.rows[0].label, section.rows[0].text) == (
+        "2.1",
+        "Listen patiently to what their customer wants to tell them",
+    )
+    assert [row.label for row in content.signoff][3] == "Internal verifier (if sampled)"
+    flat = " ".join(" ".join(pdf_text(render_pdf(content))).split())
+    assert "2.1 Listen patiently to what their customer wants to tell them" in flat
+    assert "City & Guilds" not in flat and "220." not in flat and "you must:" not in flat
 
 
 def test_a_draft_renders_on_request_watermarked_and_is_never_stored(world, covered):

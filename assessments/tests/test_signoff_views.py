@@ -3,6 +3,9 @@ actions, signs with its password, refers back with reasons, withdraws."""
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -22,6 +25,7 @@ from tests import samples
 from tests.factories import PASSWORD, ev_findings_agreeing, iv_report_agreeing
 from tests.tamper import rewrite_file
 from tests.test_dashboards import main_text
+from units.models import AwardingBody
 
 S = PortfolioStatus
 
@@ -53,6 +57,25 @@ def test_the_learner_submits_from_the_page_with_the_declaration(client, world):
     assert "That is not your password" in response.content.decode()
     post_sign(client, world, "learner", declaration="yes")
     assert status(world) == S.SUBMITTED
+
+
+@pytest.mark.parametrize(
+    "body, names",
+    [
+        ("CG", ["Signature of candidate", "Signature of assessor"]),  # the workbook's sign-off block
+        ("OCR", ["Learner's declaration", "Assessor"]),  # OCR's specification prints none: the application's names
+    ],
+)
+def test_the_signatures_are_named_as_the_learners_awarding_body_names_them(client, world, body, names):
+    Portfolio.objects.filter(pk=world.portfolio.pk).update(awarding_body=AwardingBody.objects.get(code=body))
+    world.portfolio = Portfolio.objects.get(pk=world.portfolio.pk)
+    cover_everything(world)
+    submit(world)
+    sign(world, world.assessor, "assessor")
+    page = as_(client, world.learner).get(reverse("signoff", args=[world.portfolio.pk])).content.decode()
+    rows = re.findall(r"<tr><td>([^<]*)<br>", page)
+    assert [html.unescape(row) for row in rows] == names
+    assert ("OCR" in page) == (body == "OCR")
 
 
 def test_the_assessor_sees_in_plain_words_why_the_unit_is_not_complete(client, world):

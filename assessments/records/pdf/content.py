@@ -23,7 +23,7 @@ from assessments.models import (
 )
 from assessments.records.checkpoints import CoveringCheckpoint, checkpoint_covering
 from people.models import Role
-from units.models import AssessmentMethod, AwardingBody, Criterion, LearningOutcome, RangeItem
+from units.models import AssessmentMethod, Criterion, LearningOutcome, RangeItem
 
 K = SignatureKind
 MAX_IMAGES = 24  # thumbnails in the appendix: enough to show the work, few enough to keep the file small
@@ -119,10 +119,8 @@ def record_content(portfolio: Portfolio, signatures: list[Signature] | None = No
     unit_code = portfolio.unit_code
     if signatures is None:
         signatures = standing_signatures(portfolio)
-    numbers = [
-        (c.awarding_body.name, c.code)
-        for c in unit.codes.select_related("awarding_body").order_by("awarding_body__name")
-    ]
+    # The learner's awarding body's number only: the record reads in that body's numbering and wording throughout.
+    numbers = [(unit_code.awarding_body.name, unit_code.code)] if unit_code else []
 
     counted = in_portfolio(portfolio)
     items = list(
@@ -161,9 +159,6 @@ def record_content(portfolio: Portfolio, signatures: list[Signature] | None = No
         range_rows.append(RefsRow(item.letter, item.text, yes, claimed))
 
     outcomes = {o.pk: o for o in LearningOutcome.objects.filter(unit=unit)}
-    # Outcomes are numbered as the body numbers elements: "220.1" for City & Guilds, "1" for OCR.
-    prefixed = unit_code and unit_code.awarding_body.criterion_style == AwardingBody.CriterionStyle.UNIT_PREFIXED
-    prefix = f"{unit_code.code}." if prefixed else ""
     sections: dict[int, OutcomeSection] = {}
     for criterion in Criterion.objects.filter(outcome__unit=unit).order_by("outcome__number", "number"):
         outcome = outcomes[criterion.outcome_id]
@@ -171,13 +166,9 @@ def record_content(portfolio: Portfolio, signatures: list[Signature] | None = No
         yes, claimed = split("c", criterion.pk, by_criterion[criterion.pk])
         section = sections.setdefault(
             outcome.pk,
-            OutcomeSection(
-                heading=f"{prefix}{outcome.number}",
-                title=outcome.title,
-                rows=[],
-            ),
+            OutcomeSection(heading=outcome.label(unit_code), title=outcome.wording(unit_code), rows=[]),
         )
-        section.rows.append(RefsRow(criterion.label(unit_code), criterion.text, yes, claimed))
+        section.rows.append(RefsRow(criterion.label(unit_code), criterion.wording(unit_code), yes, claimed))
     ordered = sorted(sections.items(), key=lambda kv: outcomes[kv[0]].number)
     do_sections = [s for pk, s in ordered if outcomes[pk].is_performance]
     know_sections = [s for pk, s in ordered if not outcomes[pk].is_performance]
@@ -256,6 +247,7 @@ def signoff_rows(portfolio: Portfolio, signatures: list[Signature]) -> list[Sign
     ]
     rows = []
     for kind, label, statement, note in boxes:
+        label = portfolio.awarding_body.sign_off_label(kind, label)
         s = by_kind.get(kind)
         if s:
             rows.append(SignOffRow(label, s.statement, s.signer_name, _role_name(s.role), s.signed_at))
