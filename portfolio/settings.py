@@ -243,6 +243,14 @@ RECORDS_PUBLIC_KEY = env_str("RECORDS_PUBLIC_KEY", "")
 CHECKPOINT_LOG = env_str("CHECKPOINT_LOG") or str(BASE_DIR / "var" / "checkpoints.log")
 # The worker checks every record this often (`manage.py verify_records` does the same from cron).
 RECORDS_VERIFY_HOURS = env_int("RECORDS_VERIFY_HOURS", 24)
+# A learner's personal data is kept this many years after their last unit was certified, then anonymised by
+# `manage.py records_anonymise` (README, "Retention and data protection"). Awarding bodies require at least three.
+RECORDS_RETENTION_YEARS = env_int("RECORDS_RETENTION_YEARS", 3)
+if RECORDS_RETENTION_YEARS < 3:
+    raise ImproperlyConfigured(
+        f"RECORDS_RETENTION_YEARS={RECORDS_RETENTION_YEARS} is too short: awarding bodies require a learner's "
+        "records to be kept for at least 3 years after certification. Set 3 or more."
+    )
 
 # Background work (exports, record renders) goes through Django's task API. The database backend needs no
 # other service: run `manage.py db_worker` beside the web server (./dev start does).
