@@ -61,7 +61,8 @@ def seed(learners: int, items: int):
         ]
     )
     Membership.objects.bulk_create([Membership(user=u, centre=centre, role=Role.LEARNER) for u in users])
-    code = UnitCode.objects.get(awarding_body__code="CG")
+    # The newest version of unit 220: the number names one row per version once a specification has changed.
+    code = UnitCode.newest_versions().get(awarding_body__code="CG", code="220")
     start = timezone.localdate() - datetime.timedelta(days=120)
     portfolios = Portfolio.objects.bulk_create(
         [

@@ -55,7 +55,8 @@ def fill(items: int, learner_no: int = 1):
         email=f"learner{learner_no}@bench.example", full_name=f"Bench learner {learner_no}", password="x"
     )
     Membership.objects.create(user=people[Role.LEARNER], centre=centre, role=Role.LEARNER, qualification="")
-    code = UnitCode.objects.get(awarding_body__code="CG")
+    # The newest version of unit 220: the number names one row per version once a specification has changed.
+    code = UnitCode.newest_versions().get(awarding_body__code="CG", code="220")
     start = timezone.localdate() - datetime.timedelta(days=400)
     portfolio = Portfolio.objects.create(
         learner=people[Role.LEARNER],

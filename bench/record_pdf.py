@@ -66,7 +66,8 @@ def fill(items: int, photos: int):
             user=user, centre=centre, role=role, qualification="" if role == Role.LEARNER else Qualification.QUALIFIED
         )
         people[role] = user
-    code = UnitCode.objects.get(awarding_body__code="CG")
+    # The newest version of unit 220: the number names one row per version once a specification has changed.
+    code = UnitCode.newest_versions().get(awarding_body__code="CG", code="220")
     ev = User.objects.create_user(email="ev@bench.example", full_name="Bench ev", password=PASSWORD)
     EVAllocation.objects.create(
         external_verifier=ExternalVerifier.objects.create(user=ev, awarding_body=code.awarding_body), centre=centre

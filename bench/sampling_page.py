@@ -75,7 +75,8 @@ def fill(learners: int, items: int, assessors: int):
             *(Membership(user=u, centre=centre, role=Role.LEARNER) for u in people),
         ]
     )
-    code = UnitCode.objects.get(awarding_body__code="CG")
+    # The newest version of unit 220: the number names one row per version once a specification has changed.
+    code = UnitCode.newest_versions().get(awarding_body__code="CG", code="220")
     start = today - datetime.timedelta(days=200)
     Portfolio.objects.bulk_create(
         Portfolio(

@@ -61,7 +61,8 @@ def fill(units: int):
         user = User.objects.create_user(email=f"{role}@bench.example", full_name=f"Bench {role}", password=PASSWORD)
         Membership.objects.create(user=user, centre=centre, role=role, qualification=Qualification.QUALIFIED)
         staff[role] = user
-    code = UnitCode.objects.get(awarding_body__code="CG")
+    # The newest version of unit 220: the number names one row per version once a specification has changed.
+    code = UnitCode.newest_versions().get(awarding_body__code="CG", code="220")
     criteria = list(Criterion.objects.filter(outcome__unit=code.unit))
     range_items = list(RangeItem.objects.filter(unit=code.unit))
     observed = AssessmentMethod.objects.get(code="O")

@@ -29,6 +29,7 @@ from quality.management.commands.demo_data import DEMO_PASSWORD
 from quality.management.demo import content as c
 from quality.models import ActionPoint, EVVisit, IVReport, SampleItem, SamplingPlan
 from quality.visits import open_visits
+from tests.factories import PortfolioFactory, unit_next_version
 
 S = PortfolioStatus
 # Everything the demo makes: a second run must leave each count as it was.
@@ -149,6 +150,19 @@ def test_the_completed_demo_unit_verifies_as_genuine_to_anyone(demo):
     html = page.content.decode()
     assert "Genuine and unaltered" in html and "Altered" not in html
     assert html.count("Matches") == Signature.objects.filter(portfolio=code.portfolio).count() == 3
+
+
+def test_with_a_second_version_of_the_unit_loaded_the_demo_registers_on_the_newest(unit, settings):
+    newer = unit_next_version(PortfolioFactory(unit=unit).unit)  # a version 2, as a changed specification makes
+    settings.DEBUG = True
+    call_command("demo_data", stdout=StringIO())
+    demo_units = Portfolio.objects.filter(learner__email__in=[p.email for p in c.LEARNERS]).values_list(
+        "unit", flat=True
+    )
+    assert list(demo_units) == [newer.pk] * len(c.LEARNERS)
+    first = _counts()
+    call_command("demo_data", stdout=StringIO())
+    assert _counts() == first
 
 
 def test_demo_data_refuses_to_run_with_debug_off(db, settings):

@@ -39,7 +39,10 @@ class Command(BaseCommand):
             body = AwardingBody.objects.get(code="CG")
             demo = cohort.Demo(
                 centre=centre,
-                unit_code=UnitCode.objects.select_related("unit", "awarding_body").get(awarding_body=body, code="220"),
+                # A changed specification is loaded as a new version under the same number: start on the newest.
+                unit_code=UnitCode.newest_versions()
+                .select_related("unit", "awarding_body")
+                .get(awarding_body=body, code="220"),
                 people=cohort.people(centre, body),
                 today=timezone.localdate(),
                 image=c.incident_log_png(),

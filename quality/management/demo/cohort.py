@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache, cached_property
+from dataclasses import dataclass, field
+from functools import cache
 
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -40,10 +40,15 @@ class Demo:
     today: datetime.date
     image: bytes
 
-    @cached_property
-    def criteria(self) -> dict[str, Criterion]:
-        unit = self.unit_code.unit
-        return {x.code: x for x in Criterion.objects.filter(outcome__unit=unit).select_related("outcome")}
+    _criteria: dict[int, dict[str, Criterion]] = field(default_factory=dict, init=False, repr=False)
+
+    def criteria(self, portfolio: Portfolio) -> dict[str, Criterion]:
+        """The criteria of the portfolio's own version of the unit, by number: a portfolio begun on an earlier run
+        keeps its version even once a newer one is the one new registrations start on."""
+        if portfolio.unit_id not in self._criteria:
+            found = Criterion.objects.filter(outcome__unit_id=portfolio.unit_id).select_related("outcome")
+            self._criteria[portfolio.unit_id] = {x.code: x for x in found}
+        return self._criteria[portfolio.unit_id]
 
     def __getitem__(self, person: c.Person) -> User:
         return self.people[person.email]
@@ -109,7 +114,7 @@ def _add(demo: Demo, portfolio: Portfolio, item: c.Item, **witness: str) -> Evid
         activity_date=demo.today - datetime.timedelta(days=item.days_ago),
         setting="real_work",
         description=item.description,
-        criteria=[demo.criteria[code] for code in item.criteria],
+        criteria=[demo.criteria(portfolio)[code] for code in item.criteria],
         range_items=list(RangeItem.objects.filter(unit=portfolio.unit, letter__in=item.range_items)),
         files=files,
         **witness,
