@@ -1,0 +1,119 @@
+"""The subject-access export: one ZIP holding a learner's account, registrations, files (byte for byte), record PDFs,
+notifications and the audit rows about them, and nothing of another learner."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from types import SimpleNamespace
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+
+from assessments.evidence.uploads import inspect_upload
+from assessments.models import EvidenceFile
+from assessments.records.services.renders import record_render_store
+from assessments.tests.test_evidence_views import add
+from assessments.tests.test_record_pdf import complete, covered  # noqa: F401 (fixtures)
+from audit.models import AuditEvent
+from notifications.models import Notification
+from people.models import Role
+from tests import samples
+from tests.factories import PortfolioFactory, member
+
+
+@pytest.fixture
+def two_learners(complete):  # noqa: F811 (the fixture imported above)
+    world = complete
+    world.render = record_render_store(portfolio=world.portfolio)
+    Notification.objects.create(
+        user=world.learner, kind="test", title="Your unit is complete", url="/", target_type="x", target_id="1"
+    )
+    other = member(world.centre, Role.LEARNER, user__full_name="Oscar Otherlearner", user__email="oscar@example.org")
+    theirs = PortfolioFactory(centre=world.centre, learner=other, assessor=world.assessor, learner_number="CG-9999")
+    add(
+        SimpleNamespace(learner=other, portfolio=theirs),
+        title="Oscar's private item",
+        files=[inspect_upload(SimpleUploadedFile("oscar.png", samples.png((40, 30))))],
+    )
+    Notification.objects.create(
+        user=other, kind="test", title="Oscar, look at this", url="/", target_type="x", target_id="2"
+    )
+    world.other, world.other_portfolio = other, theirs
+    return world
+
+
+def export(tmp_path, email: str) -> zipfile.ZipFile:
+    path = tmp_path / "sar.zip"
+    out = io.StringIO()
+    call_command("subject_access_export", email, "--output", str(path), stdout=out)
+    assert f"Wrote {path}" in out.getvalue()
+    assert path.stat().st_mode & 0o077 == 0
+    return zipfile.ZipFile(path)
+
+
+def test_the_zip_holds_the_learners_files_byte_for_byte_and_their_record_pdfs(two_learners, tmp_path):
+    world = two_learners
+    archive = export(tmp_path, "Learner@Example.org")
+    files = EvidenceFile.objects.filter(evidence__portfolio=world.portfolio)
+    assert files.exists()
+    names = archive.namelist()
+    for f in files:
+        [inside] = [n for n in names if n.startswith(f"files/registration-{world.portfolio.pk}/") and f"-{f.pk}-" in n]
+        assert hashlib.sha256(archive.read(inside)).hexdigest() == f.sha256
+    [pdf] = [n for n in names if n.startswith("records/")]
+    assert hashlib.sha256(archive.read(pdf)).hexdigest() == world.render.sha256
+    manifest = json.loads(archive.read("manifest.json"))
+    for entry in manifest["files"]:
+        assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
+
+
+def test_the_zip_holds_the_account_without_password_registrations_notifications_and_audit_rows(two_learners, tmp_path):
+    world = two_learners
+    archive = export(tmp_path, "learner@example.org")
+    account = json.loads(archive.read("account.json"))
+    assert account["email"] == "learner@example.org" and account["full_name"] == "Lena Learner"
+    assert "password" not in archive.read("account.json").decode()
+    [registration] = json.loads(archive.read("portfolios.json"))
+    assert registration["learner_number"] == "CG-0001"
+    assert {s["signer"] for s in registration["signatures"]} >= {"Lena Learner", "Asha Assessor"}
+    assert [e["title"] for e in registration["evidence"]][:2] == ["Late parcel complaint", "Queue at the busy till"]
+    assert "Your unit is complete" in archive.read("notifications.csv").decode()
+    audit = json.loads(archive.read("audit.json"))
+    expected = set(AuditEvent.objects.filter(portfolio=world.portfolio).values_list("pk", flat=True))
+    assert expected and expected <= {row["id"] for row in audit}
+    assert any(row["action"] == "signature.made" and row["actor"] == "Lena Learner" for row in audit)
+    audit_csv = list(csv.DictReader(io.StringIO(archive.read("audit.csv").decode())))
+    assert {int(row["id"]) for row in audit_csv} == {row["id"] for row in audit}
+    # Making it is audited, with counts and the ZIP's hash, and no personal data.
+    made = AuditEvent.objects.get(action="subject_access.exported")
+    assert made.target_id == str(world.learner.pk) and "Lena" not in made.summary
+    assert made.data["sha256"] == hashlib.sha256((tmp_path / "sar.zip").read_bytes()).hexdigest()
+
+
+def test_nothing_about_another_learner_is_in_the_zip(two_learners, tmp_path):
+    world = two_learners
+    archive = export(tmp_path, "learner@example.org")
+    everything = b"".join(archive.read(name) for name in archive.namelist())
+    for trace in (b"Oscar", b"oscar@example.org", b"CG-9999", b"Otherlearner"):
+        assert trace not in everything
+    theirs = EvidenceFile.objects.get(evidence__portfolio=world.other_portfolio)
+    assert theirs.sha256 not in {
+        hashlib.sha256(archive.read(n)).hexdigest() for n in archive.namelist() if n.startswith("files/")
+    }
+    ids = {row["id"] for row in json.loads(archive.read("audit.json"))}
+    assert not ids & set(AuditEvent.objects.filter(portfolio=world.other_portfolio).values_list("pk", flat=True))
+
+
+def test_an_unknown_email_or_an_existing_file_is_refused(two_learners, tmp_path):
+    with pytest.raises(CommandError, match="No account has the email address nobody@example.org"):
+        call_command("subject_access_export", "nobody@example.org", "--output", str(tmp_path / "x.zip"))
+    (tmp_path / "taken.zip").write_bytes(b"keep me")
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("subject_access_export", "learner@example.org", "--output", str(tmp_path / "taken.zip"))
+    assert (tmp_path / "taken.zip").read_bytes() == b"keep me"
+    assert not AuditEvent.objects.filter(action="subject_access.exported").exists()
