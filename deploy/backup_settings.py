@@ -51,7 +51,15 @@ def shell_lines(settings) -> list[str]:
         "APP_BUCKET": getattr(settings, "AWS_STORAGE_BUCKET_NAME", "") or os.environ.get("AWS_STORAGE_BUCKET_NAME", ""),
         "APP_S3_ENDPOINT": getattr(settings, "AWS_S3_ENDPOINT_URL", "") or os.environ.get("AWS_S3_ENDPOINT_URL", ""),
     }
-    # An empty PG* variable would override libpq's own default (a local socket): leave those unset.
+    if values["APP_STORAGE"] == "s3":
+        # The AWS CLI that copies the bucket reads its credentials from these, which may be only in ENV_FILE.
+        for key, setting in (
+            ("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
+            ("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
+            ("AWS_DEFAULT_REGION", "AWS_S3_REGION_NAME"),
+        ):
+            values[key] = getattr(settings, setting, "") or os.environ.get(setting, "")
+    # An empty variable would override the tool's own default (libpq's local socket, say): leave those unset.
     return [f"export {key}={shlex.quote(value)}" for key, value in values.items() if value or key.startswith("APP_")]
 
 
