@@ -3,8 +3,11 @@ the actor's links to the locked row, the policy's answer on it, and completing t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from assessments.access import COUNTERSIGN_ASSESSOR, COUNTERSIGN_IV
 from assessments.models import (
@@ -78,6 +81,30 @@ def _move(portfolio: Portfolio, to: str, *, actor: User, role: str, action: str,
         )
 
 
+def _withdraw_and_step_back(
+    portfolio: Portfolio,
+    signatures: Iterable[Signature],
+    *,
+    withdrawal_reason: str,
+    to: str,
+    actor: User,
+    role: str,
+    action: str,
+    summary: str,
+    **data,
+) -> None:
+    """Withdraw these standing signatures for one reason and move the unit back to `to`: what a referral, a
+    reopened submission and a withdrawn signature share. The history keeps the signatures, marked withdrawn;
+    if the move is refused, the caller's transaction takes the withdrawals back with it."""
+    now = timezone.now()
+    for signature in signatures:
+        signature.withdrawn_at = now
+        signature.withdrawn_by = actor
+        signature.withdrawal_reason = withdrawal_reason
+        signature.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    _move(portfolio, to, actor=actor, role=role, action=action, summary=summary, **data)
+
+
 def _standing(portfolio: Portfolio, kind: str) -> Signature | None:
     return Signature.objects.standing().filter(portfolio=portfolio, kind=kind).first()
 
@@ -117,6 +144,14 @@ def _links(actor: User, portfolio: Portfolio) -> set[Role | str]:
     if ev_may_verify(actor, portfolio):
         links.add(Role.EV)
     return links
+
+
+def _needed_link(actor: User, portfolio: Portfolio, action: str) -> Role | str:
+    """The link the action needs, or a TransitionError with the policy's reason when the actor lacks it."""
+    link, reason = NEEDS[action]
+    if link not in _links(actor, portfolio):
+        raise TransitionError(reason)
+    return link
 
 
 def _may(actor: User, portfolio: Portfolio, action: str) -> None:

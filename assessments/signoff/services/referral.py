@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from assessments.models import Portfolio, Referral, Signature
 from assessments.notices import unit_notices_sync
 from assessments.policy import REFERRERS
 from people.models import Role, User
 
-from .chain import K, S, TransitionError, _lock, _may, _move, _standing
+from .chain import K, S, TransitionError, _lock, _may, _standing, _withdraw_and_step_back
 
 # The reason a learner's declaration falls when they change evidence after submitting (see unit_reopen).
 REOPENED = "The evidence changed after submitting: "
@@ -26,14 +25,11 @@ def unit_reopen(*, actor: User, portfolio: Portfolio, change: str) -> bool:
     if portfolio.status != S.SUBMITTED:
         return False
     declaration = _standing(portfolio, K.LEARNER)
-    if declaration is not None:
-        declaration.withdrawn_at = timezone.now()
-        declaration.withdrawn_by = actor
-        declaration.withdrawal_reason = f"{REOPENED}{change}"
-        declaration.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
-    _move(
+    _withdraw_and_step_back(
         portfolio,
-        S.IN_PROGRESS,
+        [declaration] if declaration is not None else [],
+        withdrawal_reason=f"{REOPENED}{change}",
+        to=S.IN_PROGRESS,
         actor=actor,
         role=Role.LEARNER,
         action="portfolio.reopened",
@@ -63,20 +59,17 @@ def unit_refer(*, actor: User, portfolio: Portfolio, role: str, reasons: str) ->
     referral = Referral.objects.create(
         portfolio=portfolio, round=portfolio.round, referred_by=actor, role=role, reasons=reasons
     )
-    # Every standing signature of the round falls with it; the history keeps them, marked withdrawn.
-    now = timezone.now()
-    for signature in Signature.objects.standing().filter(portfolio=portfolio):
-        signature.withdrawn_at = now
-        signature.withdrawn_by = actor
-        signature.withdrawal_reason = f"Referred back: {reasons}"
-        signature.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    # Every standing signature of the round falls with it.
+    standing = list(Signature.objects.standing().filter(portfolio=portfolio))
     old_round = portfolio.round
     portfolio.round += 1
     # The IV samples each round afresh; the EV's sample is of the registration, so it holds the next round too.
     portfolio.iv_sampled = False
-    _move(
+    _withdraw_and_step_back(
         portfolio,
-        S.IN_PROGRESS,
+        standing,
+        withdrawal_reason=f"Referred back: {reasons}",
+        to=S.IN_PROGRESS,
         actor=actor,
         role=role,
         action="portfolio.referred",

@@ -8,11 +8,36 @@ from django.db import transaction
 
 from assessments.models import Portfolio
 from assessments.notices import unit_notices_sync
-from assessments.policy import NEEDS
 from audit.services import audit_log
 from people.models import Role, User
 
-from .chain import S, TransitionError, _complete_if_nothing_left, _links, _lock, _may, _move, _remote
+from .chain import S, TransitionError, _complete_if_nothing_left, _lock, _may, _move, _needed_link, _remote
+
+
+def _sample_flag_set(
+    portfolio: Portfolio,
+    field: str,
+    value: bool,
+    *,
+    actor: User | AnonymousUser,
+    role: str,
+    action: str,
+    summary: str,
+    data: dict[str, object],
+) -> None:
+    """Put the unit in a verifier's sample or take it out (`iv_sampled`, `ev_sampled`), with its audit row: the
+    status does not move, so this is not a step of the chain."""
+    setattr(portfolio, field, value)
+    portfolio.save(update_fields=[field])
+    audit_log(
+        actor=actor,
+        actor_role=role,
+        centre=portfolio.centre,
+        action=action,
+        target=portfolio,
+        summary=summary,
+        data=data,
+    )
 
 
 @transaction.atomic
@@ -27,20 +52,17 @@ def unit_mark_sampled(*, actor: User, portfolio: Portfolio, role: str) -> Portfo
     action = "iv_sample" if role == Role.IV else "ev_sample"
     if getattr(portfolio, field):
         # A second click: nothing more to do, for someone who may sample it at all.
-        link, reason = NEEDS[action]
-        if link not in _links(actor, portfolio):
-            raise TransitionError(reason)
+        _needed_link(actor, portfolio, action)
         return portfolio
     _may(actor, portfolio, action)
     remote = _remote(actor, portfolio, role)
-    setattr(portfolio, field, True)
-    portfolio.save(update_fields=[field])
-    audit_log(
+    _sample_flag_set(
+        portfolio,
+        field,
+        True,
         actor=actor,
-        actor_role=role,
-        centre=portfolio.centre,
+        role=role,
         action="portfolio.sampled",
-        target=portfolio,
         summary=f"Sampled by the {'IV' if role == Role.IV else 'EV'}, {actor.full_name}"
         + (", remotely (no visit)" if remote.get("remote") else ""),
         data={"by": role, "status": portfolio.status, **remote},
@@ -73,14 +95,13 @@ def unit_ev_hold(*, actor: User, portfolio: Portfolio, role: str, summary: str, 
     portfolio = _lock(portfolio)
     if portfolio.ev_sampled or portfolio.status in (S.COMPLETE, S.WITHDRAWN):
         return False
-    portfolio.ev_sampled = True
-    portfolio.save(update_fields=["ev_sampled"])
-    audit_log(
+    _sample_flag_set(
+        portfolio,
+        "ev_sampled",
+        True,
         actor=actor,
-        actor_role=role,
-        centre=portfolio.centre,
+        role=role,
         action="portfolio.ev_held",
-        target=portfolio,
         summary=summary,
         data={"status": portfolio.status, **data},
     )
@@ -99,14 +120,13 @@ def unit_ev_release(
         raise TransitionError("This unit is not waiting for the external verifier.")
     if role == Role.EV:
         _may(actor, portfolio, "ev_release")
-    portfolio.ev_sampled = False
-    portfolio.save(update_fields=["ev_sampled"])
-    audit_log(
+    _sample_flag_set(
+        portfolio,
+        "ev_sampled",
+        False,
         actor=actor,
-        actor_role=role,
-        centre=portfolio.centre,
+        role=role,
         action="portfolio.ev_released",
-        target=portfolio,
         summary=summary or f"Released from the EV's sample by {actor.full_name}, without the EV's signature",
         data={"status": portfolio.status, **data},
     )

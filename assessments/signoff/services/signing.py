@@ -13,7 +13,7 @@ from assessments.access import COUNTERSIGN_ASSESSOR, COUNTERSIGN_IV
 from assessments.judgement.completeness import completeness
 from assessments.models import TRANSITIONS, Portfolio, Signature, SignatureKind
 from assessments.notices import unit_notices_sync
-from assessments.policy import NEEDS, SIGN_ACTIONS
+from assessments.policy import SIGN_ACTIONS
 from assessments.records.document import build_record, digest_of
 from assessments.records.services.renders import record_code_for
 from people.models import Role, User
@@ -23,10 +23,10 @@ from .chain import (
     S,
     TransitionError,
     _complete_if_nothing_left,
-    _links,
     _lock,
     _may,
     _move,
+    _needed_link,
     _remote,
     _standing,
 )
@@ -81,9 +81,7 @@ def add_signing_check(kind: str, check: Callable[[Portfolio, User], None]) -> No
 
 def _who_may_sign(portfolio: Portfolio, kind: str, actor: User) -> str:
     """The role the actor signs in, or a TransitionError saying why they may not sign this part."""
-    link, reason = NEEDS[SIGN_ACTIONS[SignatureKind(kind)]]
-    if link not in _links(actor, portfolio):
-        raise TransitionError(reason)
+    link = _needed_link(actor, portfolio, SIGN_ACTIONS[SignatureKind(kind)])
     return {COUNTERSIGN_ASSESSOR: Role.ASSESSOR, COUNTERSIGN_IV: Role.IV}.get(link, link)
 
 

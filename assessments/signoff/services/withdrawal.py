@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from assessments.models import Signature, SignatureKind
 from assessments.notices import unit_notices_sync
 from assessments.policy import WITHDRAW_WHO, signature_may_withdraw
 from people.models import Membership, Role, User
 
-from .chain import K, S, TransitionError, _lock, _move, _standing
+from .chain import K, S, TransitionError, _lock, _standing, _withdraw_and_step_back
 
 # A withdrawn signature takes the unit back to where it was before that signature.
 _BACK = {
@@ -51,13 +50,11 @@ def signature_withdraw(*, actor: User, signature: Signature, reason: str, as_adm
         back = _BACK.get(SignatureKind(signature.kind))
     if back is None:
         raise TransitionError("This signature cannot be withdrawn.")
-    signature.withdrawn_at = timezone.now()
-    signature.withdrawn_by = actor
-    signature.withdrawal_reason = reason
-    signature.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
-    _move(
+    _withdraw_and_step_back(
         portfolio,
-        back,
+        [signature],
+        withdrawal_reason=reason,
+        to=back,
         actor=actor,
         role=Role.ADMIN if is_admin and actor.pk != signature.signer_id else signature.role,
         action="signature.withdrawn",
