@@ -4,8 +4,8 @@ learner was beyond what the signed record itself fixed.
 
 What is anonymised is everything that names or reaches the learner and that no hash covers: their account (name,
 email, password, active), their memberships (made inactive), their notifications (deleted), the feedback threads on
-their evidence, the witnesses' email addresses on the emailed confirmation links, their exports' descriptions, and
-the sign-in throttle's rows under their email.
+their evidence, the witnesses' email addresses on the emailed confirmation links, their exports' descriptions and
+file names, and the sign-in throttle's rows under their email.
 
 What is kept, and why: every signature (its signer_name, statement and digest are covered by the centre's signature
 chain, and the database refuses to change them), every audit row (its summary and data are covered by the centre's
@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.text import slugify
 
 from assessments.models import Feedback, Portfolio, PortfolioStatus, WitnessRequest
 from audit.models import AuditEvent
@@ -139,9 +140,13 @@ def learner_anonymise(*, due: Due, years: int | None = None) -> User:
     notifications = Notification.objects.filter(user=learner).delete()[0]
     feedback = Feedback.objects.filter(evidence__portfolio__learner=learner).update(text=FEEDBACK_REMOVED)
     witness_links = WitnessRequest.objects.filter(evidence__portfolio__learner=learner).update(email="")
+    # An export's file is removed within EXPORT_KEEP_HOURS anyway; its row keeps a description and file name that
+    # were made from the learner's name.
     for export in Export.objects.filter(learner=learner):
         export.description = export.description.replace(old_name, name).replace(old_email, placeholder_email(learner))
-        export.save(update_fields=["description"])
+        if slugify(old_name):
+            export.filename = export.filename.replace(slugify(old_name), slugify(name))
+        export.save(update_fields=["description", "filename"])
     throttle = sum(
         model.objects.filter(username__iexact=old_email).delete()[0]
         for model in (AccessAttempt, AccessFailureLog, AccessLog)

@@ -20,6 +20,7 @@ from assessments.models import Evidence, Feedback, Signature, WitnessRequest
 from assessments.records.services.renders import record_render_store
 from assessments.tests.test_record_pdf import complete, covered  # noqa: F401 (fixtures)
 from audit.models import AuditEvent
+from exports.models import Export, ExportKind
 from exports.retention import ACTION, FEEDBACK_REMOVED, learners_due
 from notifications.models import Notification
 from people.models import Membership, Role, User
@@ -59,6 +60,15 @@ def certified(complete):  # noqa: F811 (the fixture imported above)
     Notification.objects.create(
         user=world.learner, kind="test", title="Lena, your unit is complete", url="/", target_type="x", target_id="1"
     )
+    Export.objects.create(
+        centre=world.centre,
+        kind=ExportKind.LEARNER,
+        requested_by=world.admin,
+        requested_role=Role.ADMIN,
+        learner=world.learner,
+        description="Records of Lena Learner",
+        filename="lena-learner-cg-0001-records.pdf",
+    )
     return world
 
 
@@ -83,6 +93,9 @@ def test_a_learner_certified_longer_ago_than_the_period_is_anonymised_and_every_
         FEEDBACK_REMOVED
     }
     assert list(WitnessRequest.objects.values_list("email", flat=True)) == [""]
+    assert list(Export.objects.values_list("description", "filename")) == [
+        (f"Records of Learner {learner.pk}", f"learner-{learner.pk}-cg-0001-records.pdf")
+    ]
     # The signatures, and so the learner's declaration under their name, are kept as signed: the chain covers them.
     assert list(Signature.objects.filter(portfolio=world.portfolio).values_list("signer_name", "digest")) == signatures
     # One audit row, naming no one.
