@@ -101,22 +101,15 @@ def _detail_page(request: HttpRequest, evidence: Evidence, form: FeedbackForm | 
     context = _item_context(evidence)
     verdicts = _verdicts(evidence)
     links = evidence.portfolio.links  # type: ignore[attr-defined]
-    user_id = request.user.pk
-
-    def may(action: str) -> bool:
-        return bool(evidence_may(user_id, links, action, evidence))
-
+    # The buttons ask the same policy through {% may %}; the thread's form is the view's to make.
+    may_write = evidence_may(request.user.pk, links, "feedback", evidence)
     return render(
         request,
         "assessments/evidence_detail.html",
         {
             **context,
             "claims": [(label, claim, verdicts.get(claim_field_name(claim), "")) for label, claim in _claims(evidence)],
-            "feedback_form": (form or FeedbackForm()) if may("feedback") else None,
-            # What the page offers, by the evidence policy: the same answers the actions' own pages give.
-            "is_assessor": may("review"),
-            "learner_may_change": may("edit"),
-            "assessor_may_change": may("record_edit"),
+            "feedback_form": (form or FeedbackForm()) if may_write else None,
         },
     )
 

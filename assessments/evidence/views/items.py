@@ -48,8 +48,6 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         {
             "portfolio": portfolio,
             "coverage": portfolio_coverage(portfolio),
-            "is_learner": Role.LEARNER in portfolio.links,
-            "is_assessor": Role.ASSESSOR in portfolio.links,
         },
     )
 

@@ -50,7 +50,6 @@ def plan_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "portfolio": portfolio,
             "progress": progress,
             "plan": plan,
-            "may_change": bool(plan_may(user_id, links, "plan_change", portfolio)),
             "may_agree": may_agree,
             "is_open": is_open,
         },
