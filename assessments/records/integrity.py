@@ -7,6 +7,15 @@ stands, against the record as the database holds it today, each evidence file's 
 PDF's bytes against their SHA-256 (read through the storage API), each audited signature against the signatures
 there are, and each unit's status against the last move the audit trail recorded. A problem says in plain words
 which row, unit or file it is about.
+
+Two depths. `all_problems` (`manage.py verify_records`, and the scheduled task) checks everything in full: every
+file's bytes, every link of every centre's signature and audit chain. `unit_problems` (the sign-off page and the
+public verification page, which anyone may load as often as they like) is bounded by the one unit's size, never
+the centre's: it walks only the links into and out of the unit's own signatures (a signature of this unit
+rewritten, or one just before or after it deleted, is found; a break elsewhere in the centre's chain is the
+command's to find), and it re-hashes a file only when its size or modification time in storage has changed
+since its bytes were last found to match (a verdict kept in the cache for a day). Someone able to rewrite a file
+and put its size and modification time back is found by the command, not the page.
 """
 
 from __future__ import annotations
@@ -15,14 +24,17 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.core.cache import cache
+from django.db.models import OuterRef, Q, Subquery
 
 from assessments.models import EvidenceFile, Portfolio, PortfolioStatus, RecordRender, Signature
 from assessments.records.document import SignedDigests, digest_of, portfolio_evidence
-from audit.chain import chain_breaks
+from audit.chain import GENESIS, chain_breaks, link_hash
 from audit.models import AuditEvent
 
 CHUNK = 1024 * 1024
+# How long a page trusts a file whose size and modification time are as they were when its bytes last matched.
+VERIFIED_FOR = 24 * 60 * 60
 
 
 @dataclass
@@ -51,18 +63,47 @@ def stored_sha256(field) -> str | None:
     return digest.hexdigest()
 
 
+def _storage_stamp(field) -> str | None:
+    """The file's size and modification time as the storage reports them (a stat, or a HEAD on object storage),
+    without reading its bytes; None if the storage cannot say."""
+    try:
+        return f"{field.storage.size(field.name)}:{field.storage.get_modified_time(field.name).timestamp()}"
+    except (FileNotFoundError, OSError, NotImplementedError):
+        return None
+
+
+def _verified_key(field, expected: str, stamp: str) -> str:
+    return "integrity:file:" + hashlib.sha256(f"{field.name}\n{expected}\n{stamp}".encode()).hexdigest()
+
+
+def stored_sha256_matches(field, expected: str, *, trust_stamp: bool) -> bool | None:
+    """Whether the stored file's bytes still give `expected` (None: the file is gone). With `trust_stamp` (the
+    pages), a file whose size and modification time are those it had when it last matched is not read again."""
+    stamp = _storage_stamp(field) if trust_stamp and field.name else None
+    if stamp is not None and cache.get(_verified_key(field, expected, stamp)):
+        return True
+    actual = stored_sha256(field)
+    if actual is None:
+        return None
+    if actual != expected:
+        return False
+    if stamp is not None:
+        cache.set(_verified_key(field, expected, stamp), True, VERIFIED_FOR)
+    return True
+
+
 def unit_name(portfolio: Portfolio) -> str:
     code = portfolio.unit_code
     unit = f"{code.awarding_body.code} {code.code}" if code else portfolio.unit.title
     return f"registration {portfolio.pk} ({portfolio.learner.full_name}, unit {unit})"
 
 
-def _file_problem(f: EvidenceFile, portfolio: Portfolio | None) -> Problem | None:
-    actual = stored_sha256(f.file)
+def _file_problem(f: EvidenceFile, portfolio: Portfolio | None, *, trust_stamp: bool = False) -> Problem | None:
+    matches = stored_sha256_matches(f.file, f.sha256, trust_stamp=trust_stamp)
     where = f"evidence file {f.pk} ({f.original_name}, item {f.evidence_id})"
-    if actual is None:
+    if matches is None:
         what = f"{where} is missing from storage"
-    elif actual != f.sha256:
+    elif not matches:
         what = f"{where} has been changed on disk: its bytes no longer match the SHA-256 taken when it was uploaded"
     else:
         return None
@@ -72,13 +113,13 @@ def _file_problem(f: EvidenceFile, portfolio: Portfolio | None) -> Problem | Non
     return Problem(what, portfolio.centre_id if portfolio else None, portfolio.pk if portfolio else None, public)
 
 
-def _render_problem(render: RecordRender) -> Problem | None:
-    actual = stored_sha256(render.file)
+def _render_problem(render: RecordRender, *, trust_stamp: bool = False) -> Problem | None:
+    matches = stored_sha256_matches(render.file, render.sha256, trust_stamp=trust_stamp)
     portfolio = render.record_code.portfolio
     where = f"stored record PDF {render.pk} (record code {render.record_code.display}) of {unit_name(portfolio)}"
-    if actual is None:
+    if matches is None:
         what = f"{where} is missing from storage"
-    elif actual != render.sha256:
+    elif not matches:
         what = f"{where} has been changed on disk: its bytes no longer match the SHA-256 taken when it was made"
     else:
         return None
@@ -207,22 +248,75 @@ def _chain_problems(*, centre_id: int | None = None, audit: bool = True) -> list
     return problems
 
 
+def _chain_break(centre_id: int, signature_id: int, problem: str) -> Problem:
+    return Problem(
+        f"the signature chain of centre {centre_id} is broken at signature {signature_id}, which {problem}",
+        centre_id,
+        public="The centre's chain of signatures has been broken: a signature was deleted or rewritten",
+    )
+
+
+def _unit_chain_problems(portfolio: Portfolio) -> tuple[list[Signature], list[Problem]]:
+    """The unit's signatures, and the breaks in the links that touch them: each signature against its own hash,
+    against the signature before it in the centre's chain and against the one after it. One read, whatever the
+    size of the centre (each neighbour is found through the primary key, newest or oldest first)."""
+    centre_rows = Signature._base_manager.filter(**Signature.chain_key_filter(portfolio.centre_id))
+    before = centre_rows.filter(pk__lt=OuterRef("pk")).order_by("-pk").values("chain_hash")[:1]
+    after = centre_rows.filter(pk__gt=OuterRef("pk")).order_by("pk")
+    signatures = list(
+        Signature._base_manager.filter(portfolio=portfolio)
+        .annotate(
+            before_hash=Subquery(before),
+            after_id=Subquery(after.values("pk")[:1]),
+            after_prev=Subquery(after.values("chain_prev")[:1]),
+        )
+        .order_by("pk")
+    )
+    problems = []
+    for s in signatures:
+        if s.chain_prev != (s.before_hash or GENESIS):
+            if not s.chain_prev and not s.chain_hash:
+                problems.append(_chain_break(portfolio.centre_id, s.pk, "was inserted without its chain hash"))
+            else:
+                problems.append(
+                    _chain_break(
+                        portfolio.centre_id,
+                        s.pk,
+                        "does not follow the row before it: a row before it was deleted, inserted or rewritten",
+                    )
+                )
+        if s.chain_hash != link_hash(s.chain_prev, s.chain_fields()):
+            problems.append(_chain_break(portfolio.centre_id, s.pk, "has been changed since it was written"))
+        elif s.after_id is not None and s.after_prev != s.chain_hash:
+            # This row's hash was made to fit a rewrite, or a row after it was deleted: the next one no longer
+            # follows it.
+            problems.append(
+                _chain_break(
+                    portfolio.centre_id,
+                    s.after_id,
+                    "does not follow the row before it: a row before it was deleted, inserted or rewritten",
+                )
+            )
+    return signatures, problems
+
+
 def unit_problems(portfolio: Portfolio) -> list[Problem]:
-    """Everything that says this unit's record is not as it was signed: its centre's signature chain, its
-    signatures, its evidence files and stored PDFs, and its status against the audit trail."""
+    """Everything a page can say at a cost bounded by the unit, that its record is not as it was signed: the
+    links of the centre's signature chain that touch its signatures, its signatures, its evidence files and
+    stored PDFs (read again only when changed in storage since last found sound), and its status against the
+    audit trail. `all_problems` checks the whole of every chain and every file's bytes."""
     portfolio = Portfolio.objects.select_related("unit", "learner", "awarding_body", "centre").get(pk=portfolio.pk)
-    problems = _chain_problems(centre_id=portfolio.centre_id, audit=False)
-    signatures = list(Signature.objects.filter(portfolio=portfolio).order_by("pk"))
+    signatures, problems = _unit_chain_problems(portfolio)
     problems += _signature_problems(portfolio, signatures)
     events = AuditEvent.objects.filter(portfolio=portfolio, action="signature.made")
     problems += _missing_signatures(events, {s.pk for s in signatures}, {portfolio.pk: portfolio})
     for f in EvidenceFile.objects.filter(evidence__in=portfolio_evidence(portfolio)).order_by("pk"):
-        if problem := _file_problem(f, portfolio):
+        if problem := _file_problem(f, portfolio, trust_stamp=True):
             problems.append(problem)
     renders = RecordRender.objects.filter(record_code__portfolio=portfolio).select_related("record_code__portfolio")
     for render in renders.order_by("pk"):
         render.record_code.portfolio = portfolio
-        if problem := _render_problem(render):
+        if problem := _render_problem(render, trust_stamp=True):
             problems.append(problem)
     withdrawals = AuditEvent.objects.filter(portfolio=portfolio, action__in=WITHDRAWING).order_by("pk")
     problems += _unwithdrawn(withdrawals, {s.pk: s for s in signatures}, {portfolio.pk: portfolio})

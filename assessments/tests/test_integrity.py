@@ -7,22 +7,28 @@ import datetime
 import io
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from assessments.centre.services import portfolio_assign
-from assessments.models import EvidenceFile, Signature, SignatureKind
+from assessments.models import EvidenceFile, RecordCode, Signature, SignatureKind
+from assessments.records import integrity
+from assessments.records.document import digest_of
+from assessments.records.integrity import unit_problems
 from assessments.records.services.renders import record_render_store
 from assessments.signoff.services import signature_withdraw, unit_sign
 from assessments.tasks import verify_records_regularly
 from assessments.tests.test_record_pdf import complete, covered  # noqa: F401 (fixtures)
+from audit.chain import link_hash
 from audit.models import AuditEvent
 from notifications.models import Notification
 from people.models import Role
-from tests.factories import PASSWORD, UserFactory, member
+from tests.factories import PASSWORD, PortfolioFactory, UserFactory, member
 from tests.tamper import raw_sql, rewrite_file, status_guard_on
 
 K = SignatureKind
@@ -215,3 +221,113 @@ def test_the_scheduled_check_of_sound_records_tells_no_one(stored):
     verify_records_regularly.call()
     assert not Notification.objects.filter(kind="records.broken").exists()
     assert not AuditEvent.objects.filter(action="records.broken").exists()
+
+
+# --- What the pages check: bounded by the unit, not the centre -----------------------------------------------
+
+
+def page_problems(portfolio) -> list[str]:
+    return [p.what for p in unit_problems(portfolio)]
+
+
+def test_the_page_finds_a_rewritten_signature_and_a_deleted_one_before_it(stored):
+    assessor = Signature.objects.get(portfolio=stored.portfolio, kind=K.ASSESSOR)
+    raw_sql(
+        "UPDATE assessments_signature SET signer_name = 'Someone Else' WHERE id = %s",
+        [assessor.pk],
+        "assessments_signature",
+    )
+    assert f"broken at signature {assessor.pk}, which has been changed since it was written" in " ".join(
+        page_problems(stored.portfolio)
+    )
+
+
+def test_the_page_finds_a_signature_of_another_unit_deleted_just_before_one_of_this_unit(stored):
+    other = PortfolioFactory(centre=stored.centre, assessor=stored.assessor, iv=stored.iv)
+    theirs = Signature.objects.create(**signature_like(other))
+    ours = Signature.objects.create(**signature_like(stored.portfolio))
+    raw_sql("DELETE FROM assessments_signature WHERE id = %s", [theirs.pk], "assessments_signature")
+    assert f"broken at signature {ours.pk}, which does not follow the row before it" in " ".join(
+        page_problems(stored.portfolio)
+    )
+
+
+def test_the_page_finds_a_signature_rewritten_with_its_hash_made_to_fit(stored):
+    # Rewriting a row and its own hash leaves the next row pointing at the old hash.
+    assessor = Signature.objects.get(portfolio=stored.portfolio, kind=K.ASSESSOR)
+    assessor.signer_name = "Someone Else"
+    fitted = link_hash(assessor.chain_prev, assessor.chain_fields())
+    raw_sql(
+        "UPDATE assessments_signature SET signer_name = 'Someone Else', chain_hash = %s WHERE id = %s",
+        [fitted, assessor.pk],
+        "assessments_signature",
+    )
+    after = Signature.objects.filter(portfolio__centre=stored.centre, pk__gt=assessor.pk).order_by("pk").first()
+    assert f"broken at signature {after.pk}, which does not follow the row before it" in " ".join(
+        page_problems(stored.portfolio)
+    )
+
+
+def test_the_page_reads_a_file_again_only_when_storage_says_it_changed_and_then_finds_the_change(stored, monkeypatch):
+    cache.clear()
+    reads = []
+    real = integrity.stored_sha256
+    monkeypatch.setattr(integrity, "stored_sha256", lambda field: reads.append(field.name) or real(field))
+    assert page_problems(stored.portfolio) == []
+    first = len(reads)
+    assert first == 2  # the evidence photo and the stored PDF
+    assert page_problems(stored.portfolio) == [] and len(reads) == first  # unchanged: not read again
+
+    rewrite_file(stored.file.file, b"not the photo that was uploaded")
+    problems = page_problems(stored.portfolio)
+    assert len(reads) == first + 1
+    assert any(f"evidence file {stored.file.pk} (till.png" in p and "has been changed on disk" in p for p in problems)
+
+
+def test_the_page_reads_no_more_rows_however_many_signatures_the_centre_holds(client, stored, monkeypatch):
+    cache.clear()
+
+    def whole_chain(*args, **kwargs):
+        raise AssertionError("a page walked a whole chain: that is manage.py verify_records's work")
+
+    monkeypatch.setattr(integrity, "chain_breaks", whole_chain)
+    client.force_login(stored.iv)
+    urls = [
+        reverse("signoff", args=[stored.portfolio.pk]),
+        reverse("record_verify_code", args=[RecordCode.objects.get(portfolio=stored.portfolio).code]),
+    ]
+
+    def queries() -> list[int]:
+        counts = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            counts.append(len(captured))
+        return counts
+
+    def more_signatures(n: int) -> None:
+        for _ in range(n):
+            other = PortfolioFactory(centre=stored.centre, assessor=stored.assessor, iv=stored.iv)
+            Signature.objects.create(**signature_like(other))
+
+    queries()  # settle the session
+    more_signatures(2)
+    few = queries()
+    more_signatures(25)
+    assert queries() == few
+    assert Signature.objects.filter(portfolio__centre=stored.centre).count() >= 30
+
+
+def signature_like(portfolio) -> dict:
+    return {
+        "portfolio": portfolio,
+        "kind": K.LEARNER if not Signature.objects.filter(portfolio=portfolio).exists() else K.ASSESSOR_COUNTERSIGN,
+        "round": 1,
+        "signer": portfolio.learner,
+        "signer_name": portfolio.learner.full_name,
+        "role": Role.LEARNER,
+        "statement": "I declare this is my own work.",
+        "signed_at": timezone.now(),
+        "record": {},
+        "digest": digest_of({}),
+    }
