@@ -15,6 +15,8 @@ from tests.factories import CentreFactory, PortfolioFactory, external_verifier, 
 from units.models import Unit
 
 UNIT_SLUG = "deliver-customer-service-to-difficult-customers"
+# The local S3 server's fixtures (s3_server, s3_bucket).
+pytest_plugins = ["tests.s3"]
 
 
 @pytest.fixture(scope="session")
@@ -79,8 +81,14 @@ def qualifying_assessor(world) -> User:
 
 
 @pytest.fixture(autouse=True)
-def _files_in_memory(settings):
+def _files_in_memory(request, settings):
     # Every test gets its own empty file store; the code only ever reaches files through the storage API.
+    from tests.s3 import s3_requested  # imported here: pytest_plugins loads that module first, as a plugin
+
+    if s3_requested():
+        # The second run of the file tests (.ci/run): a bucket of its own on the local S3 server (tests/s3.py).
+        request.getfixturevalue("s3_bucket")
+        return
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
 
 

@@ -13,7 +13,7 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,6 +26,7 @@ from exports.services import ExportStateError, export_request, export_retry
 from people.access import active_role, linked_centre_ids, require_centre_admin, require_role
 from people.models import Role, User
 from portfolio.forms import apply_validation_error
+from portfolio.storage import stored_file_response
 from submissions.once import once_per_token
 
 RECENT = 20
@@ -181,7 +182,7 @@ def export_progress(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
-def export_download(request: HttpRequest, export_id: uuid.UUID) -> FileResponse:
+def export_download(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
     export = _get_export_for_user(request, export_id)
     if export.status != ExportStatus.DONE or not export.file:
         raise Http404("This export has no file to download.")
@@ -194,8 +195,9 @@ def export_download(request: HttpRequest, export_id: uuid.UUID) -> FileResponse:
         target=export,
         summary=f"{export.get_kind_display()} downloaded",
     )
-    response = FileResponse(
-        export.file.open("rb"), content_type=export.content_type, as_attachment=True, filename=export.filename
+    # Streamed, or for a large export in a bucket a redirect to a short-lived signed URL (portfolio/storage.py).
+    response = stored_file_response(
+        export.file, content_type=export.content_type, filename=export.filename, inline=False
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

@@ -195,8 +195,44 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "var" / "media")
 # Uploaded files are only ever served through views that check access. Nothing
 # serves this URL in production; Django merely insists that it is set.
 MEDIA_URL = "/media-is-never-served-directly/"
+# Evidence, thumbnails, stored record PDFs and exports: on the file system (MEDIA_ROOT, which every web server and
+# worker must share), or with STORAGE_BACKEND=s3 in a private S3-compatible bucket. The code reaches them only through
+# the storage API, and hands them out only from views that check access first (portfolio/storage.py).
+STORAGE_BACKEND = (env_str("STORAGE_BACKEND") or "filesystem").strip().lower()
+if STORAGE_BACKEND == "filesystem":
+    _files = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif STORAGE_BACKEND == "s3":
+    if not env_str("AWS_STORAGE_BUCKET_NAME"):
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME, the bucket's name.")
+    _endpoint = env_str("AWS_S3_ENDPOINT_URL") or None
+    _s3 = {
+        "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+        "endpoint_url": _endpoint,
+        "region_name": env_str("AWS_S3_REGION_NAME") or None,
+        # Objects are private; their plain URLs answer nobody. A signed URL is only ever made by a download view,
+        # after its access check, for that one request (S3_REDIRECT_BYTES), never by a template asking for .url.
+        "default_acl": "private",
+        "querystring_auth": False,
+        # Never replace a stored file with another of the same name: evidence and records are kept as they were.
+        "file_overwrite": False,
+        # Large files are read into a temporary file on disk, not memory.
+        "max_memory_size": 5 * 1024 * 1024,
+        # MinIO and other local servers answer on the path, not a bucket host name.
+        "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE") or ("path" if _endpoint else None),
+    }
+    # Without keys boto3 finds its own credentials (an instance role, ~/.aws); with them, these.
+    if env_str("AWS_ACCESS_KEY_ID"):
+        _s3["access_key"] = env_str("AWS_ACCESS_KEY_ID")
+        _s3["secret_key"] = env_str("AWS_SECRET_ACCESS_KEY")
+    _files = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3}
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be filesystem or s3, not {STORAGE_BACKEND!r}.")
+# With files in a bucket, a download larger than this is answered, after its access check, with a redirect to a
+# signed URL that works for S3_SIGNED_URL_SECONDS, so the web worker is not held for the whole transfer. 0: never.
+S3_REDIRECT_BYTES = env_int("S3_REDIRECT_BYTES", 25_000_000)
+S3_SIGNED_URL_SECONDS = env_int("S3_SIGNED_URL_SECONDS", 60)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _files,
     "staticfiles": {
         "BACKEND": env_str(
             "STATICFILES_BACKEND",
@@ -252,14 +288,19 @@ if RECORDS_RETENTION_YEARS < 3:
         "records to be kept for at least 3 years after certification. Set 3 or more."
     )
 
-# Background work (exports, record renders) goes through Django's task API. The database backend needs no
-# other service: run `manage.py db_worker` beside the web server (./dev start does).
-TASKS = {
-    "default": {
-        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
-    }
-}
+# Background work (exports, record renders, emails) goes through Django's task API. The database backend needs no
+# other service: run `manage.py db_worker` beside the web server (./dev start does). TASKS_BACKEND=rq queues in Redis
+# (REDIS_URL) for RQ workers instead: `manage.py rqworker default --with-scheduler`.
+TASKS_BACKEND = env_str("TASKS_BACKEND") or "database"
+TASKS_BACKEND = {"database": "django_tasks_db.DatabaseBackend", "rq": "django_tasks_rq.RQBackend"}.get(
+    TASKS_BACKEND.strip().lower(), TASKS_BACKEND
+)
+TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": ["default"]}}
+if TASKS_BACKEND == "django_tasks_rq.RQBackend":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL, the Redis its queue is kept in.")
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": env_int("RQ_TIMEOUT_SECONDS", 3600)}}
 # A task due this long ago that no worker has picked up is reported as delayed (by /readyz among others).
 TASKS_DELAYED_MINUTES = env_int("TASKS_DELAYED_MINUTES", 10)
 # Finished exports are kept this long, then removed (by the worker, and by `manage.py exports_prune`).

@@ -17,6 +17,7 @@ from assessments.models import EvidenceFile
 from assessments.records.integrity import stored_sha256
 from assessments.records.services.integrity import stored_file_refused
 from people.access import active_role
+from portfolio.storage import stored_file_response
 
 
 def altered_file_refused(
@@ -38,13 +39,15 @@ def altered_file_refused(
     return render(request, "assessments/file_altered.html", context, status=409)
 
 
-def _file_response(field, *, content_type: str, filename: str, inline: bool) -> FileResponse:
-    response = FileResponse(field.open("rb"), content_type=content_type, as_attachment=not inline, filename=filename)
+def _file_response(field, *, content_type: str, filename: str, inline: bool) -> HttpResponse:
+    # Streamed, or for a large file in a bucket a redirect to a short-lived signed URL (portfolio/storage.py).
+    response = stored_file_response(field, content_type=content_type, filename=filename, inline=inline)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
-    # Personal data: browsers may keep it for this user, shared caches never.
-    response["Cache-Control"] = "private, max-age=0, must-revalidate"
+    if isinstance(response, FileResponse):
+        # Personal data: browsers may keep it for this user, shared caches never.
+        response["Cache-Control"] = "private, max-age=0, must-revalidate"
     return response
 
 
@@ -66,7 +69,7 @@ def file_download(request: HttpRequest, file_id: int) -> HttpResponse:
     return _file_response(record.file, content_type=record.content_type, filename=record.original_name, inline=inline)
 
 
-def file_thumbnail(request: HttpRequest, file_id: int) -> FileResponse:
+def file_thumbnail(request: HttpRequest, file_id: int) -> HttpResponse:
     record: EvidenceFile = get_evidence_file_for_user(request, file_id)
     if not record.thumbnail:
         raise Http404("This file has no thumbnail.")
