@@ -3,7 +3,9 @@
 Gives one assessor 40 learners, each with a portfolio of 200 evidence items (mapped to criteria and range; some
 accepted, some new, some changed since they were judged), a few units submitted for sign-off and a few referred
 back by the IV, then requests the assessor's dashboard repeatedly in-process and prints the median and
-95th-percentile server time and the number of queries.
+95th-percentile server time and the number of queries. The same caseload is filled at a centre of 1,000 learners
+and at one of 100,000 (the rest other assessors' learners), and the two dashboards are compared side by side
+against issue 14's goal: the same queries, CPU and wall time within 1.5x.
 
     .venv/bin/python bench/caseload.py                  # SQLite in a temporary folder
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nvq_bench_caseload .venv/bin/python bench/caseload.py
@@ -22,10 +24,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import configure, measure, prepare_postgres, start_django  # noqa: E402
+from registrations import add_registrations  # noqa: E402
+from sizes import compare  # noqa: E402
 
 
-def fill(learners: int, items: int):
-    """The caseload, in bulk. Returns the assessor."""
+def fill(learners: int, items: int, number: str = "90002", *, migrate: bool = True):
+    """The caseload at a new centre, in bulk. Returns the assessor and the centre."""
     import datetime
 
     from django.core.management import call_command
@@ -45,14 +49,16 @@ def fill(learners: int, items: int):
     from people.models import Centre, Membership, Qualification, Role, User
     from units.models import Criterion, RangeItem, UnitCode
 
-    call_command("migrate", verbosity=0)
-    call_command("loaddata", "unit_c4", verbosity=0)
-    centre = Centre.objects.create(name="Bench Centre", number="90002")
+    if migrate:
+        call_command("migrate", verbosity=0)
+        call_command("loaddata", "unit_c4", verbosity=0)
+    centre = Centre.objects.create(name=f"Bench Centre {number}", number=number)
+    domain = f"c{number}.bench.example"
     # No passwords: the client signs in with force_login, and hashing 42 passwords would only slow the fill.
-    assessor = User.objects.create_user(email="assessor@bench.example", full_name="Bench Assessor")
-    iv = User.objects.create_user(email="iv@bench.example", full_name="Bench IV")
+    assessor = User.objects.create_user(email=f"assessor@{domain}", full_name="Bench Assessor")
+    iv = User.objects.create_user(email=f"iv@{domain}", full_name="Bench IV")
     people = [
-        User.objects.create_user(email=f"learner{n:02d}@bench.example", full_name=f"Bench Learner {n:02d}")
+        User.objects.create_user(email=f"learner{n:02d}@{domain}", full_name=f"Bench Learner {n:02d}")
         for n in range(1, learners + 1)
     ]
     Membership.objects.bulk_create(
@@ -72,7 +78,7 @@ def fill(learners: int, items: int):
             awarding_body=code.awarding_body,
             assessor=assessor,
             iv=iv,
-            learner_number=f"BENCH-{n:03d}",
+            learner_number=f"BENCH-{number}-{n:03d}",
             start_date=start,
             planned_end_date=start + datetime.timedelta(days=700),
             evidence_counter=items,
@@ -156,7 +162,7 @@ def fill(learners: int, items: int):
         # Fresh statistics, as autovacuum would have gathered on a live database after so many inserts.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
-    return assessor
+    return assessor, centre
 
 
 def main() -> None:
@@ -164,6 +170,8 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=40, help="learners in the caseload (default 40)")
     parser.add_argument("--items", type=int, default=200, help="evidence items in each portfolio (default 200)")
     parser.add_argument("--runs", type=int, default=40, help="requests (default 40)")
+    parser.add_argument("--small", type=int, default=1000, help="learners at the small centre (default 1,000)")
+    parser.add_argument("--large", type=int, default=100_000, help="learners at the large centre (default 100,000)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="nvq-bench-") as tmp:
@@ -175,15 +183,25 @@ def main() -> None:
         from django.urls import reverse
 
         started = time.perf_counter()
-        assessor = fill(args.learners, args.items)
+        # The same caseload at a centre of `small` learners and at one of `large`: the rest are other assessors'.
+        assessor, centre = fill(args.learners, args.items, "90002")
+        big_assessor, big_centre = fill(args.learners, args.items, "90012", migrate=False)
+        add_registrations(centre, args.small - args.learners)
+        add_registrations(big_centre, args.large - args.learners)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         print(
-            f"Filled a caseload of {args.learners} learners with {args.items} evidence items each "
-            f"in {time.perf_counter() - started:.1f} s"
+            f"Filled a caseload of {args.learners} learners with {args.items} evidence items each, at centres of "
+            f"{args.small:,} and {args.large:,} learners, in {time.perf_counter() - started:.1f} s"
         )
         print(f"Database: {connection.vendor}; {args.runs} requests after one warm-up\n")
-        client = Client()
-        client.force_login(assessor)
-        response = client.get(reverse("home"))
+        clients = []
+        for who in (assessor, big_assessor):
+            client = Client()
+            client.force_login(who)
+            clients.append(client)
+        response = clients[0].get(reverse("home"))
         caseload = response.context["caseload"]
         counts = caseload.counts
         print(
@@ -191,8 +209,13 @@ def main() -> None:
             f"{counts['referral']} referrals (the {len(caseload.waiting)} oldest listed)\n"
         )
         print(f"{'Page':34} {'median ms':>10} {'p95 ms':>10} {'queries':>8}")
-        median, p95, queries = measure(client, reverse("home"), args.runs)
-        print(f"{'Assessor dashboard (caseload)':34} {median:10.1f} {p95:10.1f} {queries:8d}")
+        median, p95, queries = measure(clients[0], reverse("home"), args.runs)
+        print(f"{'Assessor dashboard (caseload)':34} {median:10.1f} {p95:10.1f} {queries:8d}\n")
+        compare(
+            [("Assessor dashboard (caseload)", clients[0], reverse("home"), clients[1], reverse("home"))],
+            args.runs,
+            (f"{args.small:,}", f"{args.large:,}"),
+        )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ Gives one IV 500 learners' units assessed by 10 assessors (2 still qualifying, 2
 one of whom the IV disagreed with this year), 20,000 evidence items spread across the units with methods, settings
 and criteria, a fifth of the units signed by the assessor, and a plan with unit, learner and criterion items and a
 couple of reports; then requests both pages repeatedly in-process and prints the median and 95th-percentile
-server time and the number of queries of each.
+server time and the number of queries of each. The same population is filled at a centre of 1,000 learners and
+at one of 100,000 (the rest other IVs' and assessors'), and the pages are compared side by side against issue
+14's goal: the same queries, CPU and wall time within 1.5x.
 
     .venv/bin/python bench/sampling_page.py                  # SQLite in a temporary folder
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nvq_bench_sampling .venv/bin/python bench/sampling_page.py
@@ -23,10 +25,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import configure, measure, prepare_postgres, start_django  # noqa: E402
+from registrations import add_registrations  # noqa: E402
+from sizes import compare  # noqa: E402
 
 
-def fill(learners: int, items: int, assessors: int):
-    """The centre, in bulk. Returns the IV and the plan."""
+def fill(learners: int, items: int, assessors: int, number: str = "90003", *, migrate: bool = True):
+    """The IV's population at a new centre, in bulk. Returns the IV and the plan."""
     import datetime
 
     from django.contrib.auth.hashers import make_password
@@ -39,20 +43,22 @@ def fill(learners: int, items: int, assessors: int):
     from quality.models import Agreement, IVReport, SampleItem, SampleScope, SampleStage, SamplingPlan
     from units.models import Criterion, UnitCode
 
-    call_command("migrate", verbosity=0)
-    call_command("loaddata", "unit_c4", verbosity=0)
-    centre = Centre.objects.create(name="Bench Centre", number="90003")
+    if migrate:
+        call_command("migrate", verbosity=0)
+        call_command("loaddata", "unit_c4", verbosity=0)
+    centre = Centre.objects.create(name=f"Bench Centre {number}", number=number)
+    domain = f"c{number}.bench.example"
     now = timezone.now()
     today = timezone.localdate()
     unusable = make_password(None)
     # No passwords: the client signs in with force_login.
-    iv = User.objects.create_user(email="iv@bench.example", full_name="Bench IV")
+    iv = User.objects.create_user(email=f"iv@{domain}", full_name="Bench IV")
     staff = User.objects.bulk_create(
-        User(email=f"assessor{n:02d}@bench.example", full_name=f"Bench Assessor {n:02d}", password=unusable)
+        User(email=f"assessor{n:02d}@{domain}", full_name=f"Bench Assessor {n:02d}", password=unusable)
         for n in range(1, assessors + 1)
     )
     people = User.objects.bulk_create(
-        User(email=f"learner{n:03d}@bench.example", full_name=f"Bench Learner {n:03d}", password=unusable)
+        User(email=f"learner{n:03d}@{domain}", full_name=f"Bench Learner {n:03d}", password=unusable)
         for n in range(1, learners + 1)
     )
 
@@ -86,7 +92,7 @@ def fill(learners: int, items: int, assessors: int):
             awarding_body=code.awarding_body,
             assessor=staff[n % len(staff)],
             iv=iv,
-            learner_number=f"BENCH-{n:04d}",
+            learner_number=f"BENCH-{number}-{n:04d}",
             start_date=start,
             planned_end_date=start + datetime.timedelta(days=500),
             evidence_counter=items // learners,
@@ -197,6 +203,8 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=20000, help="evidence items in all (default 20,000)")
     parser.add_argument("--assessors", type=int, default=10, help="assessors (default 10)")
     parser.add_argument("--runs", type=int, default=30, help="requests of each page (default 30)")
+    parser.add_argument("--small", type=int, default=1000, help="learners at the small centre (default 1,000)")
+    parser.add_argument("--large", type=int, default=100_000, help="learners at the large centre (default 100,000)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="nvq-bench-") as tmp:
@@ -208,27 +216,54 @@ def main() -> None:
         from django.urls import reverse
 
         started = time.perf_counter()
-        iv, plan = fill(args.learners, args.items, args.assessors)
+        # The same IV's population at a centre of `small` learners and at one of `large`: the rest other IVs'.
+        iv, plan = fill(args.learners, args.items, args.assessors, "90003")
+        big_iv, big_plan = fill(args.learners, args.items, args.assessors, "90013", migrate=False)
+        add_registrations(plan.centre, args.small - args.learners)
+        add_registrations(big_plan.centre, args.large - args.learners)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         print(
             f"Filled {args.learners} learners' units, {args.assessors} assessors and {args.items} evidence items "
+            f"for one IV, at centres of {args.small:,} and {args.large:,} learners, "
             f"in {time.perf_counter() - started:.1f} s"
         )
         print(f"Database: {connection.vendor}; {args.runs} requests of each page after one warm-up\n")
-        client = Client()
-        client.force_login(iv)
+        clients = []
+        for who in (iv, big_iv):
+            client = Client()
+            client.force_login(who)
+            clients.append(client)
+        client = clients[0]
         overview = client.get(reverse("sampling_overview")).context["overview"]
         bands = ", ".join(f"{r.assessor.full_name[-2:]} {r.band} {r.sampled}/{r.target}" for r in overview.assessors)
         print(f"Assessors (sampled/target): {bands}")
         coverage = client.get(reverse("sampling_plan_detail", args=[plan.pk])).context["coverage"]
         print("Plan covers: " + ", ".join(f"{d.name} {d.covered}/{d.total}" for d in coverage.dimensions) + "\n")
         print(f"{'Page':34} {'median ms':>10} {'p95 ms':>10} {'queries':>8}")
-        for name, url in [
-            ("Sampling overview", reverse("sampling_overview")),
-            ("Sampling overview, unsampled", reverse("sampling_overview") + "?sampled=no&page=3"),
-            ("Sampling plan (CAMERA)", reverse("sampling_plan_detail", args=[plan.pk])),
-        ]:
+        pages = [
+            ("Sampling overview", reverse("sampling_overview"), reverse("sampling_overview")),
+            (
+                "Sampling overview, unsampled",
+                reverse("sampling_overview") + "?sampled=no&page=3",
+                reverse("sampling_overview") + "?sampled=no&page=3",
+            ),
+            (
+                "Sampling plan (CAMERA)",
+                reverse("sampling_plan_detail", args=[plan.pk]),
+                reverse("sampling_plan_detail", args=[big_plan.pk]),
+            ),
+        ]
+        for name, url, _ in pages:
             median, p95, queries = measure(client, url, args.runs)
             print(f"{name:34} {median:10.1f} {p95:10.1f} {queries:8d}")
+        print()
+        compare(
+            [(name, clients[0], url, clients[1], big_url) for name, url, big_url in pages],
+            args.runs,
+            (f"{args.small:,}", f"{args.large:,}"),
+        )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from assessments import services
-from assessments.centre.forms import AssignForm, RegisterForm
+from assessments.centre.forms import AssignForm, RegisterForm, people_with_role
 from assessments.centre.imports import MAX_BYTES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, MalformedFile, learners_import
 from assessments.models import Portfolio, PortfolioStatus
 from people.access import require_centre_admin, require_role
@@ -28,6 +28,7 @@ def _get_portfolio_for_admin(request: HttpRequest, portfolio_id: int) -> tuple[A
 
 
 PER_PAGE = 50
+ASSESSORS_FOUND = 20  # an assessor search names one person or a few; more is a search too broad to help
 
 
 @dataclass
@@ -79,10 +80,15 @@ def portfolio_list(request: HttpRequest) -> HttpResponse:
     if assessor.isdigit():  # links made before the filter searched by name
         portfolios = portfolios.filter(assessor_id=int(assessor))
     elif assessor:
-        # A search rather than a list of every assessor at the centre (there may be thousands).
-        portfolios = portfolios.filter(
-            Q(assessor__full_name__icontains=assessor) | Q(assessor__email__icontains=assessor)
+        # A search rather than a list of every assessor at the centre (there may be thousands). The assessors are
+        # found first, among the centre's few thousand staff, so the registrations are then read off the assessor's
+        # index instead of matching a name against every registration at the centre.
+        found = (
+            people_with_role(role.centre, Role.ASSESSOR)
+            .filter(Q(full_name__icontains=assessor) | Q(email__icontains=assessor))
+            .values_list("pk", flat=True)[:ASSESSORS_FOUND]
         )
+        portfolios = portfolios.filter(assessor_id__in=list(found))
     if query:
         portfolios = portfolios.filter(
             Q(learner__full_name__icontains=query)
