@@ -3,16 +3,26 @@ portfolio, and the public verification page for the code printed under the QR co
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 import pytest
 from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import http_date
 
-from assessments.models import Evidence, EvidenceFile, RecordCode, Signature, SignatureKind
+from assessments.models import Evidence, EvidenceFile, RecordCode, RecordRender, Signature, SignatureKind
+from assessments.records.pdf.render import render_pdf
+from assessments.records.services import drafts, renders
 from assessments.records.services.renders import record_render_store
 from assessments.signoff.services import signature_withdraw as signoff_withdraw
 from assessments.signoff.services import unit_refer, unit_sign
-from assessments.tests.test_record_pdf import complete, covered  # noqa: F401  (fixtures)
+from assessments.tests.test_evidence_views import add
+from assessments.tests.test_record_pdf import complete, covered, pdf_text  # noqa: F401  (fixtures)
 from audit.models import AuditEvent
 from people.models import Role
 from tests.factories import PASSWORD
@@ -46,6 +56,10 @@ def sign_declaration(world) -> Signature:
     return unit_sign(actor=world.learner, portfolio=world.portfolio, kind=K.LEARNER, password=PASSWORD)
 
 
+def body(response) -> bytes:
+    return b"".join(response.streaming_content)
+
+
 def local_date(moment) -> str:
     return timezone.localtime(moment).strftime("%d/%m/%Y")
 
@@ -60,7 +74,7 @@ def test_everyone_linked_downloads_the_signed_record_as_a_private_pdf_attachment
     response = client.get(pdf_url(world))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF-")
+    assert body(response).startswith(b"%PDF-")
     assert response["Content-Disposition"] == 'attachment; filename="unit-220-lena-learner-cg-0001.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "private" in response["Cache-Control"]
@@ -85,7 +99,7 @@ def test_an_unsigned_record_downloads_as_a_draft_named_so(client, world, covered
     client.force_login(world.learner)
     response = client.get(pdf_url(world))
     assert response.status_code == 200
-    assert response.content.startswith(b"%PDF-")
+    assert body(response).startswith(b"%PDF-")
     disposition = response["Content-Disposition"]
     assert disposition.startswith("attachment;")
     assert disposition.endswith('-draft.pdf"')
@@ -106,6 +120,132 @@ def test_the_signoff_page_links_to_the_pdf(client, world):
     client.force_login(world.learner)
     page = client.get(reverse("signoff", args=[world.portfolio.pk])).content.decode()
     assert f'href="{pdf_url(world)}"' in page
+
+
+# --- Serving: queries, locks, revalidation and the draft cache ---------------------------------------------
+
+
+def test_a_stored_record_is_served_in_four_queries_of_its_own_with_no_lock_and_revalidates_to_304(
+    client,
+    complete,  # noqa: F811
+    django_assert_max_num_queries,
+):
+    world = complete
+    record_render_store(portfolio=world.portfolio)
+    client.force_login(world.learner)
+    first = client.get(pdf_url(world))
+    assert first.status_code == 200
+    pdf = body(first)
+    render = RecordRender.objects.get()
+    assert first["ETag"] == f'"{render.sha256}"' and hashlib.sha256(pdf).hexdigest() == render.sha256
+    assert first["Last-Modified"] == http_date(render.created_at.timestamp())
+    # The session and the signed-in user (every page's two), then the portfolio, the viewer's roles (memberships,
+    # external verifier posts) for the access check, and one for the record: no lock, nothing rendered.
+    with CaptureQueriesContext(connection) as ctx, django_assert_max_num_queries(2 + 4):
+        again = client.get(pdf_url(world))
+    assert again.status_code == 200 and body(again) == pdf
+    sql = [q["sql"].upper() for q in ctx.captured_queries]
+    assert not [q for q in sql if "FOR UPDATE" in q or "SAVEPOINT" in q or q.startswith(("INSERT", "UPDATE"))]
+    assert len([q for q in sql if "ASSESSMENTS_" in q]) <= 2  # the portfolio, then the record
+    with django_assert_max_num_queries(2 + 4):
+        unchanged = client.get(pdf_url(world), headers={"if-none-match": first["ETag"]})
+    assert unchanged.status_code == 304 and not unchanged.has_header("Content-Disposition")
+    since = client.get(pdf_url(world), headers={"if-modified-since": first["Last-Modified"]})
+    assert since.status_code == 304
+    stale = client.get(pdf_url(world), headers={"if-none-match": '"' + "0" * 64 + '"'})
+    assert stale.status_code == 200 and body(stale) == pdf
+
+
+def test_a_304_is_only_for_someone_who_may_see_the_record(client, complete):  # noqa: F811
+    world = complete
+    render = record_render_store(portfolio=world.portfolio)
+    client.force_login(world.outsider)
+    response = client.get(pdf_url(world), headers={"if-none-match": f'"{render.sha256}"'})
+    assert response.status_code == 404
+
+
+def test_a_download_before_the_worker_renders_and_stores_the_record_holding_no_lock_while_it_renders(
+    client,
+    complete,  # noqa: F811
+    monkeypatch,
+):
+    world = complete
+    assert not RecordRender.objects.exists()
+    baseline = len(connection.savepoint_ids)
+    seen: list[int] = []
+
+    def spy(content):
+        # Any transaction (and so any row lock) opened by the request would show as a savepoint here.
+        seen.append(len(connection.savepoint_ids))
+        return render_pdf(content)
+
+    monkeypatch.setattr(renders, "render_pdf", spy)
+    client.force_login(world.assessor)
+    response = client.get(pdf_url(world))
+    assert response.status_code == 200
+    assert seen == [baseline]
+    render = RecordRender.objects.get()
+    assert hashlib.sha256(body(response)).hexdigest() == render.sha256
+    client.get(pdf_url(world))
+    assert len(seen) == 1, "the stored render is served, not made again"
+
+
+@pytest.fixture
+def disk_storage(settings, tmp_path):
+    """Files on disk, as deployed without S3, where someone with the server's files could rewrite one in place."""
+    backend = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}
+    settings.STORAGES = {**settings.STORAGES, "default": backend}
+
+
+def test_a_stored_pdf_rewritten_after_it_was_served_is_refused_even_with_its_size_and_times_put_back(
+    disk_storage,
+    client,
+    complete,  # noqa: F811
+):
+    world = complete
+    render = record_render_store(portfolio=world.portfolio)
+    client.force_login(world.admin)
+    assert client.get(pdf_url(world)).status_code == 200  # hashed once and trusted while the file is untouched
+    with render.file.open("rb") as handle:
+        genuine = handle.read()
+    path = render.file.path
+    before = os.stat(path)
+    middle = len(genuine) // 2
+    forged = genuine[:middle] + bytes([genuine[middle] ^ 1]) + genuine[middle + 1 :]
+    with open(path, "r+b") as handle:  # in place: the same file, the same size
+        handle.write(forged)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    response = client.get(pdf_url(world))
+    assert response.status_code == 409
+    assert b"%PDF" not in response.content
+    assert AuditEvent.objects.filter(action="file.altered_refused").count() == 1
+
+
+def test_a_draft_is_rendered_once_for_each_state_of_the_record(client, world, covered, monkeypatch):  # noqa: F811
+    renders_made: list[int] = []
+
+    def counting(content):
+        renders_made.append(1)
+        return render_pdf(content)
+
+    monkeypatch.setattr(drafts, "render_pdf", counting)
+    client.force_login(world.learner)
+    first = client.get(pdf_url(world))
+    assert first.status_code == 200 and len(renders_made) == 1
+    pdf = body(first)
+    second = client.get(pdf_url(world))
+    assert body(second) == pdf and second["ETag"] == first["ETag"]
+    assert len(renders_made) == 1, "the unchanged draft comes from the cache"
+    assert client.get(pdf_url(world), headers={"if-none-match": first["ETag"]}).status_code == 304
+    # Any change to what the record covers is a new digest, so a new render: nothing is invalidated by hand.
+    add(world, criteria=["1.1"], title="A refund refused politely")
+    third = client.get(pdf_url(world))
+    assert len(renders_made) == 2 and third["ETag"] != first["ETag"]
+    changed = body(third)
+    assert "A refund refused politely" in " ".join(pdf_text(changed))
+    assert body(client.get(pdf_url(world))) == changed and len(renders_made) == 2
+    # One draft kept per portfolio: the state it has left is gone from storage.
+    assert len(default_storage.listdir(f"{drafts.FOLDER}/{world.portfolio.pk}")[1]) == 1
 
 
 # --- Verification: what it says -----------------------------------------------------------------------------

@@ -5,18 +5,34 @@ sign-off block (a signature, a release, completion, a withdrawal), by a
 background task enqueued once the change commits. A download that arrives
 before the task has run renders the same state itself, so it never waits for a
 worker and never shows a stale block.
+
+No render happens under a lock: the state and what the record shows are read
+in one short locked transaction (so they agree with each other), the PDF is
+made after it has committed, and the unique (record code, state) pair settles
+two renders of the same state racing to be stored. Serving a stored render
+takes one query and no lock (`stored_record`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 
-from assessments.models import Portfolio, RecordCode, RecordRender
-from assessments.records.pdf.content import record_content, record_state, standing_signatures
+from assessments.models import Portfolio, RecordCode, RecordRender, Signature
+from assessments.records.pdf.content import RecordContent, record_content, record_state, standing_signatures
 from assessments.records.pdf.render import render_pdf
+from units.models import UnitCode
+
+CHUNK = 64 * 1024
 
 
 def record_code_for(portfolio: Portfolio) -> RecordCode:
@@ -33,35 +49,110 @@ def record_render_enqueue(portfolio: Portfolio) -> None:
     transaction.on_commit(lambda: render_unit_record.enqueue(portfolio_id))
 
 
-@transaction.atomic
+@dataclass
+class StoredRecord:
+    """What one query says about the record as it stands: whether anything is signed in this round, the stored
+    render of this state if there is one yet, and the unit's number under the learner's body (for file names)."""
+
+    signed: bool
+    render: RecordRender | None
+    unit_number: str | None
+
+
+def stored_record(portfolio: Portfolio) -> StoredRecord:
+    """The stored render of the record's current state, in one query and without a lock.
+
+    The standing signatures of the round, each joined to the renders it is the latest signature of: the render of
+    the current state, if made, is among them (its latest signature stands), so the state is worked out here and
+    matched against them. The unit number rides along as a scalar subquery, sparing the download a query of its
+    own for its file name."""
+    number = UnitCode.objects.filter(unit_id=portfolio.unit_id, awarding_body_id=portfolio.awarding_body_id)
+    rows = list(
+        Signature.objects.standing()
+        .filter(portfolio_id=portfolio.pk, round=portfolio.round)
+        .annotate(unit_number=Subquery(number.values("code")[:1]))
+        .order_by("signed_at", "pk")
+        .values_list(
+            "pk",
+            "unit_number",
+            "renders__pk",
+            "renders__record_code_id",
+            "renders__state",
+            "renders__file",
+            "renders__sha256",
+            "renders__size",
+            "renders__created_at",
+        )
+    )
+    if not rows:
+        return StoredRecord(signed=False, render=None, unit_number=None)
+    ids = list(dict.fromkeys(row[0] for row in rows))
+    state = f"{portfolio.status}:{','.join(str(pk) for pk in ids)}"
+    render = None
+    for signature_id, _, pk, code_id, row_state, name, sha256, size, created_at in rows:
+        if pk is not None and row_state == state:
+            render = RecordRender(
+                pk=pk,
+                record_code_id=code_id,
+                state=row_state,
+                signature_id=signature_id,
+                file=name,
+                sha256=sha256,
+                size=size,
+                created_at=created_at,
+            )
+            render._state.adding = False
+            render._state.db = Signature.objects.db
+            break
+    return StoredRecord(signed=True, render=render, unit_number=rows[0][1])
+
+
+def _state_and_content(portfolio: Portfolio) -> tuple[str, Signature, RecordContent] | RecordRender | None:
+    """Under the portfolio's row lock, briefly: the state, and what a render of it shows, read together (a
+    signature landing between two reads would otherwise pair one status with another's signatures). The stored
+    render instead if this state has one, None for a draft."""
+    with transaction.atomic():
+        portfolio = (
+            Portfolio.objects.select_for_update(of=("self",))
+            .select_related("unit", "centre", "learner", "awarding_body")
+            .get(pk=portfolio.pk)
+        )
+        signatures = standing_signatures(portfolio)
+        if not signatures:
+            return None
+        code = record_code_for(portfolio)
+        state = record_state(portfolio, signatures)
+        existing = RecordRender.objects.filter(record_code=code, state=state).first()
+        if existing:
+            return existing
+        content = record_content(portfolio, signatures)
+        content.code = code
+        return state, signatures[-1], content
+
+
 def record_render_store(*, portfolio: Portfolio) -> RecordRender | None:
     """The stored PDF of the record as it stands, rendered now if this state has none yet; None for a draft
-    (nothing signed in this round), which is never stored."""
-    portfolio = (
-        Portfolio.objects.select_for_update(of=("self",))
-        .select_related("unit", "centre", "learner", "awarding_body")
-        .get(pk=portfolio.pk)
-    )
-    signatures = standing_signatures(portfolio)
-    if not signatures:
-        return None
-    code = record_code_for(portfolio)
-    state = record_state(portfolio, signatures)
-    existing = RecordRender.objects.filter(record_code=code, state=state).first()
-    if existing:
-        return existing
-    content = record_content(portfolio, signatures)
-    content.code = code
-    pdf = render_pdf(content)
+    (nothing signed in this round), which is never stored here (see services/drafts.py)."""
+    read = _state_and_content(portfolio)
+    if read is None or isinstance(read, RecordRender):
+        return read
+    state, latest, content = read
+    pdf = render_pdf(content)  # no transaction open, so no lock held while WeasyPrint works
     render = RecordRender(
-        record_code=code,
+        record_code=content.code,
         state=state,
-        signature=signatures[-1],
+        signature=latest,
         sha256=hashlib.sha256(pdf).hexdigest(),
         size=len(pdf),
     )
     render.file.save("record.pdf", ContentFile(pdf), save=False)
-    render.save()
+    try:
+        with transaction.atomic():
+            render.save()
+    except IntegrityError:
+        # Another request or the worker stored this state first: theirs is the record, ours goes.
+        render.file.storage.delete(render.file.name)
+        return RecordRender.objects.get(record_code=content.code, state=state)
     return render
 
 
@@ -74,19 +165,92 @@ class StoredRecordAltered(Exception):
         self.actual = actual
 
 
+# Which stored files have been hashed and found as made, by what the storage says of the very handle being served.
+# Hashing the whole file on every download is what made serving cost more than the file's size warrants; verifying
+# while streaming cannot work here, since a mismatch found at the end would come after the bytes had gone out as
+# genuine, too late for the 409 and the audit row. So each process hashes a file once and trusts it again only while
+# its size, modification time, inode and status-change time are all unchanged: rewriting the file (even in place,
+# even with its mtime put back by hand) moves ctime, which no user can set, so it is hashed afresh and refused.
+# Storages without local paths give size and modification time, which their clients cannot set.
+_VERIFIED: OrderedDict[tuple, str] = OrderedDict()
+_VERIFIED_MAX = 4096
+_VERIFIED_LOCK = threading.Lock()
+
+
+def _fingerprint(render: RecordRender, handle: IO[bytes]) -> tuple:
+    storage, name = render.file.storage, render.file.name
+    try:
+        st = os.fstat(handle.fileno())
+    except (AttributeError, OSError, ValueError):
+        return (name, storage.size(name), storage.get_modified_time(name).timestamp())
+    return (name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+def _sha256_of(handle: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(CHUNK), b""):
+        digest.update(chunk)
+    handle.seek(0)
+    return digest.hexdigest()
+
+
+def stored_render_open(render: RecordRender) -> IO[bytes]:
+    """The stored PDF, opened for streaming, once its bytes are known to be the ones made; StoredRecordAltered if
+    they are not (or the file is gone)."""
+    try:
+        handle = render.file.storage.open(render.file.name, "rb")
+    except (FileNotFoundError, OSError):
+        raise StoredRecordAltered(render, None) from None
+    try:
+        key = _fingerprint(render, handle)
+        if _VERIFIED.get(key) != render.sha256:
+            actual = _sha256_of(handle)
+            if actual != render.sha256:
+                raise StoredRecordAltered(render, actual)
+            with _VERIFIED_LOCK:
+                _VERIFIED[key] = actual
+                while len(_VERIFIED) > _VERIFIED_MAX:
+                    _VERIFIED.popitem(last=False)
+    except BaseException:
+        handle.close()
+        raise
+    return handle
+
+
+@dataclass
+class RecordFile:
+    """A PDF of the record to hand out: an open handle (stream it, then close it), and what a browser's cached copy
+    is compared with (the PDF's SHA-256 and when it was made)."""
+
+    handle: IO[bytes]
+    draft: bool
+    etag: str
+    last_modified: datetime | None
+    unit_number: str | None
+
+
+def record_file(portfolio: Portfolio) -> RecordFile:
+    """The record to hand out now. A signed state from the store, and only as stored (StoredRecordAltered if its
+    bytes have changed since): one query and no lock once it is stored. A draft from the draft cache."""
+    from assessments.records.services.drafts import draft_file
+
+    found = stored_record(portfolio)
+    if not found.signed:
+        return draft_file(portfolio)
+    render = found.render or record_render_store(portfolio=portfolio)
+    if render is None:  # every signature was withdrawn between the two reads
+        return draft_file(portfolio)
+    return RecordFile(
+        handle=stored_render_open(render),
+        draft=False,
+        etag=render.sha256,
+        last_modified=render.created_at,
+        unit_number=found.unit_number,
+    )
+
+
 def record_pdf(portfolio: Portfolio) -> tuple[bytes, bool]:
-    """The PDF to hand out now, and whether it is a draft. Signed states come from the store, and only as
-    stored: one whose bytes have changed since is refused (StoredRecordAltered)."""
-    render = record_render_store(portfolio=portfolio)
-    if render is not None:
-        try:
-            with render.file.open("rb") as handle:
-                pdf = handle.read()
-        except (FileNotFoundError, OSError):
-            raise StoredRecordAltered(render, None) from None
-        actual = hashlib.sha256(pdf).hexdigest()
-        if actual != render.sha256:
-            raise StoredRecordAltered(render, actual)
-        return pdf, False
-    content = record_content(portfolio, [])
-    return render_pdf(content), True
+    """The PDF's bytes, and whether it is a draft: for exports, which put them into a file of their own."""
+    found = record_file(portfolio)
+    with found.handle as handle:
+        return handle.read(), found.draft

@@ -6,16 +6,18 @@ from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from assessments.access import get_portfolio_for_user, portfolio_links
 from assessments.evidence.views.files import altered_file_refused
 from assessments.models import normalise_record_code
-from assessments.records.services.renders import StoredRecordAltered, record_pdf
+from assessments.records.services.renders import StoredRecordAltered, record_file
 from assessments.records.verification import record_verification
 
 
@@ -23,7 +25,7 @@ from assessments.records.verification import record_verification
 def record_pdf_download(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id)
     try:
-        pdf, draft = record_pdf(portfolio)
+        found = record_file(portfolio)
     except StoredRecordAltered as altered:
         return altered_file_refused(
             request,
@@ -34,11 +36,20 @@ def record_pdf_download(request: HttpRequest, portfolio_id: int) -> HttpResponse
             actual=altered.actual,
             back=reverse("signoff", args=[portfolio.pk]),
         )
-    number = portfolio.unit_code.code if portfolio.unit_code else portfolio.unit.slug
+    # Asked only after the access check and the integrity check: a copy the browser holds is still the record,
+    # so it is told so (304) rather than sent the same bytes again.
+    modified = int(found.last_modified.timestamp()) if found.last_modified else None
+    unchanged = get_conditional_response(request, etag=quote_etag(found.etag), last_modified=modified)
+    if unchanged is not None:
+        found.handle.close()
+        return unchanged
+    number = found.unit_number or portfolio.unit.slug
     name = slugify(f"unit {number} {portfolio.learner.full_name} {portfolio.learner_number}")
-    filename = f"{name}{'-draft' if draft else ''}.pdf"
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    filename = f"{name}{'-draft' if found.draft else ''}.pdf"
+    response = FileResponse(found.handle, as_attachment=True, filename=filename, content_type="application/pdf")
+    response["ETag"] = quote_etag(found.etag)
+    if modified is not None:
+        response["Last-Modified"] = http_date(modified)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=0, must-revalidate"
     return response

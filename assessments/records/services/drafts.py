@@ -1,0 +1,105 @@
+"""Draft PDFs of the unit record (nothing signed yet in this round), rendered once for each state of the record.
+
+A draft is keyed by the record's digest (`current_digest`: every evidence item, mapping, judgement and file the
+record covers) together with what the PDF prints beyond it (the status, the names of the learner, centre, body and
+unit) and the layout itself (the template and stylesheet), so any change to what the draft would show is a new key
+and a new render: nothing is ever invalidated by hand. Drafts are kept through the storage API beside the stored
+records, one per portfolio (a new one replaces the last), and not in RecordRender, which is for signed states and
+immutable in the database. A draft is not a record anyone vouches for, so it carries no SHA-256 row to check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from functools import cache
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.template.loader import get_template
+
+from assessments.models import Portfolio
+from assessments.records.document import current_digest
+from assessments.records.pdf.content import record_content
+from assessments.records.pdf.fetcher import RecordFetcher
+from assessments.records.pdf.render import render_pdf
+from assessments.records.services.renders import RecordFile
+
+logger = logging.getLogger(__name__)
+
+FOLDER = "record-drafts"
+TEMPLATES = ("pdf/unit_record.html", "pdf/refs_table.html")
+
+
+@cache
+def _layout() -> str:
+    """The template and stylesheet as this process has them: a deployment that changes either renders afresh."""
+    digest = hashlib.sha256()
+    for name in TEMPLATES:
+        digest.update(get_template(name).template.source.encode())
+    digest.update(RecordFetcher().fetch("static:pdf/record.css").read())
+    return digest.hexdigest()
+
+
+def draft_key(portfolio: Portfolio) -> str:
+    """What the draft of the record as it stands now shows, as a key."""
+    unit_code = portfolio.unit_code
+    shown = [
+        _layout(),
+        current_digest(portfolio),
+        portfolio.status,
+        str(portfolio.round),
+        portfolio.learner.full_name,
+        portfolio.learner_number,
+        f"{portfolio.centre.name} ({portfolio.centre.number})",
+        portfolio.awarding_body.name,
+        portfolio.unit.title,
+        unit_code.code if unit_code else "",
+    ]
+    return hashlib.sha256("\n".join(shown).encode()).hexdigest()
+
+
+def _name(portfolio: Portfolio, key: str) -> str:
+    return f"{FOLDER}/{portfolio.pk}/{key}.pdf"
+
+
+def _store(portfolio: Portfolio, key: str, pdf: bytes) -> None:
+    name = _name(portfolio, key)
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(pdf))
+    # The portfolio's earlier drafts show states it has left: nobody asks for them again.
+    folder = f"{FOLDER}/{portfolio.pk}"
+    for other in default_storage.listdir(folder)[1]:
+        if f"{folder}/{other}" != name:
+            default_storage.delete(f"{folder}/{other}")
+
+
+def draft_file(portfolio: Portfolio) -> RecordFile:
+    """The draft of the record as it stands: from the cache if this state has been rendered, else rendered now
+    and kept for the next request."""
+    key = draft_key(portfolio)
+    unit_code = portfolio.unit_code
+    number = unit_code.code if unit_code else None
+    name = _name(portfolio, key)
+    try:
+        handle = default_storage.open(name, "rb")
+    except (FileNotFoundError, OSError):
+        pass
+    else:
+        return RecordFile(
+            handle=handle,
+            draft=True,
+            etag=key,
+            last_modified=default_storage.get_modified_time(name),
+            unit_number=number,
+        )
+    pdf = render_pdf(record_content(portfolio, []))
+    # Kept only if nothing changed while it was read: a change in between would file newer content under the
+    # older key. Reading the digest again costs a few queries, on a miss only.
+    if draft_key(portfolio) == key:
+        try:
+            _store(portfolio, key, pdf)
+        except OSError:
+            logger.warning("Could not keep the draft record of portfolio %s", portfolio.pk, exc_info=True)
+    return RecordFile(handle=io.BytesIO(pdf), draft=True, etag=key, last_modified=None, unit_number=number)

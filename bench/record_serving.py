@@ -1,0 +1,150 @@
+"""Benchmark: serving the unit record PDF, beside WhiteNoise serving a file of the same size.
+
+Builds the portfolio of bench/record_pdf.py (12 evidence items, 3 with a photo). Before anyone signs, downloads
+its draft: the first request renders it, the repeats come from the draft cache (keyed by the record's digest).
+Then signs it through the services, stores its PDF as the worker would, copies the same bytes into STATIC_ROOT
+for WhiteNoise, and requests, side by side in each round: the record view's full download, its revalidation
+(If-None-Match, answered 304), WhiteNoise's full download of the same bytes and WhiteNoise's 304. Bodies are read
+to the end, as a client would. Prints the request CPU (median and p95), the queries, whether any ran
+SELECT ... FOR UPDATE, and the ratio to WhiteNoise, with PASS or FAIL against issue 14's goals: <= 4 queries of
+the view's own (beyond the session and the user every signed-in request reads), no lock, <= 5x WhiteNoise, a
+second fetch answered 304.
+
+    .venv/bin/python bench/record_serving.py                  # SQLite in a temporary folder
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/nvq_bench .venv/bin/python bench/record_serving.py
+
+With DATABASE_URL the database is created if it does not exist and emptied first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import configure, percentile95, prepare_postgres, start_django  # noqa: E402
+from record_pdf import fill, sign_all  # noqa: E402
+
+GOAL_Q, GOAL_RATIO = 4, 5.0
+SESSION_AND_USER = 2  # what every signed-in request reads before the view runs
+
+
+def fetch(client, url: str, headers: dict | None = None) -> tuple[float, int, list[str], int, int]:
+    """One request read to its last byte: CPU ms, status, the SQL it ran, the body's length, its own queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        start = time.process_time()
+        response = client.get(url, headers=headers or {})
+        size = sum(len(chunk) for chunk in response.streaming_content) if response.streaming else len(response.content)
+        if hasattr(response, "close"):
+            response.close()
+        cpu = (time.process_time() - start) * 1000
+    sql = [q["sql"] for q in ctx.captured_queries]
+    return cpu, response.status_code, sql, size, max(0, len(sql) - SESSION_AND_USER)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=200, help="rounds of requests after the warm-up (default 200)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="nvq-bench-") as tmp:
+        configure(Path(tmp))
+        static_root = Path(tmp) / "static"
+        os.environ["STATIC_ROOT"] = str(static_root)
+        prepare_postgres()
+        start_django()
+        from django.db import connection
+        from django.test import Client
+        from django.urls import reverse
+
+        from assessments.records.services.renders import record_render_store
+
+        started = time.perf_counter()
+        portfolio = fill(12, 3, sign=False)
+        print(f"Built a unit with 12 evidence items (3 with a photo) in {time.perf_counter() - started:.1f} s")
+        client = Client()
+        client.force_login(portfolio.learner)
+        url = reverse("record_pdf", args=[portfolio.pk])
+
+        first, status, _, _, _ = fetch(client, url)
+        assert status == 200, status
+        drafts = []
+        for _ in range(max(10, args.runs // 10)):
+            cpu, status, draft_sql, _, _ = fetch(client, url)
+            assert status == 200, status
+            drafts.append(cpu)
+
+        portfolio = sign_all(portfolio)
+        render = record_render_store(portfolio=portfolio)  # as the worker does once the signature commits
+        with render.file.open("rb") as handle:
+            pdf = handle.read()
+        static_root.joinpath("bench").mkdir(parents=True)
+        static_root.joinpath("bench", "record.pdf").write_bytes(pdf)
+        static_url = "/static/bench/record.pdf"
+        # A new client loads the middleware afresh, so WhiteNoise finds the file just written.
+        client = Client()
+        client.force_login(portfolio.learner)
+
+        etags = {}
+        for label, target in (("view", url), ("whitenoise", static_url)):  # warm up, and learn each ETag
+            response = client.get(target)
+            assert response.status_code == 200, (target, response.status_code)
+            b"".join(response.streaming_content)
+            etags[label] = response["ETag"]
+        requests = {
+            "Record view, full download": (url, None),
+            "Record view, revalidated (If-None-Match)": (url, {"if-none-match": etags["view"]}),
+            "WhiteNoise, same file, full download": (static_url, None),
+            "WhiteNoise, revalidated (If-None-Match)": (static_url, {"if-none-match": etags["whitenoise"]}),
+        }
+        times: dict[str, list[float]] = {label: [] for label in requests}
+        seen: dict[str, tuple[int, list[str], int, int]] = {}
+        for _ in range(args.runs):  # side by side: a busy moment on the machine falls on all alike
+            for label, (target, headers) in requests.items():
+                cpu, status, sql, size, own = fetch(client, target, headers)
+                times[label].append(cpu)
+                seen[label] = (status, sql, size, own)
+
+        print(f"Database: {connection.vendor}; the stored record is {len(pdf) / 1024:.0f} KiB ({len(pdf):,} bytes)")
+        print(f"\n{args.runs} rounds after a warm-up; request CPU time in ms, bodies read to the end\n")
+        print(f"{'Request':42} {'status':>6} {'median':>8} {'p95':>8} {'queries':>8} {'own':>4}")
+        for label, t in times.items():
+            status, sql, _, own = seen[label]
+            print(f"{label:42} {status:6} {statistics.median(t):8.2f} {percentile95(t):8.2f} {len(sql):8} {own:4}")
+        print(
+            f"{'Draft, first request (renders it)':42} {200:6} {first:8.1f} {'':>8} {'':>8}\n"
+            f"{'Draft, repeat (from the draft cache)':42} {200:6} {statistics.median(drafts):8.2f} "
+            f"{percentile95(drafts):8.2f} {len(draft_sql):8} {max(0, len(draft_sql) - SESSION_AND_USER):4}"
+        )
+
+        view = statistics.median(times["Record view, full download"])
+        floor = statistics.median(times["WhiteNoise, same file, full download"])
+        status, sql, size, own = seen["Record view, full download"]
+        locks = [q for label in requests for q in seen[label][1] if "FOR UPDATE" in q.upper()]
+        revalidated = seen["Record view, revalidated (If-None-Match)"][0]
+        ratio = view / floor
+        checks = [
+            (f"queries of the view's own <= {GOAL_Q}", f"{own} (+{SESSION_AND_USER}: session, user)", own <= GOAL_Q),
+            ("no SELECT ... FOR UPDATE", f"{len(locks)} run", not locks),
+            (f"<= {GOAL_RATIO:.0f}x WhiteNoise", f"{ratio:.1f}x ({view:.2f}/{floor:.2f} ms)", ratio <= GOAL_RATIO),
+            ("a second fetch is a 304", f"{revalidated}", revalidated == 304),
+            ("the whole file streamed", f"{size:,} of {len(pdf):,} bytes", size == len(pdf)),
+        ]
+        print()
+        for goal, figure, passed in checks:
+            print(f"{goal:40} {figure:40} {'PASS' if passed else 'FAIL'}")
+        repeat = statistics.median(drafts)
+        print(f"{'draft repeat, beside the stored record':40} {f'{repeat / view:.1f}x the stored record':40}")
+
+
+if __name__ == "__main__":
+    main()
