@@ -18,11 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Portfolio, PortfolioStatus
-from assessments.policy import made_assessment_decisions
 from audit.services import audit_log
 from notifications.services import notifications_done, notify
 from people.models import Role, User
 from quality.models import ActionPoint, Agreement, IVReport, SampleItem, SampleScope, SampleStage
+from quality.policy import report_unit_may, row_links
 
 S = PortfolioStatus
 
@@ -216,12 +216,10 @@ def iv_report_unit(
 ) -> IVReport:
     """The unit's IV reports on the assessor's decisions on it, with what the assessor is to do."""
     portfolio = _lock(portfolio)
-    if actor.pk != portfolio.iv_id:
-        raise ValidationError("Only the unit's internal verifier writes an IV report on it.")
+    if not (may := report_unit_may(actor.pk, row_links(actor.pk, portfolio), portfolio)):
+        raise ValidationError(may.reason)
     if portfolio.assessor_id is None:
         raise ValidationError("The unit has no assessor yet: there is no assessment decision to report on.")
-    if made_assessment_decisions(actor.pk, portfolio):
-        raise ValidationError("An internal verifier cannot report on their own assessment decisions.")
     stage = report_stage(portfolio)
     if stage is None:
         raise ValidationError(why_no_report(portfolio))

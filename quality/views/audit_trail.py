@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import re
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
+from assessments.decisions import enforce
 from assessments.models import Portfolio
 from audit.export import csv_lines
 from audit.services import audit_log
@@ -26,7 +26,7 @@ from people.models import Centre, Role
 from people.roles import ActiveRole
 from quality.forms_audit import TrailFilterForm
 from quality.models import EVVisit
-from quality.visits import is_open, today
+from quality.policy import LINKED, switch_to, visit_may
 
 PER_PAGE = 50
 
@@ -38,26 +38,27 @@ def _get_visit_for_user(request: HttpRequest, visit_id: int) -> tuple[EVVisit, A
     elsewhere, learns nothing of it (404); people at the centre in another role are linked but refused (403).
     """
     visit = get_object_or_404(EVVisit.objects.select_related("centre", "external_verifier"), pk=visit_id)
+    enforce(visit_may(request.user.pk, audit_links(request, visit), "audit_trail", visit))
     role = active_role(request)
+    assert role is not None  # allowed: they act as the visit's EV or an admin of its centre
+    return visit, role
+
+
+def audit_links(request: HttpRequest, visit: EVVisit) -> set[Role | str]:
+    """The viewer's links to the visit's audit trail, for quality/policy.py: Role.ADMIN acting as an admin of its
+    centre, Role.EV acting as its EV (`switch_to` when they are its EV acting in another role), LINKED for anyone
+    else at the centre."""
+    role = active_role(request)
+    links: set[Role | str] = set()
     if role is not None and role.role == Role.ADMIN and role.centre is not None and role.centre.pk == visit.centre_id:
-        return visit, role
-    if visit.external_verifier.user_id == request.user.pk:
-        if role is None or role.external_verifier is None or role.external_verifier.pk != visit.external_verifier_id:
-            raise PermissionDenied("Switch to your external verifier role to read this visit's audit trail.")
-        if not is_open(visit):
-            raise PermissionDenied(_closed_reason(visit))
-        return visit, role
-    if any(r.centre is not None and r.centre.pk == visit.centre_id for r in available_roles(request)):
-        raise PermissionDenied("A visit's audit trail is for the visiting external verifier and the centre admins.")
-    raise Http404("No such visit.")
-
-
-def _closed_reason(visit: EVVisit) -> str:
-    if visit.cancelled_at is not None:
-        return "This visit was cancelled, so its audit trail is closed."
-    if today() < visit.starts_on:
-        return f"The visit opens on {visit.starts_on:%d/%m/%Y}: you can read its audit trail from then."
-    return f"The visit ended on {visit.ends_on:%d/%m/%Y}, so its audit trail is closed."
+        links = {Role.ADMIN}
+    elif visit.external_verifier.user_id == request.user.pk:
+        acting = role is not None and role.external_verifier is not None
+        acting = acting and role.external_verifier.pk == visit.external_verifier_id  # type: ignore[union-attr]
+        links = {Role.EV} if acting else {switch_to("your external verifier role")}
+    elif any(r.centre is not None and r.centre.pk == visit.centre_id for r in available_roles(request)):
+        links = {LINKED}
+    return links
 
 
 def _query_without_page(request: HttpRequest) -> str:

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,15 +18,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assessments.access import get_portfolio_for_user, portfolio_links
+from assessments.decisions import enforce
 from assessments.judgement.completeness import completeness
 from assessments.judgement.coverage import home_unit_code, in_portfolio, shown_reference
 from assessments.models import ClaimJudgement, Evidence, Portfolio, PortfolioStatus, Verdict
-from assessments.policy import made_assessment_decisions
-from people.access import active_role, available_roles, linked_centre_ids, require_role
+from people.access import available_roles, linked_centre_ids, require_role
 from people.models import EVAllocation, Role
 from quality.forms_reports import ActionDoneForm, ActionPointFormSet, IVReportForm
 from quality.models import ActionPoint, Agreement, IVReport, SampleItem, SampleScope, SampleStage
+from quality.policy import LINKED, action_point_may, report_may, report_unit_may, sample_item_may
 from quality.services import reports
+from quality.views.sampling import centre_links
 from submissions.once import once_per_token
 
 S = PortfolioStatus
@@ -91,7 +93,8 @@ def _evidence_summary(portfolio: Portfolio) -> dict:
 
 @once_per_token
 def iv_report_unit(request: HttpRequest, portfolio_id: int) -> HttpResponse:
-    portfolio = get_portfolio_for_user(request, portfolio_id, {Role.IV})
+    portfolio = get_portfolio_for_user(request, portfolio_id)
+    enforce(report_unit_may(request.user.pk, portfolio.links, portfolio))  # type: ignore[attr-defined]
     stage = reports.report_stage(portfolio)
     done = stage == SampleStage.SUMMATIVE and reports.summative_report(portfolio) is not None
     form, formset = _report_forms(request)
@@ -137,17 +140,7 @@ def _item_for_iv(request: HttpRequest, item_id: int) -> SampleItem:
     item = get_object_or_404(
         SampleItem.objects.select_related("plan__centre", "assessor", "criterion__outcome__unit"), pk=item_id
     )
-    if item.plan.centre_id not in linked_centre_ids(request):
-        raise Http404("No such sample item.")
-    role = active_role(request)
-    if (
-        role is None
-        or role.role != Role.IV
-        or role.centre is None
-        or role.centre.pk != item.plan.centre_id
-        or item.plan.iv_id != request.user.pk
-    ):
-        raise PermissionDenied("Only the IV whose sampling plan this is reports on it.")
+    enforce(sample_item_may(request.user.pk, centre_links(request, item.plan.centre_id), "report", item))
     return item
 
 
@@ -215,28 +208,33 @@ def iv_report_criterion(request: HttpRequest, item_id: int) -> HttpResponse:
     )
 
 
-def _may_read(request: HttpRequest, report: IVReport) -> bool:
-    roles_here = {r.role for r in available_roles(request) if r.centre is not None and r.centre.pk == report.centre_id}
-    user_id = request.user.pk
-    if Role.ADMIN in roles_here:
-        return True
-    if user_id == report.iv_id and Role.IV in roles_here:
-        return True
-    if user_id == report.assessor_id and Role.ASSESSOR in roles_here:
-        return True
+def report_links(request: HttpRequest, report: IVReport) -> set[Role | str]:
+    """The viewer's links to the report, for quality/policy.py: the roles they hold at its centre, Role.EV when
+    they may read what it covers as an EV, LINKED when they are linked to it otherwise (the unit's learner)."""
+    links: set[Role | str] = {
+        r.role for r in available_roles(request) if r.centre is not None and r.centre.pk == report.centre_id
+    }
+    unit_links = portfolio_links(request, report.portfolio) if report.portfolio is not None else set()
     if report.portfolio is not None:
-        return Role.EV in portfolio_links(request, report.portfolio)
-    return EVAllocation.objects.filter(
-        external_verifier__user_id=user_id,
-        external_verifier__is_active=True,
-        centre_id=report.centre_id,
-        is_active=True,
-    ).exists()
+        ev = Role.EV in unit_links
+    else:
+        ev = EVAllocation.objects.filter(
+            external_verifier__user_id=request.user.pk,
+            external_verifier__is_active=True,
+            centre_id=report.centre_id,
+            is_active=True,
+        ).exists()
+    if ev:
+        links.add(Role.EV)
+    linked = bool(unit_links) if report.portfolio is not None else report.centre_id in linked_centre_ids(request)
+    if linked:
+        links.add(LINKED)
+    return links
 
 
 def _get_report_for_user(request: HttpRequest, report_id: int) -> IVReport:
-    """The report, for its IV, the assessor whose decisions it covers, the centre's admins and the EVs who may
-    read what it covers. Others linked to it (the unit's learner) get 403; everyone else 404."""
+    """The report, if the report policy lets the person read it (its IV, the assessor whose decisions it covers,
+    the centre's admins and the EVs who may read what it covers). Others linked to it get 403; everyone else 404."""
     report = get_object_or_404(
         IVReport.objects.select_related(
             "iv",
@@ -249,15 +247,8 @@ def _get_report_for_user(request: HttpRequest, report_id: int) -> IVReport:
         ),
         pk=report_id,
     )
-    if _may_read(request, report):
-        return report
-    if report.portfolio is not None:
-        linked = bool(portfolio_links(request, report.portfolio))
-    else:
-        linked = report.centre_id in linked_centre_ids(request)
-    if linked:
-        raise PermissionDenied("IV reports are for the centre's assessors, verifiers and admins.")
-    raise Http404("No such report.")
+    enforce(report_may(request.user.pk, report_links(request, report), "read", report))
+    return report
 
 
 def iv_report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
@@ -300,13 +291,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def action_point_done(request: HttpRequest, action_id: int) -> HttpResponse:
     action = get_object_or_404(ActionPoint.objects.select_related("report__portfolio"), pk=action_id)
-    roles_here = {
-        r.role for r in available_roles(request) if r.centre is not None and r.centre.pk == action.report.centre_id
-    }
-    if action.assessor_id != request.user.pk or Role.ASSESSOR not in roles_here:
-        # Reading the report is not marking its actions: those who may read it, or are linked to its unit, get 403.
-        _get_report_for_user(request, action.report_id)
-        raise PermissionDenied("Only the assessor it was set for marks an action point done.")
+    enforce(action_point_may(request.user.pk, report_links(request, action.report), "done", action))
     form = ActionDoneForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -346,7 +331,7 @@ def signoff_reports(request: HttpRequest, portfolio: Portfolio) -> dict:
         context["may_write_iv_report"] = (
             stage is not None
             and portfolio.assessor_id is not None
-            and not made_assessment_decisions(request.user.pk, portfolio)
+            and bool(report_unit_may(request.user.pk, links, portfolio))
             and not (stage == SampleStage.SUMMATIVE and summative is not None)
         )
         context["iv_report_agrees"] = summative is not None and summative.agreement == Agreement.AGREE

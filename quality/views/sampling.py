@@ -10,16 +10,17 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from assessments.access import get_portfolio_for_user
+from assessments.decisions import enforce
 from people.access import active_role, linked_centre_ids, require_role
 from people.models import Role, User
 from people.roles import ActiveRole
@@ -27,6 +28,7 @@ from portfolio.forms import apply_validation_error
 from quality.camera import plan_coverage
 from quality.forms_sampling import CriterionSampleForm, PlanForm, PolicyForm, SampleForm
 from quality.models import AssessorRisk, SampleItem, SampleScope, SampleStage, SamplingPlan
+from quality.policy import LINKED, sample_may, sample_unit_may
 from quality.sampling import filter_units, overview_for, policy_for, population, stage_name
 from quality.services import sampling as services
 from submissions.once import once_per_token
@@ -35,19 +37,22 @@ from units.models import AssessmentMethod
 UNITS_PER_PAGE = 50
 
 
-def _get_plan_for_user(request: HttpRequest, plan_id: int, write: bool) -> SamplingPlan:
-    """The plan, for its own IV acting as IV at its centre; to read, also for the centre's admins. Anyone not
-    linked to the centre gets 404; linked in another role, or another IV there, 403."""
-    plan = get_object_or_404(SamplingPlan.objects.select_related("centre", "iv"), pk=plan_id)
-    if plan.centre_id not in linked_centre_ids(request):
-        raise Http404("No such sampling plan.")
+def centre_links(request: HttpRequest, centre_id: int) -> set[Role | str]:
+    """The viewer's links to an object of the centre, for quality/policy.py: the role they act in there, beside
+    LINKED when they are linked to the centre at all; none when they are not."""
+    if centre_id not in linked_centre_ids(request):
+        return set()
     role = active_role(request)
-    here = role is not None and role.centre is not None and role.centre.pk == plan.centre_id
-    if here and role.role == Role.IV and plan.iv_id == request.user.pk:  # type: ignore[union-attr]
-        return plan
-    if here and not write and role.role == Role.ADMIN:  # type: ignore[union-attr]
-        return plan
-    raise PermissionDenied("This sampling plan is another internal verifier's.")
+    here = role is not None and role.centre is not None and role.centre.pk == centre_id
+    return {LINKED, role.role} if here else {LINKED}  # type: ignore[union-attr]
+
+
+def _get_plan_for_user(request: HttpRequest, plan_id: int, write: bool) -> SamplingPlan:
+    """The plan, if the sampling policy lets the person read it (or change it, to `write`): 404 with no link to
+    its centre, 403 otherwise."""
+    plan = get_object_or_404(SamplingPlan.objects.select_related("centre", "iv"), pk=plan_id)
+    enforce(sample_may(request.user.pk, centre_links(request, plan.centre_id), "change" if write else "read", plan))
+    return plan
 
 
 def _within(plan: SamplingPlan | None) -> datetime.date:
@@ -141,7 +146,7 @@ def _plan_page(
     failed: str = "",
 ) -> HttpResponse:
     coverage = plan_coverage(plan)
-    may_change = plan.iv_id == request.user.pk
+    may_change = bool(sample_may(request.user.pk, centre_links(request, plan.centre_id), "change", plan))
     if criterion_form is None:
         criterion_form = CriterionSampleForm(
             initial={"stage": SampleStage.INTERIM, "planned_for": _within(plan)},
@@ -197,10 +202,7 @@ def _add(request: HttpRequest, plan: SamplingPlan, what: str, **target: object) 
 def sample_unit_add(request: HttpRequest, plan_id: int, portfolio_id: int) -> HttpResponse:
     plan = _get_plan_for_user(request, plan_id, write=True)
     portfolio = get_portfolio_for_user(request, portfolio_id)
-    if Role.ASSESSOR in portfolio.links:  # type: ignore[attr-defined]
-        raise PermissionDenied(services.OWN_DECISIONS)
-    if Role.IV not in portfolio.links:  # type: ignore[attr-defined]
-        raise PermissionDenied("Only the unit's internal verifier can sample it.")
+    enforce(sample_unit_may(request.user.pk, portfolio.links, portfolio))  # type: ignore[attr-defined]
     return _add(
         request,
         plan,

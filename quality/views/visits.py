@@ -6,17 +6,17 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assessments.access import get_portfolio_for_user
 from assessments.centre.forms import people_with_role
-from assessments.models import Portfolio, PortfolioStatus
+from assessments.decisions import enforce
+from assessments.models import Portfolio
 from assessments.signoff.services import EV_SIGNS_FROM
 from notifications.services import notifications_done
 from people.access import (
@@ -32,6 +32,7 @@ from portfolio.forms import apply_validation_error
 from quality import visits
 from quality.forms_visits import FindingsForm, VisitForm, current_registrations
 from quality.models import EVFinding, EVVisit, IVReport
+from quality.policy import LINKED, findings_may, switch_to, visit_may
 from quality.services import visits as services
 from submissions.once import once_per_token
 
@@ -167,50 +168,34 @@ def visit_cancel(request: HttpRequest, visit_id: int) -> HttpResponse:
     return redirect("ev_visit_list")
 
 
-def _closed_message(visit: EVVisit) -> str | None:
-    """Why the visit's EV cannot open it today, or None while it is open."""
-    today = visits.today()
-    if visit.cancelled_at is not None:
-        ended = min(visit.ends_on, timezone.localdate(visit.cancelled_at))
-        return f"This visit ended on {ended:%d/%m/%Y}: your access ended with it. The centre cancelled it."
-    if today < visit.starts_on:
-        return f"This visit opens on {visit.starts_on:%d/%m/%Y}."
-    if visit.ends_on < today:
-        return f"This visit ended on {visit.ends_on:%d/%m/%Y}: your access ended with it."
-    return None
-
-
-def _viewer(request: HttpRequest, visit: EVVisit) -> str:
-    """Who opens the visit: its EV ("ev") or an admin of its centre ("admin"). 403 for them acting in another
-    role; 404 for anyone else, who is not told the visit exists."""
+def visit_links(request: HttpRequest, visit: EVVisit) -> set[Role | str]:
+    """The viewer's links to the visit, for quality/policy.py: Role.EV acting as its EV, Role.ADMIN acting as an
+    admin of its centre, `switch_to` the role they hold of those two but do not act in now, LINKED for a member of
+    the centre in another role (linked to its objects, as for any object of the centre). Another EV: none."""
     role = active_role(request)
-    if (
-        role is not None
-        and role.external_verifier is not None
-        and role.external_verifier.pk == visit.external_verifier_id
-    ):
-        return "ev"
+    ev = role.external_verifier if role is not None else None
+    if ev is not None and ev.pk == visit.external_verifier_id:
+        return {Role.EV}
     if role is not None and role.role == Role.ADMIN and role.centre is not None and role.centre.pk == visit.centre_id:
-        return "admin"
+        return {Role.ADMIN}
     for other in available_roles(request):
         if (other.external_verifier is not None and other.external_verifier.pk == visit.external_verifier_id) or (
             other.role == Role.ADMIN and other.centre is not None and other.centre.pk == visit.centre_id
         ):
-            raise PermissionDenied(f"Switch to your role as {other.in_sentence} to open this visit.")
+            return {switch_to(other.in_sentence)}
     if any(r.centre is not None and r.centre.pk == visit.centre_id for r in available_roles(request)):
-        # A member of the centre in another role is linked to its objects but refused, as for any object of the
-        # centre; another EV learns nothing of the visit.
-        raise PermissionDenied("A visit is for the visiting external verifier and the centre's admins.")
-    raise Http404("No such visit.")
+        return {LINKED}
+    return set()
 
 
 def visit_detail(request: HttpRequest, visit_id: int) -> HttpResponse:
     visit = get_object_or_404(_visits(), pk=visit_id)
-    viewer = _viewer(request, visit)
+    links = visit_links(request, visit)
+    viewer = "ev" if Role.EV in links else "admin"
     if viewer == "ev":
         request.audit_centre = visit.centre  # type: ignore[attr-defined]
-        if closed := _closed_message(visit):
-            raise PermissionDenied(closed)
+    enforce(visit_may(request.user.pk, links, "open", visit))
+    if viewer == "ev":
         # The EV has the visit in front of them: the notice about it is done.
         notifications_done(target=visit, kind="ev_visit", user=request.user)
     sample = list(visit.sample.with_people().order_by("learner__full_name", "unit__title", "pk"))
@@ -250,8 +235,7 @@ def ev_centre(request: HttpRequest, centre_id: int) -> HttpResponse:
 @once_per_token
 def ev_findings(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id)
-    if Role.EV not in portfolio.links:  # type: ignore[attr-defined]
-        raise PermissionDenied("Only the unit's external verifier records findings on it.")
+    enforce(findings_may(request.user.pk, portfolio.links, portfolio, now=False))  # type: ignore[attr-defined]
     form = FindingsForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -296,6 +280,6 @@ def signoff_findings(request: HttpRequest, portfolio: Portfolio) -> dict[str, ob
     return {
         "ev_visits": live.select_related("external_verifier__user").order_by("starts_on", "pk"),
         "ev_findings": findings,
-        "may_record_findings": Role.EV in links and portfolio.status != PortfolioStatus.WITHDRAWN,
+        "may_record_findings": bool(findings_may(request.user.pk, links, portfolio)),
         "ev_findings_agree": bool(mine) and mine[0].agreement == "agree",
     }
