@@ -11,17 +11,19 @@ from __future__ import annotations
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from assessments.access import portfolio_links
+from assessments.decisions import enforce
 from assessments.models import Portfolio
 from audit.services import audit_log
 from exports.forms import CohortFilterForm, CohortStartForm
-from exports.models import Export, ExportKind, ExportStatus
+from exports.models import Export, ExportKind
+from exports.policy import ADMIN_ELSEWHERE, LINKED, OWN, export_may
 from exports.services import ExportStateError, export_request, export_retry
 from people.access import active_role, linked_centre_ids, require_centre_admin, require_role
 from people.models import Role, User
@@ -32,25 +34,29 @@ from submissions.once import once_per_token
 RECENT = 20
 
 
-def _get_export_for_user(request: HttpRequest, export_id: uuid.UUID) -> Export:
-    """The export, for an admin of its centre, or for the learner whose own portable portfolio it is."""
-    export = get_object_or_404(Export.objects.select_related("centre", "requested_by", "learner"), pk=export_id)
+def export_links(request: HttpRequest, export: Export) -> set[Role | str]:
+    """The viewer's links to the export, for exports/policy.py."""
     role = active_role(request)
-    own = (
+    here = role is not None and role.centre is not None and role.centre.pk == export.centre_id
+    if (
         export.kind == ExportKind.PORTABLE
         and export.learner_id == request.user.pk
         and export.requested_by_id == request.user.pk
-    )
-    if own:
-        if role is None or role.role != Role.LEARNER or role.centre is None or role.centre.pk != export.centre_id:
-            raise PermissionDenied("Switch to your learner role at that centre to fetch your portfolio.")
-        return export
+    ):
+        return {OWN, Role.LEARNER} if here and role.role == Role.LEARNER else {OWN}  # type: ignore[union-attr]
     if export.centre_id not in linked_centre_ids(request):
-        raise Http404("No such export.")
+        return set()
     if export.learner_id is not None and not any(portfolio_links(request, p) for p in export.portfolios.all()):
-        # One learner's export is as private as their registrations: another learner there learns nothing of it.
-        raise Http404("No such export.")
-    require_centre_admin(request, {export.centre_id})
+        return set()
+    if role is not None and role.role == Role.ADMIN:
+        return {LINKED, Role.ADMIN if here else ADMIN_ELSEWHERE}
+    return {LINKED}
+
+
+def _get_export_for_user(request: HttpRequest, export_id: uuid.UUID, action: str = "read") -> Export:
+    """The export, if the export policy lets the person `action` it: 404 with no link, 403 otherwise."""
+    export = get_object_or_404(Export.objects.select_related("centre", "requested_by", "learner"), pk=export_id)
+    enforce(export_may(request.user.pk, export_links(request, export), action, export))
     return export
 
 
@@ -183,9 +189,7 @@ def export_progress(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
 
 @require_GET
 def export_download(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
-    export = _get_export_for_user(request, export_id)
-    if export.status != ExportStatus.DONE or not export.file:
-        raise Http404("This export has no file to download.")
+    export = _get_export_for_user(request, export_id, "download")
     role = active_role(request)
     audit_log(
         actor=request.user,
@@ -206,7 +210,7 @@ def export_download(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
 
 @require_POST
 def export_retry_view(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
-    export = _get_export_for_user(request, export_id)
+    export = _get_export_for_user(request, export_id, "retry")
     role = active_role(request)
     try:
         export_retry(actor=request.user, role=role.role if role else "", export=export)
