@@ -331,6 +331,24 @@ def test_assessor_dashboard_runs_same_number_of_queries_for_2_and_20_learners(cl
     assert many == few
 
 
+def test_assessor_dashboard_reads_the_same_queries_however_many_learners_the_centre_has(client, world):
+    def count_queries() -> tuple[int, set[int]]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("home"))
+        assert response.status_code == 200
+        return len(queries), {p.pk for p in response.context["portfolios"]}
+
+    dashboard(client, world.assessor)  # settle the session first
+    small, mine = count_queries()
+    others = [member(world.centre, Role.ASSESSOR) for _ in range(3)]
+    for n in range(24):  # other assessors' learners: the centre grows, the caseload does not
+        PortfolioFactory(centre=world.centre, assessor=others[n % 3], iv=world.iv)
+    large, still_mine = count_queries()
+
+    assert still_mine == mine == {world.portfolio.pk}
+    assert large == small
+
+
 # The learner's progress across their units ----------------------------------------------------------------------
 
 

@@ -401,3 +401,25 @@ def test_pages_take_the_same_number_of_queries_whatever_the_size(iv_client, worl
     iv_client.post(reverse("sample_learner_add", args=[plan.pk, portfolio.learner.pk]), {**data, "stage": "summative"})
     large = [count(url) for url in urls]
     assert large == small
+
+
+def test_pages_take_the_same_queries_however_many_other_units_the_centre_holds(iv_client, world):
+    plan = make_plan(iv_client)
+    urls = [reverse("sampling_overview"), reverse("sampling_plan_detail", args=[plan.pk])]
+
+    def count(url: str) -> int:
+        iv_client.get(url)  # settle the session
+        with CaptureQueriesContext(connection) as queries:
+            assert iv_client.get(url).status_code == 200
+        return len(queries)
+
+    small = [count(url) for url in urls]
+    listed = {p.pk for p in iv_client.get(urls[0]).context["page"]}
+    other_iv = member(world.centre, Role.IV)
+    assessors = [member(world.centre, Role.ASSESSOR) for _ in range(3)]
+    for n in range(24):  # another IV's population: the centre grows, this IV's does not
+        portfolio = PortfolioFactory(centre=world.centre, assessor=assessors[n % 3], iv=other_iv)
+        add_evidence(portfolio, "O", EvidenceSetting.REAL_WORK, ["1.1"])
+
+    assert [count(url) for url in urls] == small
+    assert {p.pk for p in iv_client.get(urls[0]).context["page"]} == listed
