@@ -15,6 +15,7 @@ from tests.access_rows import notifications as access_notifications
 from tests.access_rows import reports as access_reports
 from tests.access_rows import sampling as access_sampling
 from tests.access_rows import visits as access_visits
+from tests.access_rows.rulebook import ASKS, expected_status
 from tests.factories import external_verifier, member
 
 PERSONAS = ["learner", "assessor", "iv", "ev", "admin", "outsider"]
@@ -338,9 +339,67 @@ CASES = [
 
 @pytest.mark.parametrize(("persona", "name", "method", "expected"), CASES)
 def test_persona_gets_expected_status(client, world, persona, name, method, expected):
-    client.force_login(world.persona(persona))
-    response = getattr(client, method)(_url(world, name))
+    user = world.persona(persona)
+    url = _url(world, name)
+    if (name, method) in ASKS:
+        # The policy's answer is what the view must give; the status written by hand beside the row agrees.
+        asked = expected_status(ASKS[name, method], user, url)
+        assert asked == expected, f"the policy says {asked}, the matrix {expected}"
+    client.force_login(user)
+    response = getattr(client, method)(url)
     assert response.status_code == expected
+
+
+# The modules whose views ask a policy of their object; each of their views has its rows asked of the policy
+# (tests/access_rows/rulebook.py), or is here with the rule it follows instead.
+POLICY_VIEWS = ("assessments.evidence.views.", "assessments.judgement.views.", "quality.views.", "exports.views")
+ROLE_PAGE = "a page of the active role (people.access.require_role)"
+CENTRE_ADMINS = "an object of the centre for its admins (people.access.require_centre_admin)"
+ALLOCATED_EV = "the allocated EV's centre (people.access.get_allocated_centre)"
+NOT_ASKED = {
+    **dict.fromkeys(
+        [
+            "action_list",
+            "centre_audit",
+            "centre_audit_csv",
+            "ev_visit_list",
+            "ev_visit_new",
+            "export_list",
+            "export_cohort_start",
+            "export_mine_start",
+            "sampling_overview",
+            "sampling_plan_new",
+            "sampling_policy",
+        ],
+        ROLE_PAGE,
+    ),
+    **dict.fromkeys(["ev_visit_edit", "ev_visit_cancel", "export_learner", "export_learner_start"], CENTRE_ADMINS),
+    "portable_import": CENTRE_ADMINS,
+    **dict.fromkeys(["ev_centre", "ev_centre_audit", "ev_centre_audit_csv"], ALLOCATED_EV),
+    "file_download": "anyone linked reads it (assessments.access.get_evidence_file_for_user)",
+    "file_thumbnail": "anyone linked reads it (assessments.access.get_evidence_file_for_user)",
+    "witness_respond": "the witness's single-use link, no sign-in",
+}
+
+
+def test_every_view_that_asks_a_policy_has_its_rows_asked_of_it(world):
+    from urllib.parse import urlparse
+
+    from django.db import transaction
+    from django.urls import resolve
+
+    rows = {(name, method) for name, method, _ in MATRIX}
+    assert set(ASKS) <= rows, f"Questions to a policy with no row: {sorted(set(ASKS) - rows)}"
+    asked = set()
+    for name, _ in ASKS:
+        with transaction.atomic():
+            url = _url(world, name)
+            transaction.set_rollback(True)
+        asked.add(resolve(urlparse(url).path).url_name)
+    views = {name for name, view in _named_views().items() if view.startswith(POLICY_VIEWS)}
+    missing = views - asked - set(NOT_ASKED)
+    assert not missing, "Views that ask a policy but whose rows do not: " + ", ".join(sorted(missing))
+    assert not asked & set(NOT_ASKED)
 
 
 @pytest.mark.parametrize(("name", "method"), [(name, method) for name, method, _ in MATRIX])
