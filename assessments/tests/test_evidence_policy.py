@@ -178,3 +178,29 @@ def test_the_plan_is_changed_by_the_assessor_and_agreed_by_both_while_open(world
     assert plan_may(world.learner.pk, links(world, "learner"), "plan_agree", world.portfolio).reason == PLAN_WITHDRAWN
     with pytest.raises(PermissionDenied, match=PLAN_AGREERS):
         services.plan_agree(actor=world.iv, portfolio=world.portfolio)
+
+
+def test_the_pages_offer_only_what_the_policy_allows(client, world, second_portfolio):
+    """The list and the item's page ask {% may %}: an item counting towards a signed unit offers no change, though
+    its own unit is still open, while the learner's other items do."""
+    from django.urls import reverse
+
+    shared = save(world.learner, world.portfolio, criteria=[crit(C4, "2.1"), crit(SECOND, "1.1")])
+    own = save(world.learner, world.portfolio, criteria=[crit(C4, "2.1")], range_items=[rng(C4, "b")])
+    Portfolio.objects.filter(pk=second_portfolio.pk).update(status=PortfolioStatus.ASSESSOR_SIGNED)
+    client.force_login(world.learner)
+    listing = client.get(reverse("evidence_list", args=[world.portfolio.pk])).content.decode()
+    assert reverse("evidence_edit", args=[own.pk]) in listing
+    assert reverse("evidence_edit", args=[shared.pk]) not in listing
+    assert reverse("evidence_delete_confirm", args=[shared.pk]) not in listing
+    assert reverse("evidence_add", args=[world.portfolio.pk]) in listing
+    page = client.get(reverse("evidence_detail", args=[shared.pk])).content.decode()
+    assert reverse("evidence_edit", args=[shared.pk]) not in page
+    page = client.get(reverse("evidence_detail", args=[own.pk])).content.decode()
+    assert reverse("evidence_edit", args=[own.pk]) in page
+    # The assessor is offered the review of the open item only, and no change to the learner's.
+    client.force_login(world.assessor)
+    listing = client.get(reverse("evidence_list", args=[world.portfolio.pk])).content.decode()
+    assert reverse("evidence_review", args=[own.pk]) in listing
+    assert reverse("evidence_review", args=[shared.pk]) not in listing
+    assert reverse("evidence_edit", args=[own.pk]) not in listing
