@@ -191,3 +191,15 @@ def test_findings_are_the_units_evs_while_the_learner_is_not_withdrawn(world):
     world.portfolio.refresh_from_db()
     assert findings_may(world.ev.pk, {Role.EV}, world.portfolio).reason == FINDINGS_WITHDRAWN
     assert findings_may(world.ev.pk, {Role.EV}, world.portfolio, now=False)
+
+
+def test_the_report_page_offers_marking_done_only_where_the_policy_takes_it(client, world):
+    from django.urls import reverse
+
+    report = unit_report(world)
+    point = report.actions.get()
+    form = reverse("action_point_done", args=[point.pk])
+    for persona, offered in [("assessor", True), ("iv", False), ("admin", False), ("ev", False)]:
+        client.force_login(world.persona(persona))
+        page = client.get(reverse("iv_report_detail", args=[report.pk])).content.decode()
+        assert (form in page) == offered, persona

@@ -254,13 +254,17 @@ def _get_report_for_user(request: HttpRequest, report_id: int) -> IVReport:
 def iv_report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     report = _get_report_for_user(request, report_id)
     reports.iv_report_seen(actor=request.user, report=report)
+    actions = list(report.actions.all())
+    links = report_links(request, report)
+    for action in actions:
+        # The form to mark it done, where the policy would take the post.
+        action.may_mark_done = bool(action_point_may(request.user.pk, links, "done", action))  # type: ignore[attr-defined]
     return render(
         request,
         "quality/report_detail.html",
         {
             "report": report,
-            "actions": list(report.actions.all()),
-            "is_assessor": request.user.pk == report.assessor_id,
+            "actions": actions,
             "today": timezone.localdate(),
         },
     )
