@@ -28,7 +28,7 @@ def test_a_city_and_guilds_learner_reads_city_and_guilds_wording_on_every_page(o
     ).to_be_visible()
     expect(learner.get_by_text("Listen patiently to what their customer")).to_have_count(0)
     expect(learner.locator("#cross-referencing")).to_contain_text(
-        "Evidence from this unit could also count towards City & Guilds units 101, 102, 103"
+        "Evidence from this unit could also count towards units 101, 102, 103"
     )
     no_ocr(learner)
 
