@@ -582,3 +582,8 @@ def test_the_evidence_form_offers_the_workbooks_reflective_prompt_and_stresses_i
     assert page.index('id="reflective-prompt"') < page.index('name="description"')
     page = learner_client.post(url, form_data(title="", method=AssessmentMethod.objects.get(code="PE").pk)).content
     assert "Your reflective account." not in page.decode()
+    assert "The workbook asks:" in page.decode()
+    # OCR's learners have no workbook: the same question, not put in a workbook's mouth.
+    register_with(world, "OCR")
+    page = learner_client.get(url).content.decode()
+    assert f'Start from the question: <q class="fw-semibold">{prompt}</q>' in page and "workbook" not in page
