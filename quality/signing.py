@@ -1,5 +1,5 @@
 """What the IV's and the EV's signatures need from quality assurance. The sign-off chain
-(assessments/signoff/services.py) runs these through `add_signing_check`, registered in `QualityConfig.ready`."""
+(assessments/signoff/services/) runs these through `add_signing_check`, registered in `QualityConfig.ready`."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A report is a record the IV stands behind at a visit: written once, never changed. On a unit its stage follows
 the unit: interim while the learner is still working (before the assessor signs), summative from the assessor's
 signature until the IV signs or releases it. The IV signs a unit only over an agreeing summative report of the
-round: assessments/signoff/services.py checks that.
+round: assessments/signoff/services/ checks that.
 """
 
 from __future__ import annotations

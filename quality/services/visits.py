@@ -4,7 +4,7 @@ A visit gives its EV read-only access to the sampled portfolios from its first t
 quality/visits.py); these services only keep what is stored right. Every date is a Europe/London date.
 
 A unit in a visit's sample is held for the EV from the moment it is put there: it is not complete until the EV
-signs it or releases it (assessments/signoff/services.py). Taking it out of the sample, cancelling the visit or
+signs it or releases it (assessments/signoff/services/). Taking it out of the sample, cancelling the visit or
 the visit ending with the unit unsigned releases it, audited, unless another hold on it stands (see
 `_release_unsigned`). A visit's end is dealt with by `ev_visits_close`, run by the task worker the day after
 and by `manage.py ev_visits_close` from cron.
