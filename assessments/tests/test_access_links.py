@@ -224,8 +224,10 @@ def test_only_reason_names_every_way_in_a_fixed_order():
 
 
 def test_getting_the_portfolio_is_404_unlinked_403_wrongly_linked_and_keeps_the_links(world, rf):
-    with pytest.raises(Http404):
+    PortfolioFactory(centre=world.centre)  # another, so only the one asked for is found
+    with pytest.raises(Http404) as err:
         get_portfolio_for_user(as_user(rf, world.outsider), world.portfolio.pk)
+    assert str(err.value) == "No such portfolio."
     with pytest.raises(PermissionDenied) as err:
         get_portfolio_for_user(as_user(rf, world.learner), world.portfolio.pk, {Role.ASSESSOR, Role.IV})
     assert str(err.value) == "Only the learner's assessor or the unit's internal verifier can do this."
@@ -239,10 +241,12 @@ def test_getting_the_portfolio_is_404_unlinked_403_wrongly_linked_and_keeps_the_
     assert get_portfolio_for_user(as_user(rf, world.admin), world.portfolio.pk).links == {Role.ADMIN}
 
 
-def test_getting_an_item_asks_about_its_portfolio(world, rf):
+def test_getting_an_item_asks_about_its_portfolio(world, rf, django_assert_num_queries):
+    add(world, title="Another")
     item = add(world)
-    with pytest.raises(Http404):
+    with pytest.raises(Http404) as err:
         get_evidence_for_user(as_user(rf, world.outsider), item.pk)
+    assert str(err.value) == "No such portfolio."
     with pytest.raises(PermissionDenied) as err:
         get_evidence_for_user(as_user(rf, world.iv), item.pk, {Role.LEARNER}, reason="Only the learner edits.")
     assert str(err.value) == "Only the learner edits."
@@ -250,15 +254,31 @@ def test_getting_an_item_asks_about_its_portfolio(world, rf):
     got = get_evidence_for_user(request, item.pk, {Role.ASSESSOR})
     assert got == item and got.portfolio.links == {Role.ASSESSOR}
     assert request.audit_portfolio is got.portfolio
+    with django_assert_num_queries(0):  # fetched with the item, for the page
+        assert (got.portfolio.unit.pk, got.portfolio.centre.pk, got.method.code) == (
+            world.portfolio.unit_id,
+            world.centre.pk,
+            "O",
+        )
 
 
 def test_a_file_is_served_to_anyone_linked_to_a_portfolio_its_item_counts_in(world, second_portfolio, rf):
     item = add(world)
     item.cross_references.add(second_portfolio)
-    record = EvidenceFile.objects.create(
-        evidence=item, file="evidence/x.pdf", original_name="x.pdf", size=1, content_type="application/pdf",
-        kind="document", sha256="0" * 64, uploaded_by=world.learner,
-    )  # fmt: skip
+    records = [
+        EvidenceFile.objects.create(
+            evidence=item,
+            file=f"evidence/{n}.pdf",
+            original_name=f"{n}.pdf",
+            size=1,
+            content_type="application/pdf",
+            kind="document",
+            sha256="0" * 64,
+            uploaded_by=world.learner,
+        )  # fmt: skip
+        for n in range(2)
+    ]
+    record = records[1]
     # Someone linked only to the portfolio it is cross-referenced into: their page log names that one.
     reader = member(world.centre, Role.ASSESSOR)
     Portfolio.objects.filter(pk=second_portfolio.pk).update(assessor=reader)
@@ -268,5 +288,6 @@ def test_a_file_is_served_to_anyone_linked_to_a_portfolio_its_item_counts_in(wor
     request = as_user(rf, world.learner)
     assert get_evidence_file_for_user(request, record.pk) == record
     assert request.audit_portfolio.pk == world.portfolio.pk
-    with pytest.raises(Http404):
+    with pytest.raises(Http404) as err:
         get_evidence_file_for_user(as_user(rf, world.outsider), record.pk)
+    assert str(err.value) == "No such file."
