@@ -92,6 +92,15 @@ def _files_in_memory(request, settings):
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
 
 
+@pytest.fixture(autouse=True)
+def _emails_sent_at_once(settings):
+    # Emails are queued once the change commits and sent by the worker (notifications/tasks.py); here the queue sends
+    # at once, so a test reads the mail as soon as its on-commit callbacks have run. Tests of the queue itself
+    # switch EMAIL_TASKS_BACKEND back to "default" (notifications/tests/test_email_queue.py).
+    settings.TASKS = {**settings.TASKS, "email": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.EMAIL_TASKS_BACKEND = "email"
+
+
 SECOND_UNIT_FIXTURE = Path(__file__).resolve().parent / "tests" / "fixtures" / "unit_second.json"
 SECOND_UNIT_SLUG = "test-communicate-with-customers"
 

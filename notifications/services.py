@@ -1,10 +1,14 @@
-"""Open and close notifications. Call these inside the transaction of the change they announce."""
+"""Open and close notifications, and send emails. Call these inside the transaction of the change they announce:
+their emails are queued once it commits and sent by the task worker (notifications/tasks.py)."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterable
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -12,6 +16,7 @@ from django.db import models, transaction
 from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from audit.services import audit_log
 from notifications.models import Notification
@@ -54,7 +59,7 @@ def notify(
         target_id=target_id,
     )
     if user.email_notifications and user.email:
-        transaction.on_commit(lambda: _email(notification.pk))
+        transaction.on_commit(lambda: _enqueue_notification_email(notification.pk))
     return notification
 
 
@@ -90,9 +95,16 @@ def _close(
     return open_.update(done_at=timezone.now())
 
 
-def _email(notification_id: int) -> None:
-    notification = Notification.objects.select_related("user").get(pk=notification_id)
-    if notification.done_at is not None or notification.emailed_at is not None:
+def _enqueue_notification_email(notification_id: int) -> None:
+    from notifications.tasks import send_notification_email
+
+    send_notification_email.using(backend=settings.EMAIL_TASKS_BACKEND).enqueue(notification_id)
+
+
+def notification_email_send(*, notification_id: int) -> None:
+    """The worker's part: email the notification, unless it was done, or emailed, before the worker got to it."""
+    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
+    if notification is None or notification.done_at is not None or notification.emailed_at is not None:
         return
     context = {"notification": notification, "site_url": settings.SITE_URL.rstrip("/")}
     send_mail(
@@ -102,6 +114,38 @@ def _email(notification_id: int) -> None:
         recipient_list=[notification.user.email],
     )
     Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+
+
+def _sealer() -> MultiFernet:
+    # A key of its own, made from SECRET_KEY (and its fallbacks, so a message queued before the key changed is still
+    # read): the body of a queued email may hold a witness's or a set-password link, which is a key to the site, and
+    # the queue (the database's task table, or Redis) must not give it to whoever can read the queue.
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    keys = [salted_hmac("notifications.email", "", secret=secret, algorithm="sha256").digest() for secret in secrets]
+    return MultiFernet([Fernet(base64.urlsafe_b64encode(key)) for key in keys])
+
+
+def email_send(*, subject: str, body: str, to: list[str]) -> None:
+    """Queue an email for the task worker now: for a request that changes nothing (a password reset link)."""
+    from notifications.tasks import send_email
+
+    sealed = _sealer().encrypt(json.dumps({"subject": subject, "body": body, "to": list(to)}).encode()).decode()
+    send_email.using(backend=settings.EMAIL_TASKS_BACKEND).enqueue(sealed)
+
+
+def email_send_later(*, subject: str, body: str, to: list[str]) -> None:
+    """Email `to` once the current transaction commits (at once outside one), by the task worker. Nothing is sent if
+    the transaction rolls back."""
+    transaction.on_commit(lambda: email_send(subject=subject, body=body, to=to))
+
+
+def email_deliver(*, sealed: str) -> None:
+    """The worker's part of email_send_later."""
+    try:
+        message = json.loads(_sealer().decrypt(sealed.encode()))
+    except InvalidToken:
+        raise ValueError("A queued email could not be opened: was SECRET_KEY changed without a fallback?") from None
+    send_mail(subject=message["subject"], message=message["body"], from_email=None, recipient_list=message["to"])
 
 
 def notification_dismiss(*, notification: Notification) -> bool:

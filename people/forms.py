@@ -3,7 +3,9 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.template.loader import render_to_string
 
+from notifications.services import email_send
 from people.models import CENTRE_ROLES, Qualification, Role, User
 
 
@@ -53,6 +55,14 @@ class ImportForm(forms.Form):
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ) -> None:
+        # Sent by the task worker, not while the page waits (the link in it sealed while it waits in the queue). Asking
+        # for a link changes nothing in the database, so there is no commit to wait for.
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        email_send(subject=subject, body=render_to_string(email_template_name, context), to=[to_email])
+
     def get_users(self, email: str):
         # Django skips accounts without a usable password, but an invited
         # person who lost their set-password email must still be able to ask

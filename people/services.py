@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from audit.services import audit_log
+from notifications.services import email_send_later
 from people.models import (
     QUALIFIABLE_ROLES,
     Centre,
@@ -52,7 +52,8 @@ def _send_welcome(user: User, centre: Centre, role: Role, *, new_account: bool) 
         if new_account
         else f"You are now {role.with_article} at {centre.name}"
     )
-    send_mail(subject, render_to_string("people/email/welcome.txt", context), None, [user.email])
+    # Sent by the task worker (the link in it sealed while it waits in the queue).
+    email_send_later(subject=subject, body=render_to_string("people/email/welcome.txt", context), to=[user.email])
 
 
 @transaction.atomic

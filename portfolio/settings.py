@@ -301,6 +301,11 @@ if TASKS_BACKEND == "django_tasks_rq.RQBackend":
         raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL, the Redis its queue is kept in.")
     INSTALLED_APPS.append("django_rq")
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": env_int("RQ_TIMEOUT_SECONDS", 3600)}}
+    # The worker runs each job as a django-tasks task (plain RQ jobs would call the task object itself).
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
+# Emails are sent by the worker too, once the change they announce commits (notifications/tasks.py); the tests give
+# them a backend of their own that sends at once, so each test need not run a worker to read its mail.
+EMAIL_TASKS_BACKEND = "default"
 # A task due this long ago that no worker has picked up is reported as delayed (by /readyz among others).
 TASKS_DELAYED_MINUTES = env_int("TASKS_DELAYED_MINUTES", 10)
 # Finished exports are kept this long, then removed (by the worker, and by `manage.py exports_prune`).

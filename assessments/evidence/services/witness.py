@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.utils import timezone
 
 from assessments.models import Evidence, Portfolio, WitnessRequest, WitnessStatus
 from audit.services import audit_log
+from notifications.services import email_send_later
 from people.models import Role, User
 
 WITNESS_METHOD = "WT"
@@ -103,7 +103,8 @@ def _cancel_outstanding(evidence: Evidence, now: datetime.datetime) -> int:
 
 def _send_request_email(*, to: str, context: dict[str, object]) -> None:
     subject = f"Please confirm your witness statement for {context['learner_name']}"
-    send_mail(subject, render_to_string("assessments/email/witness_request.txt", context), None, [to])
+    # Sent by the task worker (the link in it sealed while it waits in the queue).
+    email_send_later(subject=subject, body=render_to_string("assessments/email/witness_request.txt", context), to=[to])
 
 
 @transaction.atomic
