@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -21,6 +22,7 @@ from assessments.access import portfolio_links
 from assessments.decisions import enforce
 from assessments.models import Portfolio
 from audit.services import audit_log
+from exports.delays import exports_delayed, record_renders_delayed
 from exports.forms import CohortFilterForm, CohortStartForm
 from exports.models import Export, ExportKind
 from exports.policy import ADMIN_ELSEWHERE, LINKED, OWN, export_may
@@ -60,17 +62,35 @@ def _get_export_for_user(request: HttpRequest, export_id: uuid.UUID, action: str
     return export
 
 
+def _recent(centre) -> dict:
+    """The centre's recent exports, each marked `delayed` if no worker has started it in time, and how many of the
+    centre's record PDFs are likewise waiting (exports/delays.py)."""
+    recent = list(Export.objects.filter(centre=centre).select_related("requested_by")[:RECENT])
+    delayed = exports_delayed(recent)
+    for export in recent:
+        export.delayed = export.pk in delayed
+    return {
+        "recent": recent,
+        "renders_delayed": record_renders_delayed(centre),
+        "delayed_minutes": settings.TASKS_DELAYED_MINUTES,
+    }
+
+
+def _with_delay(export: Export) -> dict:
+    export.delayed = export.pk in exports_delayed([export])
+    return {"export": export, "delayed_minutes": settings.TASKS_DELAYED_MINUTES}
+
+
 @require_GET
 def export_list(request: HttpRequest) -> HttpResponse:
     role = require_role(request, Role.ADMIN)
     form = CohortFilterForm(request.GET or None, centre=role.centre)
     matches = form.portfolios()
     page = Paginator(matches, 100).get_page(request.GET.get("page"))
-    recent = Export.objects.filter(centre=role.centre).select_related("requested_by")[:RECENT]
     return render(
         request,
         "exports/export_list.html",
-        {"form": form, "page": page, "recent": recent, "centre": role.centre, "described": form.describe()},
+        {"form": form, "page": page, "centre": role.centre, "described": form.describe(), **_recent(role.centre)},
     )
 
 
@@ -100,11 +120,10 @@ def export_cohort_start(request: HttpRequest) -> HttpResponse:
     # The list under the errors is the filter's own: the start form's errors must not drop the filter.
     matching = CohortFilterForm(request.POST, centre=role.centre)
     page = Paginator(matching.portfolios(), 100).get_page(1)
-    recent = Export.objects.filter(centre=role.centre).select_related("requested_by")[:RECENT]
     return render(
         request,
         "exports/export_list.html",
-        {"form": form, "page": page, "recent": recent, "centre": role.centre, "described": matching.describe()},
+        {"form": form, "page": page, "centre": role.centre, "described": matching.describe(), **_recent(role.centre)},
         status=200,
     )
 
@@ -177,14 +196,14 @@ def export_mine_start(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_detail(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
     export = _get_export_for_user(request, export_id)
-    return render(request, "exports/export_detail.html", {"export": export})
+    return render(request, "exports/export_detail.html", _with_delay(export))
 
 
 @require_GET
 def export_progress(request: HttpRequest, export_id: uuid.UUID) -> HttpResponse:
     """The progress panel alone, polled by htmx while the export is queued or running."""
     export = _get_export_for_user(request, export_id)
-    return render(request, "exports/includes/progress.html", {"export": export})
+    return render(request, "exports/includes/progress.html", _with_delay(export))
 
 
 @require_GET
