@@ -33,6 +33,8 @@ if not SECRET_KEY:
             'print(secrets.token_urlsafe(50))"), or set DEBUG=true on a development machine.'
         )
     SECRET_KEY = "development-only-key-never-used-with-debug-off"
+# Former keys, still accepted after SECRET_KEY changes (sessions, password links, queued emails) until they run out.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 if not ALLOWED_HOSTS and not DEBUG:
