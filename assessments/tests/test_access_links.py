@@ -68,7 +68,11 @@ def test_colleagues_at_the_centre_in_the_same_roles_have_no_link(world, ask):
 
 def test_a_qualified_assessor_is_linked_to_countersign_for_a_qualifying_colleague_only(world, ask):
     senior = member(world.centre, Role.ASSESSOR)
+    # Someone else at the centre still qualifying is not the unit's assessor.
+    member(world.centre, Role.ASSESSOR, qualification=Qualification.QUALIFYING)
+    member(world.centre, Role.IV, qualification=Qualification.QUALIFYING)
     assert ask(senior, world.portfolio) == set()
+    assert ask(member(world.centre, Role.IV), world.portfolio) == set()
     qualifying_now(world.assessor)
     assert ask(senior, world.portfolio) == {COUNTERSIGN_ASSESSOR}
     novice = member(world.centre, Role.ASSESSOR, qualification=Qualification.QUALIFYING)

@@ -55,6 +55,16 @@ def events(action: str) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(action=action).order_by("pk"))
 
 
+def by_on(event: AuditEvent, actor, world) -> bool:
+    """The row names who acted, at which centre, on this portfolio."""
+    return (event.actor_id, event.centre_id, event.target_id, event.portfolio_id) == (
+        actor.pk,
+        world.centre.pk,
+        str(world.portfolio.pk),
+        world.portfolio.pk,
+    )
+
+
 # --- The IV's release and sample -----------------------------------------------------------------------------------
 
 
@@ -66,7 +76,11 @@ def test_the_iv_releases_an_assessed_unit_which_completes_and_the_evidence_stays
     assert (released.data["before"], released.data["after"]) == (S.ASSESSOR_SIGNED, S.IV_RELEASED)
     assert released.summary == f"Released unsampled by the IV, {world.iv.full_name}"
     assert released.actor_role == Role.IV
-    assert [e.data["after"] for e in events("portfolio.completed")] == [S.COMPLETE]
+    (completed,) = events("portfolio.completed")
+    assert (
+        completed.data["after"] == S.COMPLETE and by_on(completed, world.iv, world) and by_on(released, world.iv, world)
+    )
+    assert completed.summary == f"{world.learner.full_name}: {world.portfolio.unit.title} complete"
     assert events("evidence.locked") == [] and events("evidence.unlocked") == []
 
 
@@ -97,6 +111,7 @@ def test_the_iv_samples_once_and_a_second_click_changes_nothing(world):
     (sampled,) = events("portfolio.sampled")
     assert sampled.summary == f"Sampled by the IV, {world.iv.full_name}"
     assert sampled.data == {"by": Role.IV, "status": S.ASSESSOR_SIGNED} and sampled.actor_role == Role.IV
+    assert by_on(sampled, world.iv, world)
     unit_mark_sampled(actor=world.iv, portfolio=world.portfolio, role=Role.IV)
     assert len(events("portfolio.sampled")) == 1
     # The second click is still refused to anyone who may not sample it at all.
@@ -158,6 +173,7 @@ def test_a_hold_puts_an_unfinished_unit_in_the_evs_sample_once(world):
     assert now(world).ev_sampled
     (held,) = events("portfolio.ev_held")
     assert (held.summary, held.data, held.actor_role) == ("On the visit.", {"status": S.SUBMITTED, "v": 1}, Role.ADMIN)
+    assert by_on(held, world.admin, world)
     assert not unit_ev_hold(actor=world.admin, portfolio=world.portfolio, role=Role.ADMIN, summary="Again.")
     for status in (S.COMPLETE, S.WITHDRAWN):
         put(world, status, ev_sampled=False)
@@ -173,6 +189,7 @@ def test_the_ev_releases_a_verified_unit_from_the_sample_and_it_completes(world)
     (released,) = events("portfolio.ev_released")
     assert released.summary == f"Released from the EV's sample by {world.ev.full_name}, without the EV's signature"
     assert released.data == {"status": S.IV_SIGNED} and released.actor_role == Role.EV
+    assert by_on(released, world.ev, world) and by_on(events("portfolio.completed")[0], world.ev, world)
 
 
 def test_an_ev_release_before_the_iv_leaves_the_unit_where_it_is(world):
@@ -222,6 +239,22 @@ def test_a_change_after_submitting_withdraws_the_declaration_and_reopens_the_uni
     assert reopened.summary == "Back in progress: E1 edited after submitting. The learner must submit it again."
     assert (reopened.data["signature"], reopened.data["change"]) == (declaration.pk, "E1 edited")
     assert reopened.actor_role == Role.LEARNER
+
+
+def test_reopening_withdraws_this_units_declaration_only(world):
+    from tests.factories import PortfolioFactory
+
+    other = PortfolioFactory(centre=world.centre, learner=world.learner, status=S.SUBMITTED)
+    theirs = Signature.objects.create(
+        portfolio=other, kind=K.LEARNER, round=1, signer=world.learner, signer_name="L", role=Role.LEARNER,
+        statement="-", signed_at=timezone.now(), record={}, digest="0" * 64,
+    )  # fmt: skip
+    put(world, S.SUBMITTED)
+    ours = signed(world, K.LEARNER, world.learner, Role.LEARNER)
+    unit_reopen(actor=world.learner, portfolio=world.portfolio, change="E1 edited")
+    theirs.refresh_from_db()
+    ours.refresh_from_db()
+    assert theirs.withdrawn_at is None and ours.withdrawn_at is not None
 
 
 def test_reopening_touches_only_a_submitted_unit(world):
