@@ -13,8 +13,10 @@ message beside the form: a learner who opens a locked item's form reads why they
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from assessments.decisions import YES, Decision, refuse
-from assessments.models import LOCKED_STATUSES, Author, Evidence, Portfolio, PortfolioStatus
+from assessments.models import LOCKED_STATUSES, AssessmentPlan, Author, Evidence, Portfolio, PortfolioStatus
 from people.models import Role
 
 NO_LINK = refuse("No such portfolio.", 404)
@@ -159,7 +161,29 @@ def plan_now(portfolio: Portfolio) -> Decision:
     return YES
 
 
+NOTHING_TO_AGREE = "The plan has no actions yet, so there is nothing to agree to."
+
+
+def agreed_field(links: set[Role | str]) -> str:
+    """Whose agreement the person gives: the learner's, or else the assessor's."""
+    return "learner_agreed_at" if Role.LEARNER in links else "assessor_agreed_at"
+
+
+def plan_agreement(links: set[Role | str], plan: AssessmentPlan | None) -> Decision:
+    """Is there something for this person to agree to: a plan with actions that they have not agreed to as it
+    stands (any change to its actions clears both agreements)?"""
+    if plan is None or not plan.actions.exists():
+        return refuse(NOTHING_TO_AGREE)
+    if (agreed := getattr(plan, agreed_field(links))) is not None:
+        return refuse(f"You agreed to this plan on {timezone.localtime(agreed):%d/%m/%Y}.")
+    return YES
+
+
 def plan_may(user_id: int | None, links: set[Role | str], action: str, portfolio: Portfolio) -> Decision:
     """May the person change (or agree to) the portfolio's assessment plan now?"""
     who = plan_who(links, action)
-    return plan_now(portfolio) if who and action != "plan_read" else who
+    if not who or action == "plan_read":
+        return who
+    if not (now := plan_now(portfolio)) or action != "plan_agree":
+        return now
+    return plan_agreement(links, AssessmentPlan.objects.filter(portfolio=portfolio).first())

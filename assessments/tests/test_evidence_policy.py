@@ -169,7 +169,9 @@ def test_the_plan_is_changed_by_the_assessor_and_agreed_by_both_while_open(world
         return {p: (d.allowed, d.reason, d.status) for p, d in plan(action).items()}
 
     assert reasons("plan_change") == only({"assessor": OK}, PLAN_CHANGERS)
-    assert reasons("plan_agree") == only({"learner": OK, "assessor": OK}, PLAN_AGREERS)
+    # Who may agree; with no actions yet, there is nothing for them to agree to.
+    nothing = (False, "The plan has no actions yet, so there is nothing to agree to.", 403)
+    assert reasons("plan_agree") == only({"learner": nothing, "assessor": nothing}, PLAN_AGREERS)
     assert all(plan("plan_read")[p] for p in PERSONAS if p != "outsider")
     lock(world)
     assert plan_may(world.assessor.pk, links(world, "assessor"), "plan_change", world.portfolio).reason == PLAN_LOCKED
@@ -204,3 +206,35 @@ def test_the_pages_offer_only_what_the_policy_allows(client, world, second_portf
     assert reverse("evidence_review", args=[own.pk]) in listing
     assert reverse("evidence_review", args=[shared.pk]) not in listing
     assert reverse("evidence_edit", args=[own.pk]) not in listing
+
+
+def test_each_agrees_once_to_a_plan_with_actions_as_it_stands(world):
+    import datetime
+
+    from django.utils import timezone
+
+    from assessments.evidence.policy import NOTHING_TO_AGREE
+    from units.models import AssessmentMethod, Criterion
+
+    def agree(persona):
+        return plan_may(world.persona(persona).pk, links(world, persona), "plan_agree", world.portfolio)
+
+    assert agree("learner").reason == agree("assessor").reason == NOTHING_TO_AGREE
+    action = services.plan_action_add(
+        actor=world.assessor,
+        portfolio=world.portfolio,
+        description="Observe a complaint at the counter",
+        method=AssessmentMethod.objects.get(code="O"),
+        criteria=[Criterion.objects.filter(outcome__unit=world.portfolio.unit).first()],
+        due_date=timezone.localdate() + datetime.timedelta(days=14),
+    )
+    assert agree("learner") and agree("assessor")
+    services.plan_agree(actor=world.learner, portfolio=world.portfolio)
+    today = f"You agreed to this plan on {timezone.localdate():%d/%m/%Y}."
+    assert agree("learner").reason == today
+    assert agree("assessor")
+    with pytest.raises(ValidationError, match=today):
+        services.plan_agree(actor=world.learner, portfolio=world.portfolio)
+    # A change to the actions clears both agreements: the learner agrees again.
+    services.plan_action_delete(actor=world.assessor, action=action)
+    assert agree("learner").reason == NOTHING_TO_AGREE

@@ -15,7 +15,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.evidence.policy import PLAN_LOCKED, PLAN_WITHDRAWN, links_of, plan_now, plan_who
+from assessments.evidence.policy import (
+    PLAN_LOCKED,
+    PLAN_WITHDRAWN,
+    agreed_field,
+    links_of,
+    plan_agreement,
+    plan_now,
+    plan_who,
+)
 from assessments.models import AssessmentPlan, PlanAction, Portfolio
 from assessments.notices import plan_agreement_due
 from audit.services import audit_log
@@ -228,15 +236,12 @@ def plan_agree(*, actor: User, portfolio: Portfolio) -> AssessmentPlan:
     links = links_of(actor.pk, portfolio)
     if not (who := plan_who(links, "plan_agree")):
         raise PermissionDenied(who.reason)
-    role, field = (
-        (Role.LEARNER, "learner_agreed_at") if Role.LEARNER in links else (Role.ASSESSOR, "assessor_agreed_at")
-    )
+    role, field = (Role.LEARNER if Role.LEARNER in links else Role.ASSESSOR), agreed_field(links)
     _check_open(portfolio)
     plan = AssessmentPlan.objects.filter(portfolio=portfolio).first()
-    if plan is None or not plan.actions.exists():
-        raise ValidationError("The plan has no actions yet, so there is nothing to agree to.")
-    if getattr(plan, field) is not None:
-        raise ValidationError(f"You agreed to this plan on {timezone.localtime(getattr(plan, field)):%d/%m/%Y}.")
+    if not (due := plan_agreement(links, plan)):
+        raise ValidationError(due.reason)
+    assert plan is not None
     setattr(plan, field, timezone.now())
     plan.save(update_fields=[field, "updated_at"])
     notifications_done(target=plan, kind="plan_agree", user=actor)
