@@ -168,6 +168,11 @@ class UnitCode(models.Model):
         help_text="Other units, by this awarding body's numbers, that the workbook says evidence could also count "
         "towards, in its order.",
     )
+    assessment_note = models.TextField(
+        blank=True,
+        help_text="The awarding body's own note on how the unit is assessed, shown to its learners (the workbook's "
+        "'Assessed evidence' paragraph).",
+    )
 
     # Every version of a unit carries the same number, so a number alone no longer names one row: the unit's slug
     # is part of the key. The import keeps each number to one unit's versions (units.library.importing).
@@ -318,6 +323,12 @@ class RangeItem(models.Model):
 
 class EvidenceRequirement(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="evidence_requirements")
+    # Empty: the requirement applies whichever awarding body the learner is registered through. Each body words its
+    # own (OCR names its handbook and assessors), and a learner is shown only theirs.
+    awarding_body = models.ForeignKey(
+        AwardingBody, on_delete=models.PROTECT, null=True, blank=True, related_name="evidence_requirements"
+    )
+    # Orders the unit's requirements and names one in the fixture; the page numbers each body's list from 1.
     number = models.PositiveSmallIntegerField()
     text = models.TextField()
     # The requirement whose list is the range ("You must provide evidence ... a, b, c, d").
@@ -335,7 +346,16 @@ class EvidenceRequirement(models.Model):
     def natural_key(self) -> tuple[str, int]:
         return (*self.unit.natural_key(), self.number)
 
-    natural_key.dependencies = ["units.unit"]  # type: ignore[attr-defined]
+    natural_key.dependencies = ["units.unit", "units.awardingbody"]  # type: ignore[attr-defined]
+
+    @classmethod
+    def for_body(cls, unit: Unit, unit_code: UnitCode | None) -> models.QuerySet[EvidenceRequirement]:
+        """The requirements a learner registered through `unit_code`'s awarding body is shown: that body's own
+        and those for every body."""
+        body = models.Q(awarding_body__isnull=True)
+        if unit_code is not None:
+            body |= models.Q(awarding_body_id=unit_code.awarding_body_id)
+        return cls.objects.filter(body, unit=unit).order_by("number")
 
 
 class Qualification(models.Model):

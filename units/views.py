@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from units.library import cross_reference_targets, qualification_places
-from units.models import AssessmentMethod, Criterion, LearningOutcome, Unit, UnitCode
+from units.models import AssessmentMethod, Criterion, EvidenceRequirement, LearningOutcome, Unit, UnitCode
 
 
 def unit_list(request: HttpRequest) -> HttpResponse:
@@ -27,7 +27,7 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 ),
             ),
             "range_items",
-            "evidence_requirements",
+            Prefetch("evidence_requirements", queryset=EvidenceRequirement.objects.order_by("number")),
             Prefetch("methods", queryset=AssessmentMethod.objects.order_by("order")),
         ),
         slug=slug,
@@ -39,6 +39,11 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
     for outcome in unit.outcomes.all():
         criteria = [(criterion.label(numbering), criterion) for criterion in outcome.criteria.all()]
         outcomes.append((outcome, criteria))
+    # Each awarding body's requirements under its own name: OCR's name OCR's handbook, City & Guilds' the workbook's.
+    requirements_by_code = [
+        (code, [r for r in unit.evidence_requirements.all() if r.awarding_body_id in (None, code.awarding_body_id)])
+        for code in codes
+    ]
     return render(
         request,
         "units/unit_detail.html",
@@ -47,6 +52,7 @@ def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "codes": codes,
             "numbering": numbering,
             "outcomes": outcomes,
+            "requirements_by_code": requirements_by_code,
             "cross_references": cross_reference_targets(unit),
             "qualification_places": qualification_places(unit),
         },

@@ -87,6 +87,27 @@ def family_of(model: type[Unit] | type[Qualification], slug: str) -> list[Any]:
     return list(model.objects.filter(Q(family=slug) | Q(family__isnull=True, slug=slug)).order_by("version"))
 
 
+def _requirement_bodies(doc: dict[str, Any]) -> list[str]:
+    """Each requirement is for one of the unit's awarding bodies or (null) for all; a learner sees their body's and
+    the shared ones, so among those only one may introduce the range."""
+    numbered = {code["awarding_body"]["code"] for code in doc["codes"]}
+    errors = [
+        f"evidence_requirements[{i}].awarding_body: {r['awarding_body']} is not one of the unit's awarding bodies"
+        f" ({', '.join(sorted(numbered))})"
+        for i, r in enumerate(doc["evidence_requirements"])
+        if r["awarding_body"] is not None and r["awarding_body"] not in numbered
+    ]
+    introducing = [(i, r["awarding_body"]) for i, r in enumerate(doc["evidence_requirements"]) if r["introduces_range"]]
+    for index, (i, body) in enumerate(introducing):
+        earlier = next((j for j, other in introducing[:index] if None in (body, other) or other == body), None)
+        if earlier is not None:
+            errors.append(
+                f"evidence_requirements[{i}].introduces_range: only one requirement introduces the range"
+                f" (evidence_requirements[{earlier}] already does)"
+            )
+    return errors
+
+
 def check_unit(doc: dict[str, Any]) -> list[str]:
     errors = _twice(doc["outcomes"], "outcomes", lambda o: o["number"], "number", "outcome")
     for index, outcome in enumerate(doc["outcomes"]):
@@ -97,12 +118,7 @@ def check_unit(doc: dict[str, Any]) -> list[str]:
     errors += _twice(doc["evidence_requirements"], "evidence_requirements", lambda r: r["number"], "number", "number")
     errors += _twice(doc["methods"], "methods", lambda m: m["code"], "code", "method")
     errors += _twice(doc["codes"], "codes", lambda c: c["awarding_body"]["code"], "awarding_body.code", "body")
-    introducing = [i for i, r in enumerate(doc["evidence_requirements"]) if r["introduces_range"]]
-    errors += [
-        f"evidence_requirements[{i}].introduces_range: only one requirement introduces the range"
-        f" (evidence_requirements[{introducing[0]}] already does)"
-        for i in introducing[1:]
-    ]
+    errors += _requirement_bodies(doc)
     for index, code in enumerate(doc["codes"]):
         path = f"codes[{index}].cross_reference_units"
         errors += _twice(code["cross_reference_units"], path, lambda n: n, "", "unit")

@@ -51,6 +51,7 @@ def unit_document(unit: Unit) -> dict[str, Any]:
                 "awarding_body": awarding_body_document(code.awarding_body),
                 "number": code.code,
                 "cross_reference_units": list(code.cross_reference_units),
+                "assessment_note": code.assessment_note,
             }
             # Sorted here rather than by the database, whose collation could order them differently.
             for code in sorted(unit.codes.select_related("awarding_body"), key=lambda c: c.awarding_body.code)
@@ -85,8 +86,13 @@ def unit_document(unit: Unit) -> dict[str, Any]:
             for item in sorted(unit.range_items.all(), key=lambda r: r.letter)
         ],
         "evidence_requirements": [
-            {"number": r.number, "text": r.text, "introduces_range": r.introduces_range}
-            for r in unit.evidence_requirements.order_by("number")
+            {
+                "number": r.number,
+                "awarding_body": r.awarding_body.code if r.awarding_body else None,
+                "text": r.text,
+                "introduces_range": r.introduces_range,
+            }
+            for r in unit.evidence_requirements.select_related("awarding_body").order_by("number")
         ],
     }
 

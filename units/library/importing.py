@@ -179,6 +179,7 @@ def _save_unit(doc: dict[str, Any], unit: Unit | None, version: int) -> Unit:
             awarding_body=_body(code["awarding_body"]),
             code=code["number"],
             cross_reference_units=code["cross_reference_units"],
+            assessment_note=code["assessment_note"],
         )
         for code in doc["codes"]
     )
@@ -189,7 +190,15 @@ def _save_unit(doc: dict[str, Any], unit: Unit | None, version: int) -> Unit:
         )
         Criterion.objects.bulk_create(Criterion(outcome=outcome, **c) for c in data["criteria"])
     RangeItem.objects.bulk_create(RangeItem(unit=unit, **item) for item in doc["range"])
-    EvidenceRequirement.objects.bulk_create(EvidenceRequirement(unit=unit, **r) for r in doc["evidence_requirements"])
+    bodies = {code.awarding_body.code: code.awarding_body for code in unit.codes.select_related("awarding_body")}
+    EvidenceRequirement.objects.bulk_create(
+        EvidenceRequirement(
+            unit=unit,
+            awarding_body=bodies[r["awarding_body"]] if r["awarding_body"] else None,
+            **{k: r[k] for k in ("number", "text", "introduces_range")},
+        )
+        for r in doc["evidence_requirements"]
+    )
     return unit
 
 

@@ -171,6 +171,15 @@ def test_a_version_2_file_loads_as_version_2_into_an_empty_library(unit_file):
             " (evidence_requirements[0] already does)",
         ),
         (
+            lambda d: d["evidence_requirements"][7].update(awarding_body=None),
+            "evidence_requirements[7].introduces_range: only one requirement introduces the range"
+            " (evidence_requirements[3] already does)",
+        ),
+        (
+            lambda d: d["evidence_requirements"][0].update(awarding_body="AQA"),
+            "evidence_requirements[0].awarding_body: AQA is not one of the unit's awarding bodies (CG, OCR)",
+        ),
+        (
             lambda d: d["codes"][0]["cross_reference_units"].append("220"),
             "codes[0].cross_reference_units[17]: the unit's own number cannot be a cross-reference",
         ),
@@ -238,8 +247,12 @@ def test_a_failure_part_way_through_writing_leaves_the_library_as_it_was(unit_fi
     document["slug"] = "test-new-unit"
     document["codes"] = [
         {"awarding_body": {"code": "NEW", "name": "New Body", "criterion_style": "plain"}, "number": "N1",
-         "cross_reference_units": []}
+         "cross_reference_units": [], "assessment_note": ""}
     ]  # fmt: skip
+    # Requirements name one of the unit's own bodies: OCR's wording becomes the only body's.
+    document["evidence_requirements"] = [
+        {**r, "awarding_body": "NEW"} for r in document["evidence_requirements"] if r["awarding_body"] == "OCR"
+    ]
     document["methods"].append(
         {"code": "XX", "name": "New method", "description": "", "in_workbook_key": False, "order": 9}
     )
@@ -305,6 +318,7 @@ def test_a_number_two_units_share_under_different_bodies_asks_for_the_body(unit,
     document = json.loads(unit_file.read_text(encoding="utf-8"))
     document["slug"] = "test-other-unit"
     document["codes"] = [{**document["codes"][1], "number": "220"}]  # OCR 220, while City & Guilds 220 is C4
+    document["evidence_requirements"] = [r for r in document["evidence_requirements"] if r["awarding_body"] == "OCR"]
     import_file(write(unit_file.parent, document, "other.json"))
     with pytest.raises(CommandError, match="'220' could be any of deliver-customer-service-to-difficult-customers"):
         export("220")

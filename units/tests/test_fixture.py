@@ -77,7 +77,9 @@ def test_fixture_has_one_unit_three_outcomes_27_criteria_4_range_items_4_require
     assert Criterion.objects.count() == 27
     assert [o.criteria.count() for o in unit.outcomes.order_by("number")] == [7, 10, 10]
     assert unit.range_items.count() == 4
-    assert unit.evidence_requirements.count() == 4
+    assert unit.evidence_requirements.filter(awarding_body__code="OCR").count() == 4
+    assert unit.evidence_requirements.filter(awarding_body__code="CG").count() == 4
+    assert not unit.evidence_requirements.filter(awarding_body__isnull=True).exists()
     assert AssessmentMethod.objects.count() == 7
     assert unit.methods.count() == 7
     assert UnitCode.objects.count() == 2
@@ -154,13 +156,30 @@ def test_range_items_are_the_specifications_wording():
 @pytest.mark.django_db
 def test_evidence_requirements_are_the_specifications_wording_and_only_4_introduces_the_range():
     load()
-    requirements = list(EvidenceRequirement.objects.filter(unit__slug=SLUG))
+    requirements = list(EvidenceRequirement.objects.filter(unit__slug=SLUG, awarding_body__code="OCR"))
     assert [r.number for r in requirements] == [1, 2, 3, 4]
     assert [r.introduces_range for r in requirements] == [False, False, False, True]
     assert requirements[3].text == "You must provide evidence of delivering customer service to difficult customers:"
     for requirement in requirements:
         assert f"{requirement.number}. {normalise(requirement.text)}" in seed(SPEC_HTML)
         assert "*" not in requirement.text
+
+
+@pytest.mark.django_db
+def test_city_and_guilds_requirements_and_note_are_the_workbooks_wording_typo_included():
+    load()
+    requirements = list(EvidenceRequirement.objects.filter(unit__slug=SLUG, awarding_body__code="CG"))
+    assert [r.introduces_range for r in requirements] == [False, False, False, True]
+    # "Your must" is the workbook's own misprint, kept as printed.
+    assert requirements[3].text == "Your must provide evidence of delivering customer service to difficult customers:"
+    workbook = seed(WORKBOOK)
+    for position, requirement in enumerate(requirements[:3], start=1):
+        assert f"{position} {normalise(requirement.text)}" in workbook
+        assert "OCR" not in requirement.text
+    note = UnitCode.objects.get(unit__slug=SLUG, awarding_body__code="CG").assessment_note
+    assert note.startswith("You need to show that you understand")
+    assert f"Assessed evidence {normalise(note)}" in workbook
+    assert UnitCode.objects.get(unit__slug=SLUG, awarding_body__code="OCR").assessment_note == ""
 
 
 @pytest.mark.django_db
