@@ -47,11 +47,14 @@ def signed_url(field, *, filename: str, content_type: str, inline: bool) -> str 
 
 
 def stored_file_response(
-    field, *, filename: str, content_type: str, inline: bool
+    field, *, filename: str, content_type: str, inline: bool, may_redirect: bool = True
 ) -> HttpResponseRedirect | FileResponse:
     """The file for a request that has passed its access check: a redirect to a signed URL for a large file in a
-    bucket, otherwise the bytes streamed from the storage (never a path on disk, which a bucket has not got)."""
-    url = signed_url(field, filename=filename, content_type=content_type, inline=inline)
+    bucket, otherwise the bytes streamed from the storage (never a path on disk, which a bucket has not got).
+
+    `may_redirect=False` for what the site's own pages embed (thumbnails in <img>): the content security policy lets
+    them load images from the site only, so a redirect to the bucket would show nothing."""
+    url = signed_url(field, filename=filename, content_type=content_type, inline=inline) if may_redirect else None
     if url is not None:
         response = HttpResponseRedirect(url)
         response["Cache-Control"] = "private, no-store"

@@ -180,6 +180,17 @@ def test_a_large_image_shown_in_the_page_is_signed_to_show_inline(on_s3, client,
     assert headers["Content-Type"] == "image/png"
 
 
+def test_a_thumbnail_is_always_streamed_since_pages_may_load_images_from_the_site_only(on_s3, client, world, settings):
+    settings.S3_REDIRECT_BYTES = 1
+    record = attach(world, "till.png", samples.png(size=(400, 300)))
+    assert record.thumbnail
+    client.force_login(world.learner)
+    response = client.get(reverse("file_thumbnail", args=[record.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    assert b"".join(response.streaming_content)[:3] == b"\xff\xd8\xff"
+
+
 def test_a_changed_large_file_is_refused_rather_than_redirected(on_s3, client, world, settings, s3_server):
     settings.S3_REDIRECT_BYTES = 100
     record = attach(world, "account.pdf", samples.pdf())

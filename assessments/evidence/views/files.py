@@ -39,9 +39,11 @@ def altered_file_refused(
     return render(request, "assessments/file_altered.html", context, status=409)
 
 
-def _file_response(field, *, content_type: str, filename: str, inline: bool) -> HttpResponse:
+def _file_response(field, *, content_type: str, filename: str, inline: bool, may_redirect: bool = True) -> HttpResponse:
     # Streamed, or for a large file in a bucket a redirect to a short-lived signed URL (portfolio/storage.py).
-    response = stored_file_response(field, content_type=content_type, filename=filename, inline=inline)
+    response = stored_file_response(
+        field, content_type=content_type, filename=filename, inline=inline, may_redirect=may_redirect
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
@@ -74,4 +76,7 @@ def file_thumbnail(request: HttpRequest, file_id: int) -> HttpResponse:
     if not record.thumbnail:
         raise Http404("This file has no thumbnail.")
     stem = record.original_name.rsplit(".", 1)[0]
-    return _file_response(record.thumbnail, content_type="image/jpeg", filename=f"{stem} (thumbnail).jpg", inline=True)
+    # Shown in the site's own pages, whose policy loads images from the site only: never redirected to the bucket.
+    return _file_response(
+        record.thumbnail, content_type="image/jpeg", filename=f"{stem} (thumbnail).jpg", inline=True, may_redirect=False
+    )
