@@ -244,9 +244,9 @@ def test_a_change_after_submitting_withdraws_the_declaration_and_reopens_the_uni
 def test_reopening_withdraws_this_units_declaration_only(world):
     from tests.factories import PortfolioFactory
 
-    other = PortfolioFactory(centre=world.centre, learner=world.learner, status=S.SUBMITTED)
+    other = PortfolioFactory(centre=world.centre, status=S.SUBMITTED)
     theirs = Signature.objects.create(
-        portfolio=other, kind=K.LEARNER, round=1, signer=world.learner, signer_name="L", role=Role.LEARNER,
+        portfolio=other, kind=K.LEARNER, round=1, signer=other.learner, signer_name="L", role=Role.LEARNER,
         statement="-", signed_at=timezone.now(), record={}, digest="0" * 64,
     )  # fmt: skip
     put(world, S.SUBMITTED)
