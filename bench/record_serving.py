@@ -6,9 +6,10 @@ Then signs it through the services, stores its PDF as the worker would, copies t
 for WhiteNoise, and requests, side by side in each round: the record view's full download, its revalidation
 (If-None-Match, answered 304), WhiteNoise's full download of the same bytes and WhiteNoise's 304. Bodies are read
 to the end, as a client would. Prints the request CPU (median and p95), the queries, whether any ran
-SELECT ... FOR UPDATE, and the ratio to WhiteNoise, with PASS or FAIL against issue 14's goals: <= 4 queries of
-the view's own (beyond the session and the user every signed-in request reads), no lock, <= 5x WhiteNoise, a
-second fetch answered 304.
+SELECT ... FOR UPDATE, and the ratio to WhiteNoise (and what the access check of any portfolio page costs on its
+own, from a bench-only view that answers 204 once it has passed), with PASS or FAIL against issue 14's goals:
+<= 4 queries of the view's own (beyond the session and the user every signed-in request reads), no lock,
+<= 5x WhiteNoise, a second fetch answered 304.
 
     .venv/bin/python bench/record_serving.py                  # SQLite in a temporary folder
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nvq_bench .venv/bin/python bench/record_serving.py
@@ -33,6 +34,26 @@ from record_pdf import fill, sign_all  # noqa: E402
 
 GOAL_Q, GOAL_RATIO = 4, 5.0
 SESSION_AND_USER = 2  # what every signed-in request reads before the view runs
+
+
+def access_floor(request, portfolio_id: int):
+    """What any page of a portfolio pays before doing anything of its own: the middleware, the session, the user
+    and the access check (the portfolio and the viewer's roles), answering 204."""
+    from django.http import HttpResponse
+
+    from assessments.access import get_portfolio_for_user
+
+    get_portfolio_for_user(request, portfolio_id)
+    return HttpResponse(status=204)
+
+
+def route_floor() -> None:
+    from django.urls import clear_url_caches, path
+
+    import portfolio.urls
+
+    portfolio.urls.urlpatterns.append(path("bench/access/<int:portfolio_id>/", access_floor))
+    clear_url_caches()
 
 
 def fetch(client, url: str, headers: dict | None = None) -> tuple[float, int, list[str], int, int]:
@@ -67,6 +88,8 @@ def main() -> None:
         from django.urls import reverse
 
         from assessments.records.services.renders import record_render_store
+
+        route_floor()
 
         started = time.perf_counter()
         portfolio = fill(12, 3, sign=False)
@@ -105,6 +128,7 @@ def main() -> None:
             "Record view, revalidated (If-None-Match)": (url, {"if-none-match": etags["view"]}),
             "WhiteNoise, same file, full download": (static_url, None),
             "WhiteNoise, revalidated (If-None-Match)": (static_url, {"if-none-match": etags["whitenoise"]}),
+            "Access floor: a portfolio URL answering 204": (f"/bench/access/{portfolio.pk}/", None),
         }
         times: dict[str, list[float]] = {label: [] for label in requests}
         seen: dict[str, tuple[int, list[str], int, int]] = {}
@@ -142,6 +166,11 @@ def main() -> None:
         print()
         for goal, figure, passed in checks:
             print(f"{goal:40} {figure:40} {'PASS' if passed else 'FAIL'}")
+        access = statistics.median(times["Access floor: a portfolio URL answering 204"])
+        print(
+            f"{'of which the access floor':40} {f'{access:.2f} ms, {access / floor:.1f}x WhiteNoise':40}\n"
+            f"{'the record view beyond it':40} {f'{view - access:.2f} ms, {(view - access) / floor:.1f}x WhiteNoise'}"
+        )
         repeat = statistics.median(drafts)
         print(f"{'draft repeat, beside the stored record':40} {f'{repeat / view:.1f}x the stored record':40}")
 

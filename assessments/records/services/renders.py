@@ -20,12 +20,13 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import IO
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import Subquery
+from django.db import IntegrityError, connections, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from assessments.models import Portfolio, RecordCode, RecordRender, Signature
 from assessments.records.pdf.content import RecordContent, record_content, record_state, standing_signatures
@@ -59,6 +60,19 @@ class StoredRecord:
     unit_number: str | None
 
 
+def _stored_record_sql() -> str:
+    # Written out rather than built by the ORM: this runs on every download, and compiling the same joins and
+    # subquery through the ORM cost more CPU than the database took to answer it. Table names come from the models.
+    signature, render, code = Signature._meta.db_table, RecordRender._meta.db_table, UnitCode._meta.db_table
+    return (
+        f"SELECT s.id, (SELECT c.code FROM {code} c WHERE c.unit_id = %s AND c.awarding_body_id = %s LIMIT 1), "
+        f"r.id, r.record_code_id, r.state, r.file, r.sha256, r.size, r.created_at "
+        f"FROM {signature} s LEFT OUTER JOIN {render} r ON r.signature_id = s.id "
+        f"WHERE s.portfolio_id = %s AND s.round = %s AND s.withdrawn_at IS NULL "
+        f"ORDER BY s.signed_at, s.id"
+    )
+
+
 def stored_record(portfolio: Portfolio) -> StoredRecord:
     """The stored render of the record's current state, in one query and without a lock.
 
@@ -66,24 +80,10 @@ def stored_record(portfolio: Portfolio) -> StoredRecord:
     the current state, if made, is among them (its latest signature stands), so the state is worked out here and
     matched against them. The unit number rides along as a scalar subquery, sparing the download a query of its
     own for its file name."""
-    number = UnitCode.objects.filter(unit_id=portfolio.unit_id, awarding_body_id=portfolio.awarding_body_id)
-    rows = list(
-        Signature.objects.standing()
-        .filter(portfolio_id=portfolio.pk, round=portfolio.round)
-        .annotate(unit_number=Subquery(number.values("code")[:1]))
-        .order_by("signed_at", "pk")
-        .values_list(
-            "pk",
-            "unit_number",
-            "renders__pk",
-            "renders__record_code_id",
-            "renders__state",
-            "renders__file",
-            "renders__sha256",
-            "renders__size",
-            "renders__created_at",
-        )
-    )
+    params = [portfolio.unit_id, portfolio.awarding_body_id, portfolio.pk, portfolio.round]
+    with connections[Signature.objects.db].cursor() as cursor:
+        cursor.execute(_stored_record_sql(), params)
+        rows = cursor.fetchall()
     if not rows:
         return StoredRecord(signed=False, render=None, unit_number=None)
     ids = list(dict.fromkeys(row[0] for row in rows))
@@ -99,12 +99,21 @@ def stored_record(portfolio: Portfolio) -> StoredRecord:
                 file=name,
                 sha256=sha256,
                 size=size,
-                created_at=created_at,
+                created_at=_aware(created_at),
             )
             render._state.adding = False
             render._state.db = Signature.objects.db
             break
     return StoredRecord(signed=True, render=render, unit_number=rows[0][1])
+
+
+def _aware(value) -> datetime:
+    """A timestamp as the ORM would give it: SQLite's driver hands back text or a naive UTC datetime."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
 
 
 def _state_and_content(portfolio: Portfolio) -> tuple[str, Signature, RecordContent] | RecordRender | None:
