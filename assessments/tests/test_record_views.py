@@ -246,6 +246,11 @@ def test_a_draft_is_rendered_once_for_each_state_of_the_record(client, world, co
     assert body(client.get(pdf_url(world))) == changed and len(renders_made) == 2
     # One draft kept per portfolio: the state it has left is gone from storage.
     assert len(default_storage.listdir(f"{drafts.FOLDER}/{world.portfolio.pk}")[1]) == 1
+    # Anonymising the learner's records removes the draft, which prints their name; the next request renders anew.
+    assert drafts.record_drafts_delete(portfolio=world.portfolio) == 1
+    assert default_storage.listdir(f"{drafts.FOLDER}/{world.portfolio.pk}")[1] == []
+    client.get(pdf_url(world))
+    assert len(renders_made) == 3
 
 
 # --- Verification: what it says -----------------------------------------------------------------------------

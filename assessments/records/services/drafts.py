@@ -75,6 +75,19 @@ def _store(portfolio: Portfolio, key: str, pdf: bytes) -> None:
             default_storage.delete(f"{folder}/{other}")
 
 
+def record_drafts_delete(*, portfolio: Portfolio) -> int:
+    """Remove the portfolio's kept draft, which prints the learner's name: for anonymising a learner's records.
+    Returns how many files went."""
+    folder = f"{FOLDER}/{portfolio.pk}"
+    try:
+        names = default_storage.listdir(folder)[1]
+    except (FileNotFoundError, OSError):
+        return 0
+    for name in names:
+        default_storage.delete(f"{folder}/{name}")
+    return len(names)
+
+
 def draft_file(portfolio: Portfolio) -> RecordFile:
     """The draft of the record as it stands: from the cache if this state has been rendered, else rendered now
     and kept for the next request."""
