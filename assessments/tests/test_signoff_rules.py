@@ -132,6 +132,18 @@ def test_an_allocated_ev_samples_remotely_and_a_second_click_needs_the_ev_link_t
     assert refusal(err)[0].startswith("Only an external verifier allocated to this centre")
 
 
+def test_an_ev_sampling_on_a_visit_that_holds_the_unit_is_not_remote(world, monkeypatch):
+    def on_visit(*, user_id, portfolio_id):
+        return (user_id, portfolio_id) == (world.ev.pk, world.portfolio.pk)
+
+    monkeypatch.setattr(services.chain, "visit_reaches_user", on_visit)
+    put(world, S.IV_SIGNED)
+    unit_mark_sampled(actor=world.ev, portfolio=world.portfolio, role=Role.EV)
+    (sampled,) = events("portfolio.sampled")
+    assert sampled.summary == f"Sampled by the EV, {world.ev.full_name}"
+    assert sampled.data == {"by": Role.EV, "status": S.IV_SIGNED, "remote": False}
+
+
 def test_sampling_is_refused_once_finished_and_to_anyone_but_a_verifier(world):
     for status in (S.COMPLETE, S.WITHDRAWN):
         put(world, status)
