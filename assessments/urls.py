@@ -14,6 +14,7 @@ urlpatterns = [
     path("centre/registrations/new/", centre.portfolio_register, name="centre_portfolio_register"),
     path("centre/registrations/import/", centre.learner_import, name="centre_learner_import"),
     path("centre/registrations/<int:portfolio_id>/assign/", centre.portfolio_assign, name="centre_portfolio_assign"),
+    path("centre/sufficiency/", centre.sufficiency_thresholds, name="centre_sufficiency"),
     path("portfolios/<int:portfolio_id>/", evidence.portfolio_detail, name="portfolio_detail"),
     path("portfolios/<int:portfolio_id>/evidence/", evidence.evidence_list, name="evidence_list"),
     path("portfolios/<int:portfolio_id>/evidence/add/", evidence.evidence_add, name="evidence_add"),

@@ -131,6 +131,7 @@ MATRIX = [
     ("centre_portfolios", "get", STAFF_PAGE),
     ("centre_portfolio_register", "get", STAFF_PAGE),
     ("centre_learner_import", "get", STAFF_PAGE),
+    ("centre_sufficiency", "get", STAFF_PAGE),
     ("assign", "get", CENTRE_OBJECT),
     ("portable_import", "get", CENTRE_OBJECT),
     ("portable_import", "post", CENTRE_OBJECT),

@@ -13,7 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from assessments import services
 from assessments.centre.forms import AssignForm, RegisterForm, people_with_role
 from assessments.centre.imports import MAX_BYTES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, MalformedFile, learners_import
-from assessments.models import Portfolio, PortfolioStatus
+from assessments.centre.thresholds import FIELDS as THRESHOLD_FIELDS
+from assessments.centre.thresholds import ThresholdsForm, thresholds_save
+from assessments.models import Portfolio, PortfolioStatus, SufficiencyThresholds
 from people.access import require_centre_admin, require_role
 from people.forms import ImportForm
 from people.models import Role
@@ -162,3 +164,16 @@ def learner_import(request: HttpRequest) -> HttpResponse:
             "centre": role.centre,
         },
     )
+
+
+def sufficiency_thresholds(request: HttpRequest) -> HttpResponse:
+    """The centre's own sufficiency thresholds; the specification gives no number, so none is preset."""
+    role = require_role(request, Role.ADMIN)
+    saved = SufficiencyThresholds.objects.filter(centre=role.centre).first()
+    initial = {name: getattr(saved, name) for name in THRESHOLD_FIELDS} if saved else None
+    form = ThresholdsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        thresholds_save(actor=request.user, centre=role.centre, **form.cleaned_data)
+        messages.success(request, "Saved the sufficiency thresholds.")
+        return redirect("centre_sufficiency")
+    return render(request, "assessments/centre_sufficiency.html", {"form": form, "centre": role.centre})

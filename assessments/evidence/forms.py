@@ -39,6 +39,20 @@ class EvidenceForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="Simulation cannot count towards what you must do or the range in this unit.",
     )
+    customer_ref = forms.CharField(
+        label="Customer (optional)",
+        max_length=60,
+        required=False,
+        help_text="A short reference such as “Customer A” or an order number, not their name or details. "
+        "It shows your assessor how many different customers your evidence comes from.",
+    )
+    occasion_ref = forms.CharField(
+        label="Occasion (optional)",
+        max_length=60,
+        required=False,
+        help_text="A reference for the occasion, such as a job or shift number, when there were several "
+        "on the same date.",
+    )
     description = forms.CharField(
         label="Description or written account",
         widget=forms.Textarea(attrs={"rows": 6}),

@@ -22,6 +22,7 @@ from assessments.models.records import (
     normalise_record_code,
 )
 from assessments.models.signoff import Referral, Signature, SignatureKind
+from assessments.models.sufficiency import SufficiencyThresholds
 
 __all__ = [
     "LOCKED_STATUSES",
@@ -43,6 +44,7 @@ __all__ = [
     "PortfolioStatus",
     "Referral",
     "Signature",
+    "SufficiencyThresholds",
     "SignatureKind",
     "Verdict",
     "WitnessRequest",

@@ -42,6 +42,10 @@ class Evidence(models.Model):
     method = models.ForeignKey("units.AssessmentMethod", on_delete=models.PROTECT, related_name="+")
     activity_date = models.DateField("date of the activity")
     setting = models.CharField("where it happened", max_length=20, choices=EvidenceSetting.choices)
+    # Sufficiency (evidence from different customers, occasions and over a period): short references the
+    # learner chooses, never the customer's personal details; items without them count by activity date only.
+    customer_ref = models.CharField("customer reference", max_length=60, blank=True)
+    occasion_ref = models.CharField("occasion reference", max_length=60, blank=True)
     description = models.TextField("description or written account", blank=True)
     criteria = models.ManyToManyField("units.Criterion", blank=True, related_name="evidence")
     range_items = models.ManyToManyField("units.RangeItem", blank=True, related_name="evidence")

@@ -360,3 +360,20 @@ def test_assessor_filter_searches_by_name_or_email_rather_than_listing_every_ass
     assert """<label class="form-label" for="assessor">Assessor's name or email</label>""" in page
     assert 'id="assessor" name="assessor" value="omar oth"' in page
     assert "<option" not in page.split('id="assessor"')[1].split("</form>")[0]
+
+
+def test_the_admin_sets_the_centres_sufficiency_thresholds_and_may_leave_any_empty(admin_client, world):
+    from assessments.models import SufficiencyThresholds
+
+    url = reverse("centre_sufficiency")
+    assert url in admin_client.get(reverse("centre_portfolios")).content.decode()
+    page = admin_client.get(url).content.decode()
+    assert 'name="min_customers"' in page and 'value="' not in page.split('name="min_customers"')[1][:40]
+    refused = admin_client.post(url, {"min_customers": "0"})
+    assert error_beside(refused, "min_customers") and not SufficiencyThresholds.objects.exists()
+    assert admin_client.post(url, {"min_customers": "3", "min_weeks": "4"}).status_code == 302
+    saved = SufficiencyThresholds.objects.get(centre=world.centre)
+    assert (saved.min_customers, saved.min_occasions, saved.min_weeks) == (3, None, 4)
+    event = AuditEvent.objects.get(action="sufficiency.thresholds_changed")
+    assert event.data["after"] == {"min_customers": 3, "min_occasions": None, "min_weeks": 4}
+    assert 'value="3"' in admin_client.get(url).content.decode()

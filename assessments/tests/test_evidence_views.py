@@ -164,6 +164,28 @@ def test_learner_changes_their_evidence_mapping(learner_client, world):
     assert AuditEvent.objects.filter(action="evidence.changed").count() == 1
 
 
+def test_the_form_saves_the_customer_and_occasion_and_keeps_them_on_a_refused_submit(learner_client, world):
+    url = reverse("evidence_add", args=[world.portfolio.pk])
+    refused = learner_client.post(
+        url, form_data(customer_ref="Customer A", occasion_ref="Shift 14", activity_date="2999-01-01")
+    )
+    assert refused.status_code == 200
+    page = refused.content.decode()
+    assert 'value="Customer A"' in page and 'value="Shift 14"' in page
+    assert "not their name or details" in page
+    assert not Evidence.objects.exists()
+    assert learner_client.post(url, form_data(customer_ref=" Customer A ", occasion_ref="Shift 14")).status_code == 302
+    evidence = Evidence.objects.get()
+    assert (evidence.customer_ref, evidence.occasion_ref) == ("Customer A", "Shift 14")
+    event = AuditEvent.objects.get(action="evidence.added")
+    assert (event.data["customer_ref"], event.data["occasion_ref"]) == ("Customer A", "Shift 14")
+    edit = learner_client.get(reverse("evidence_edit", args=[evidence.pk])).content.decode()
+    assert 'value="Customer A"' in edit
+    learner_client.post(reverse("evidence_edit", args=[evidence.pk]), form_data(customer_ref="Order 991"))
+    evidence.refresh_from_db()
+    assert (evidence.customer_ref, evidence.occasion_ref) == ("Order 991", "")
+
+
 def test_deleting_asks_for_confirmation_first(learner_client, world):
     evidence = add(world)
     page = learner_client.get(reverse("evidence_delete_confirm", args=[evidence.pk])).content.decode()
@@ -180,6 +202,25 @@ def test_criterion_covered_on_one_date_only_is_flagged(learner_client, world):
     coverage = learner_client.get(reverse("portfolio_detail", args=[world.portfolio.pk])).context["coverage"]
     flagged = [row.criterion.code for row in coverage.one_date_only]
     assert flagged == ["2.1"]
+
+
+def test_the_portfolio_shows_the_sufficiency_ledger_folded_and_what_falls_below_the_thresholds(learner_client, world):
+    from assessments.models import SufficiencyThresholds
+    from assessments.tests.test_completeness import judge
+
+    judge(add(world, criteria=["2.1"], customer_ref="A", days_ago=15), world.assessor)
+    judge(add(world, criteria=["2.1"], customer_ref="B", days_ago=1), world.assessor)
+    url = reverse("portfolio_detail", args=[world.portfolio.pk])
+    page = learner_client.get(url).content.decode()
+    ledger = page.split('<details id="sufficiency"')[1].split("</details>")[0]
+    assert ledger.startswith(" class=")  # closed: the unit page keeps its phone height
+    assert re.search(r'<span title="[^"]*">[\d.]*\b2\.1</span></th><td>2</td><td>2</td><td>2</td>', ledger)
+    assert "has set no sufficiency thresholds" in ledger and "Met</th>" not in ledger
+    assert "one date" not in page and "below-thresholds" not in page
+    SufficiencyThresholds.objects.create(centre=world.portfolio.centre, min_customers=2)
+    page = learner_client.get(url).content.decode()
+    assert "30 below your centre" in page and 'href="#sufficiency"' in page
+    assert re.search(r"[>.]2\.1</span></th><td>2</td><td>2</td><td>2</td><td>Met</td>", page)
 
 
 def test_range_matrix_shows_which_situation_each_criterion_was_shown_in(learner_client, world):

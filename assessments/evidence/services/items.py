@@ -79,10 +79,13 @@ def _cross_reference_audit(
     ]
 
 
+ITEM_FIELDS = ("title", "method_id", "activity_date", "setting", "customer_ref", "occasion_ref", "description")
+
+
 def _item_state(evidence: Evidence) -> tuple:
     """What the learner controls of an item, to tell a real change from saving it as it was."""
     return (
-        *(getattr(evidence, name) for name in ("title", "method_id", "activity_date", "setting", "description")),
+        *(getattr(evidence, name) for name in ITEM_FIELDS),
         *(getattr(evidence, name) for name in WITNESS_FIELDS),
         tuple(sorted(evidence.criteria.values_list("pk", flat=True))),
         tuple(sorted(evidence.range_items.values_list("pk", flat=True))),
@@ -180,6 +183,8 @@ def evidence_save(
     activity_date: datetime.date,
     setting: str,
     description: str = "",
+    customer_ref: str = "",
+    occasion_ref: str = "",
     criteria: list[Criterion] | None = None,
     range_items: list[RangeItem] | None = None,
     files: Sequence[InspectedFile] = (),
@@ -211,6 +216,8 @@ def evidence_save(
         "method": method,
         "activity_date": activity_date,
         "setting": setting,
+        "customer_ref": customer_ref.strip(),
+        "occasion_ref": occasion_ref.strip(),
         "description": description,
         **{f: witness.get(f, "").strip() for f in WITNESS_FIELDS},
     }
@@ -257,6 +264,8 @@ def evidence_save(
             "criteria": sorted(c.code for c in criteria if c.outcome.unit_id == portfolio.unit_id),
             "range": sorted(r.letter for r in range_items if r.unit_id == portfolio.unit_id),
             "setting": setting,
+            **({"customer_ref": fields["customer_ref"]} if fields["customer_ref"] else {}),
+            **({"occasion_ref": fields["occasion_ref"]} if fields["occasion_ref"] else {}),
             **(
                 {"cross_references": _cross_reference_audit(cross_references, criteria, range_items)}
                 if cross_references

@@ -23,6 +23,7 @@ from assessments.evidence.policy import evidence_who
 from assessments.evidence.services.files import files_hold, files_release
 from assessments.evidence.views.upload_checks import upload_checked
 from assessments.judgement.coverage import home_unit_code, in_portfolio, portfolio_coverage, shown_reference
+from assessments.judgement.sufficiency import sufficiency
 from assessments.models import Evidence, EvidenceFile, Portfolio
 from people.models import Role
 from portfolio.forms import apply_validation_error
@@ -48,6 +49,7 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         {
             "portfolio": portfolio,
             "coverage": portfolio_coverage(portfolio),
+            "ledger": sufficiency(portfolio, portfolio.unit_code),
         },
     )
 
@@ -194,6 +196,8 @@ def evidence_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
         "method": evidence.method,
         "activity_date": evidence.activity_date,
         "setting": evidence.setting,
+        "customer_ref": evidence.customer_ref,
+        "occasion_ref": evidence.occasion_ref,
         "description": evidence.description,
         "criteria": list(evidence.criteria.all()),
         "range_items": list(evidence.range_items.all()),

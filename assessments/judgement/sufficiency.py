@@ -1,0 +1,116 @@
+"""The sufficiency ledger: per criterion and range item, how many different customers and occasions the
+accepted, confirmed evidence comes from, and over how many weeks; set against the centre's own thresholds.
+
+Read in a fixed number of queries whatever the evidence: criteria, range items, accepted items, confirmed
+claims and the centre's thresholds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from assessments.models import ClaimJudgement, Decision, Portfolio, SufficiencyThresholds, Verdict
+from assessments.records.document import portfolio_evidence
+from units.models import Criterion, RangeItem
+
+
+@dataclass
+class LedgerRow:
+    label: str
+    text: str
+    refs: list[str] = field(default_factory=list)
+    customers: int = 0
+    occasions: int = 0
+    weeks: int | None = None  # None: nothing confirmed yet
+    unmet: list[str] = field(default_factory=list)  # which thresholds it falls short of, in words
+    checked: bool = False  # whether any threshold applies
+
+    @property
+    def met(self) -> bool | None:
+        return None if not self.checked else not self.unmet
+
+
+@dataclass
+class Ledger:
+    rows: list[LedgerRow]
+    thresholds: SufficiencyThresholds | None
+
+    @property
+    def has_thresholds(self) -> bool:
+        return bool(self.thresholds and self.thresholds.any_set)
+
+    @property
+    def unmet(self) -> list[LedgerRow]:
+        return [row for row in self.rows if row.unmet]
+
+    @property
+    def thresholds_text(self) -> str:
+        t = self.thresholds
+        if not self.has_thresholds:
+            return "Your centre has set no sufficiency thresholds."
+        parts = []
+        if t.min_customers is not None:
+            parts.append(f"{t.min_customers} different customer{'s' if t.min_customers != 1 else ''}")
+        if t.min_occasions is not None:
+            parts.append(f"{t.min_occasions} different occasion{'s' if t.min_occasions != 1 else ''}")
+        if t.min_weeks is not None:
+            parts.append(f"{t.min_weeks} week{'s' if t.min_weeks != 1 else ''} between the first and last")
+        return "The centre looks for at least " + ", ".join(parts) + " for each criterion."
+
+
+def _occasion(item: dict) -> tuple[str, object]:
+    # An occasion reference tells apart two occasions on one date; without one, the date is the occasion.
+    ref = item["occasion_ref"].strip().casefold()
+    return ("ref", ref) if ref else ("date", item["activity_date"])
+
+
+def _row(label: str, text: str, items: list[dict], thresholds: SufficiencyThresholds | None) -> LedgerRow:
+    customers = {i["customer_ref"].strip().casefold() for i in items if i["customer_ref"].strip()}
+    dates = [i["activity_date"] for i in items]
+    row = LedgerRow(
+        label=label,
+        text=text,
+        refs=[f"E{i['number']}" for i in sorted(items, key=lambda i: i["number"])],
+        customers=len(customers),
+        occasions=len({_occasion(i) for i in items}),
+        weeks=(max(dates) - min(dates)).days // 7 if dates else None,
+    )
+    if thresholds and thresholds.any_set:
+        row.checked = True
+        if thresholds.min_customers is not None and row.customers < thresholds.min_customers:
+            row.unmet.append("customers")
+        if thresholds.min_occasions is not None and row.occasions < thresholds.min_occasions:
+            row.unmet.append("occasions")
+        if thresholds.min_weeks is not None and (row.weeks or 0) < thresholds.min_weeks:
+            row.unmet.append("weeks")
+    return row
+
+
+def sufficiency(portfolio: Portfolio, unit_code=None) -> Ledger:
+    """The ledger for the portfolio's unit, from accepted evidence with confirmed claims (its own items and
+    those cross-referenced into it); five queries."""
+    unit = portfolio.unit
+    criteria = list(
+        Criterion.objects.filter(outcome__unit=unit).select_related("outcome").order_by("outcome__number", "number")
+    )
+    range_items = list(RangeItem.objects.filter(unit=unit).order_by("letter"))
+    items: dict[int, dict] = {
+        i["pk"]: i
+        for i in portfolio_evidence(portfolio)
+        .filter(decision=Decision.ACCEPTED)
+        .values("pk", "number", "activity_date", "customer_ref", "occasion_ref")
+    }
+    by_criterion: dict[int, list[dict]] = defaultdict(list)
+    by_range: dict[int, list[dict]] = defaultdict(list)
+    for j in ClaimJudgement.objects.filter(evidence_id__in=list(items), verdict=Verdict.CONFIRMED).values(
+        "evidence_id", "criterion_id", "range_item_id"
+    ):
+        if j["criterion_id"]:
+            by_criterion[j["criterion_id"]].append(items[j["evidence_id"]])
+        elif j["range_item_id"]:
+            by_range[j["range_item_id"]].append(items[j["evidence_id"]])
+    thresholds = SufficiencyThresholds.objects.filter(centre_id=portfolio.centre_id).first()
+    rows = [_row(c.label(unit_code), c.wording(unit_code), by_criterion[c.pk], thresholds) for c in criteria]
+    rows += [_row(f"Range {r.letter}", r.text, by_range[r.pk], thresholds) for r in range_items]
+    return Ledger(rows=rows, thresholds=thresholds)

@@ -1,0 +1,72 @@
+"""The sufficiency ledger (assessments/judgement/sufficiency.py): different customers, occasions and weeks per
+criterion from accepted, confirmed evidence, against the centre's own thresholds."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assessments.judgement.sufficiency import sufficiency
+from assessments.models import Decision, SufficiencyThresholds, Verdict
+from assessments.tests.test_completeness import judge
+from assessments.tests.test_evidence_views import add
+
+
+def row(ledger, label):
+    return next(r for r in ledger.rows if r.label == label)
+
+
+def test_two_customers_count_twice_and_the_same_customer_twice_counts_once(world):
+    judge(add(world, criteria=["2.1"], customer_ref="Customer A", days_ago=30), world.assessor)
+    judge(add(world, criteria=["2.1"], customer_ref="customer a ", days_ago=20), world.assessor)
+    judge(add(world, criteria=["2.1", "2.2"], customer_ref="Order 77", days_ago=2), world.assessor)
+    ledger = sufficiency(world.portfolio)
+    first, second = row(ledger, "2.1"), row(ledger, "2.2")
+    assert (first.customers, first.occasions, first.weeks) == (2, 3, 4)
+    assert first.refs == ["E1", "E2", "E3"]
+    assert (second.customers, second.occasions, second.weeks) == (1, 1, 0)
+    assert (row(ledger, "2.3").customers, row(ledger, "2.3").weeks) == (0, None)
+    assert first.met is None and not ledger.has_thresholds
+
+
+def test_an_occasion_reference_tells_apart_two_occasions_on_one_date(world):
+    judge(add(world, criteria=["2.1"], days_ago=3, occasion_ref="Shift 1"), world.assessor)
+    judge(add(world, criteria=["2.1"], days_ago=3, occasion_ref="Shift 2"), world.assessor)
+    judge(add(world, criteria=["2.1"], days_ago=3), world.assessor)
+    judge(add(world, criteria=["2.2"], days_ago=3), world.assessor)
+    judge(add(world, criteria=["2.2"], days_ago=3), world.assessor)
+    ledger = sufficiency(world.portfolio)
+    assert row(ledger, "2.1").occasions == 3
+    assert row(ledger, "2.2").occasions == 1
+
+
+def test_only_accepted_items_with_confirmed_claims_count(world):
+    judge(add(world, criteria=["2.1"], customer_ref="A"), world.assessor)
+    judge(add(world, criteria=["2.1"], customer_ref="B"), world.assessor, verdict=Verdict.REJECTED)
+    judge(add(world, criteria=["2.1"], customer_ref="C"), world.assessor, decision=Decision.SENT_BACK)
+    add(world, criteria=["2.1"], customer_ref="D")
+    assert row(sufficiency(world.portfolio), "2.1").customers == 1
+
+
+def test_thresholds_mark_each_row_met_or_not_and_say_which(world):
+    SufficiencyThresholds.objects.create(centre=world.portfolio.centre, min_customers=2, min_weeks=1)
+    judge(add(world, criteria=["2.1", "2.2"], customer_ref="A", days_ago=10), world.assessor)
+    judge(add(world, criteria=["2.1"], customer_ref="B", days_ago=1), world.assessor)
+    ledger = sufficiency(world.portfolio)
+    assert row(ledger, "2.1").met is True
+    assert row(ledger, "2.2").unmet == ["customers", "weeks"]
+    assert "2 different customers" in ledger.thresholds_text and "occasion" not in ledger.thresholds_text
+    assert ledger.has_thresholds and row(ledger, "2.2") in ledger.unmet
+
+
+def test_the_ledger_takes_the_same_number_of_queries_with_more_items(world):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            sufficiency(world.portfolio)
+        return len(queries)
+
+    judge(add(world, criteria=["2.1"], range_items=["a"], customer_ref="A"), world.assessor)
+    few = count()
+    for n in range(8):
+        judge(add(world, criteria=["2.1", "2.2", "3.1"], range_items=["b"], customer_ref=f"C{n}"), world.assessor)
+    assert count() == few == 5
