@@ -1,5 +1,6 @@
 from django.urls import path
 
+from assessments.centre import claims
 from assessments.centre import views as centre
 from assessments.dashboards import views as dashboards
 from assessments.evidence.views import files, plans, witness
@@ -15,6 +16,14 @@ urlpatterns = [
     path("centre/registrations/import/", centre.learner_import, name="centre_learner_import"),
     path("centre/registrations/<int:portfolio_id>/assign/", centre.portfolio_assign, name="centre_portfolio_assign"),
     path("centre/sufficiency/", centre.sufficiency_thresholds, name="centre_sufficiency"),
+    path("centre/claims/", claims.claim_list, name="centre_claims"),
+    path("centre/claims.csv", claims.claim_list_csv, name="centre_claims_csv"),
+    path("centre/claims/claimed/", claims.claims_mark, name="centre_claims_mark"),
+    path(
+        "centre/registrations/<int:portfolio_id>/identifiers/",
+        claims.portfolio_identifiers,
+        name="centre_portfolio_identifiers",
+    ),
     path("portfolios/<int:portfolio_id>/", evidence.portfolio_detail, name="portfolio_detail"),
     path("portfolios/<int:portfolio_id>/evidence/", evidence.evidence_list, name="evidence_list"),
     path("portfolios/<int:portfolio_id>/evidence/add/", evidence.evidence_add, name="evidence_add"),

@@ -6,6 +6,7 @@ Evidence, judgements and the sign-off chain hang off the portfolio.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.functional import cached_property
@@ -60,6 +61,20 @@ LOCKED_STATUSES = frozenset(
 )
 
 
+def uln_check_digit(first_nine: str) -> int | None:
+    """The check digit of a unique learner number: the first nine digits weighted 10 down to 2, summed, and the
+    remainder after dividing by 11 taken from 10. A remainder of 0 gives no check digit: no ULN starts that way."""
+    remainder = sum(int(digit) * weight for digit, weight in zip(first_nine, range(10, 1, -1), strict=True)) % 11
+    return None if remainder == 0 else 10 - remainder
+
+
+def validate_uln(value: str) -> None:
+    if len(value) != 10 or not value.isdigit() or value[0] == "0":
+        raise ValidationError("A unique learner number is 10 digits, the first not 0.")
+    if uln_check_digit(value[:9]) != int(value[9]):
+        raise ValidationError("This is not a unique learner number: its last digit does not check. Copy it again.")
+
+
 class PortfolioQuerySet(models.QuerySet["Portfolio"]):
     def current(self) -> PortfolioQuerySet:
         return self.exclude(status=PortfolioStatus.WITHDRAWN)
@@ -86,6 +101,15 @@ class Portfolio(models.Model):
         verbose_name="internal verifier",
     )
     learner_number = models.CharField(max_length=30)
+    # What an awarding body asks for when the centre claims the certificate; empty until the centre enters them.
+    uln = models.CharField(
+        "unique learner number", max_length=10, blank=True, validators=[validate_uln], help_text="10 digits."
+    )
+    enrolment_number = models.CharField(
+        "awarding body's enrolment number", max_length=30, blank=True, help_text="As the awarding body issued it."
+    )
+    # When the centre claimed the certificate for the completed unit; empty: not claimed yet.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     start_date = models.DateField()
     planned_end_date = models.DateField()
     status = models.CharField(max_length=30, choices=PortfolioStatus.choices, default=PortfolioStatus.IN_PROGRESS)
