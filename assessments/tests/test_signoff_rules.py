@@ -296,6 +296,7 @@ def test_the_iv_refers_back_closing_the_round_and_withdrawing_its_signatures(wor
         signature.refresh_from_db()
         assert signature.withdrawn_by == world.iv and signature.withdrawal_reason == "Referred back: Too thin."
     (referred,) = events("portfolio.referred")
+    assert by_on(referred, world.iv, world)
     assert referred.summary == f"Referred back by {world.iv.full_name}: Too thin."
     assert (referred.data["reasons"], referred.data["closed_round"], referred.data["round"]) == ("Too thin.", 1, 2)
     assert [e.data["after"] for e in events("evidence.unlocked")] == [S.IN_PROGRESS]
@@ -345,7 +346,7 @@ def test_the_signer_withdraws_the_latest_signature_and_the_unit_steps_back(world
     assert (decision.withdrawn_by, decision.withdrawal_reason) == (world.assessor, "Signed too soon.")
     assert now(world).status == S.SUBMITTED
     (withdrawn,) = events("signature.withdrawn")
-    assert withdrawn.actor_role == Role.ASSESSOR
+    assert withdrawn.actor_role == Role.ASSESSOR and by_on(withdrawn, world.assessor, world)
     assert withdrawn.summary == f"Assessor signature withdrawn by {world.assessor.full_name}: Signed too soon."
     assert (withdrawn.data["signature"], withdrawn.data["kind"], withdrawn.data["reason"]) == (
         decision.pk,
