@@ -96,16 +96,22 @@ class IdentifiersForm(forms.Form):
     enrolment_number = forms.CharField(label="Awarding body's enrolment number", max_length=30, required=False)
 
 
-@transaction.atomic
-def portfolio_identifiers_set(*, actor: User, portfolio: Portfolio, uln: str, enrolment_number: str) -> Portfolio:
-    """Record the learner's ULN and the awarding body's enrolment number on their registration."""
-    portfolio = Portfolio.objects.select_for_update().select_related("learner", "centre").get(pk=portfolio.pk)
-    uln, enrolment_number = uln.replace(" ", "").strip(), enrolment_number.strip()
+def cleaned_uln(value: str) -> str:
+    """The ULN without the spaces it is often copied with, checked; empty stays empty (not known yet)."""
+    uln = "".join(value.split())
     if uln:
         try:
             validate_uln(uln)
         except ValidationError as exc:
             raise ValidationError({"uln": exc.messages}) from exc
+    return uln
+
+
+@transaction.atomic
+def portfolio_identifiers_set(*, actor: User, portfolio: Portfolio, uln: str, enrolment_number: str) -> Portfolio:
+    """Record the learner's ULN and the awarding body's enrolment number on their registration."""
+    portfolio = Portfolio.objects.select_for_update().select_related("learner", "centre").get(pk=portfolio.pk)
+    uln, enrolment_number = cleaned_uln(uln), enrolment_number.strip()
     before = {"uln": portfolio.uln, "enrolment_number": portfolio.enrolment_number}
     after = {"uln": uln, "enrolment_number": enrolment_number}
     if before == after:

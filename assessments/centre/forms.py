@@ -57,10 +57,25 @@ class RegisterForm(AssignForm):
         .order_by("unit__title", "awarding_body__name"),
     )
     learner_number = forms.CharField(label="Learner number", max_length=30)
+    # The awarding body asks for both when the certificate is claimed; either may be entered later.
+    uln = forms.CharField(
+        label="Unique learner number (ULN)", max_length=20, required=False, help_text="10 digits, if known."
+    )
+    enrolment_number = forms.CharField(label="Awarding body's enrolment number", max_length=30, required=False)
     start_date = forms.DateField(label="Start date", widget=DateInput())
     planned_end_date = forms.DateField(label="Planned end date", widget=DateInput())
 
-    field_order = ["learner", "unit_code", "learner_number", "start_date", "planned_end_date", "assessor", "iv"]
+    field_order = [
+        "learner",
+        "unit_code",
+        "learner_number",
+        "uln",
+        "enrolment_number",
+        "start_date",
+        "planned_end_date",
+        "assessor",
+        "iv",
+    ]
 
     def __init__(self, *args: object, centre: Centre, **kwargs: object) -> None:
         super().__init__(*args, centre=centre, **kwargs)

@@ -7,6 +7,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from assessments.centre.claiming import cleaned_uln
 from assessments.models import Portfolio
 from assessments.notices import unit_notices_reassigned
 from audit.services import audit_log
@@ -45,8 +46,11 @@ def portfolio_register(
     planned_end_date: datetime.date,
     assessor: User | None = None,
     iv: User | None = None,
+    uln: str = "",
+    enrolment_number: str = "",
 ) -> Portfolio:
     """Register a learner on a unit at the centre: this opens their portfolio."""
+    uln = cleaned_uln(uln)
     learner_number = learner_number.strip()
     if not learner_number:
         raise ValidationError({"learner_number": "Enter the learner number."})
@@ -63,6 +67,8 @@ def portfolio_register(
         unit=unit_code.unit,
         awarding_body=unit_code.awarding_body,
         learner_number=learner_number,
+        uln=uln,
+        enrolment_number=enrolment_number.strip(),
         start_date=start_date,
         planned_end_date=planned_end_date,
         assessor=assessor,

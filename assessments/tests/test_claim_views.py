@@ -154,3 +154,18 @@ def test_the_assign_page_shows_the_identifiers_and_links_to_change_them(admin, w
     html = admin.get(reverse("centre_portfolio_assign", args=[world.portfolio.pk])).content.decode()
     assert "ULN 1234567899 · enrolment number not entered" in html
     assert reverse("centre_portfolio_identifiers", args=[world.portfolio.pk]) in html
+
+
+def test_registering_takes_the_uln_and_enrolment_number_and_refuses_a_uln_that_does_not_check(admin, world):
+    from assessments.tests.test_centre_views import registration
+    from people.models import Role
+    from tests.factories import member
+
+    newcomer = member(world.centre, Role.LEARNER, user__full_name="Nia Newcomer", user__email="nia@example.org")
+    url = reverse("centre_portfolio_register")
+    refused = admin.post(url, registration(world, newcomer, uln="1000000042", enrolment_number="OCR-E-9"))
+    assert refused.status_code == 200 and "its last digit does not check" in refused.content.decode()
+    assert not Portfolio.objects.filter(learner=newcomer).exists()
+    admin.post(url, registration(world, newcomer, uln="1000 000 043", enrolment_number=" OCR-E-9 "))
+    portfolio = Portfolio.objects.get(learner=newcomer)
+    assert (portfolio.uln, portfolio.enrolment_number) == ("1000000043", "OCR-E-9")
