@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from assessments.access import get_portfolio_for_user
 from assessments.judgement.completeness import completeness
+from assessments.judgement.sufficiency import sufficiency
 from assessments.models import LOCKED_STATUSES, Portfolio, PortfolioStatus, Referral, Signature, SignatureKind
 from assessments.page_parts import SIGNOFF, page_parts
 from assessments.policy import NEEDS, SIGN_ACTIONS, WITHDRAW_WHO, portfolio_may, signature_may_withdraw
@@ -85,6 +86,7 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         )
     # The learner waits on what the assessor acts on: the same reasons, in the learner's words.
     for_learner = Role.LEARNER in portfolio.links
+    actions = _actions(request, portfolio)
     return render(
         request,
         "assessments/signoff.html",
@@ -99,7 +101,11 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "for_learner": for_learner,
             "digest": current_digest(portfolio),
             "evidence_digest": current_digest(portfolio, judgements=False),
-            "actions": _actions(request, portfolio),
+            "actions": actions,
+            # Beside the assessor's sign button: the sufficiency ledger they confirm, in words where it falls short.
+            "ledger": sufficiency(portfolio, portfolio.unit_code) if actions["assessor_sign"] else None,
+            # Shown again beside the statement field it is about.
+            "sufficiency_needed": signoff.SUFFICIENCY_NEEDED,
             "withdrawable": withdrawable,
             "admin_may_withdraw": may_withdraw_last and Role.ADMIN in portfolio.links,
             "locked": portfolio.status in LOCKED_STATUSES,
@@ -128,6 +134,7 @@ def signoff_sign(request: HttpRequest, portfolio_id: int, kind: str) -> HttpResp
             password=request.POST.get("password", ""),
             # Always a string: a form that left the digest out is refused, never signed unchecked.
             expected_digest=request.POST.get("digest", ""),
+            sufficiency_statement=request.POST.get("sufficiency_statement", ""),
         )
     except signoff.AlreadySigned as exc:
         # A double click, or a second tab: the first signature stands and nothing more happens.

@@ -450,3 +450,27 @@ def test_each_refused_action_says_its_own_reason(client, world, persona, url, re
     assert reason in page
     others = {"Only the learner can change their evidence."} - {reason}
     assert not any(other in page for other in others)
+
+
+def test_the_assessor_sees_the_ledger_beside_the_sign_button_and_confirms_sufficiency_in_words(client, world):
+    from assessments.models import SufficiencyThresholds
+
+    cover_everything(world)
+    submit(world)
+    as_(client, world.assessor)
+    url = reverse("signoff", args=[world.portfolio.pk])
+    section = client.get(url).content.decode().split('id="assessor-heading"')[1].split("</section>")[0]
+    assert '<details id="sufficiency" class="mb-3">' in section and "sufficiency_statement" not in section
+    SufficiencyThresholds.objects.create(centre=world.portfolio.centre, min_customers=2)
+    section = client.get(url).content.decode().split('id="assessor-heading"')[1].split("</section>")[0]
+    assert '<details id="sufficiency" class="mb-3" open>' in section
+    assert re.search(r'<textarea[^>]*name="sufficiency_statement"[^>]*required', section)
+    assert section.index("sufficiency_statement") < section.index("Sign as assessor")
+    refused = post_sign(client, world, "assessor").content.decode()
+    assert status(world) == S.SUBMITTED
+    beside = refused.split('id="assessor-heading"')[1].split("</section>")[0]
+    assert 'id="sufficiency-error"' in beside and "say in your own words why the evidence is sufficient" in beside
+    post_sign(client, world, "assessor", sufficiency_statement="Regular customers on four separate days.")
+    assert status(world) == S.ASSESSOR_SIGNED
+    statement = Signature.objects.get(kind="assessor").statement
+    assert statement.endswith("\nSufficiency: Regular customers on four separate days.")

@@ -70,3 +70,49 @@ def test_the_ledger_takes_the_same_number_of_queries_with_more_items(world):
     for n in range(8):
         judge(add(world, criteria=["2.1", "2.2", "3.1"], range_items=["b"], customer_ref=f"C{n}"), world.assessor)
     assert count() == few == 5
+
+
+# The assessor's signature: a sufficiency statement in their own words wherever a threshold is not met.
+
+
+def test_the_assessor_is_refused_without_a_statement_when_a_threshold_is_unmet_and_signs_with_one(world):
+    from django.core.exceptions import ValidationError
+
+    from assessments.models import PortfolioStatus, Signature, SignatureKind
+    from assessments.signoff.services import SUFFICIENCY_NEEDED
+    from assessments.tests.test_signoff import cover_everything, sign, submit
+    from audit.models import AuditEvent
+
+    SufficiencyThresholds.objects.create(centre=world.portfolio.centre, min_customers=2)
+    cover_everything(world)
+    submit(world)
+    for words in ("", "   "):
+        try:
+            sign(world, world.assessor, SignatureKind.ASSESSOR, sufficiency_statement=words)
+        except ValidationError as err:
+            assert err.message_dict == {"sufficiency_statement": [SUFFICIENCY_NEEDED]}
+        else:
+            raise AssertionError("signed without a sufficiency statement")
+    assert not Signature.objects.filter(kind=SignatureKind.ASSESSOR).exists()
+    words = "Four occasions over a week at a busy counter; the customers were the shop's regulars."
+    signature = sign(world, world.assessor, SignatureKind.ASSESSOR, sufficiency_statement=f" {words} ")
+    assert signature.statement == f"{world.portfolio.unit.assessor_statement}\nSufficiency: {words}"
+    made = AuditEvent.objects.get(action="signature.made", data__kind=SignatureKind.ASSESSOR)
+    assert made.data["sufficiency_statement"] == words
+    world.portfolio.refresh_from_db()
+    assert world.portfolio.status == PortfolioStatus.ASSESSOR_SIGNED
+
+
+def test_the_assessor_needs_no_statement_when_thresholds_are_met_or_unset(world):
+    from assessments.models import SignatureKind
+    from assessments.signoff.services import signature_withdraw
+    from assessments.tests.test_signoff import cover_everything, sign, submit
+
+    cover_everything(world)
+    submit(world)
+    signature = sign(world, world.assessor, SignatureKind.ASSESSOR)
+    assert signature.statement == world.portfolio.unit.assessor_statement
+    signature_withdraw(actor=world.assessor, signature=signature, reason="Checking the thresholds")
+    SufficiencyThresholds.objects.create(centre=world.portfolio.centre, min_occasions=1)
+    assert not sufficiency(world.portfolio).unmet
+    assert sign(world, world.assessor, SignatureKind.ASSESSOR).statement == world.portfolio.unit.assessor_statement

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assessments.access import COUNTERSIGN_ASSESSOR, COUNTERSIGN_IV
 from assessments.judgement.completeness import completeness
+from assessments.judgement.sufficiency import sufficiency
 from assessments.models import TRANSITIONS, Portfolio, Signature, SignatureKind
 from assessments.notices import unit_notices_sync
 from assessments.policy import SIGN_ACTIONS
@@ -44,6 +45,11 @@ class AlreadySigned(TransitionError):
 COUNTERSIGN_STATEMENT = "I countersign this decision by {name}, who is still qualifying, and agree with it."
 IV_STATEMENT = "I have internally verified this unit and agree with the assessment decision."
 EV_STATEMENT = "I have externally verified this unit and agree with the assessment and verification decisions."
+
+SUFFICIENCY_NEEDED = (
+    "Some criteria fall below the centre's thresholds for different customers, occasions or weeks: "
+    "say in your own words why the evidence is sufficient, then sign."
+)
 
 MISSING_DIGEST = (
     "The page did not say which version of the record you checked, so nothing was signed. "
@@ -87,12 +93,20 @@ def _who_may_sign(portfolio: Portfolio, kind: str, actor: User) -> str:
 
 @transaction.atomic
 def unit_sign(
-    *, actor: User, portfolio: Portfolio, kind: str, password: str, expected_digest: str | None = None
+    *,
+    actor: User,
+    portfolio: Portfolio,
+    kind: str,
+    password: str,
+    expected_digest: str | None = None,
+    sufficiency_statement: str = "",
 ) -> Signature:
     """Sign one part of the sign-off block over the record as it stands, and move the unit on.
 
     `expected_digest` is the digest of the record the signer read: a page always sends it, and an empty one
-    (a form without it) is refused. Only code acting for no reader (demo data, imports) passes None."""
+    (a form without it) is refused. Only code acting for no reader (demo data, imports) passes None.
+    `sufficiency_statement` is the assessor's own words on sufficiency, required where a criterion falls below
+    the centre's thresholds (assessments/judgement/sufficiency.py) and kept in the signature's statement."""
     _check_password(actor, password)
     portfolio = _lock(portfolio)
     role = _who_may_sign(portfolio, kind, actor)
@@ -115,6 +129,11 @@ def unit_sign(
         check = completeness(portfolio)
         if not check.is_complete:
             raise TransitionError(["The unit is not complete yet.", *check.reasons(portfolio.unit_code)])
+        sufficiency_statement = sufficiency_statement.strip()
+        if not sufficiency_statement and sufficiency(portfolio).unmet:
+            raise ValidationError({"sufficiency_statement": SUFFICIENCY_NEEDED})
+    else:
+        sufficiency_statement = ""
     record = build_record(portfolio, judgements=kind != K.LEARNER)
     digest = digest_of(record)
     if expected_digest is not None and not expected_digest.strip():
@@ -133,6 +152,9 @@ def unit_sign(
         K.IV_COUNTERSIGN: COUNTERSIGN_STATEMENT.format(name=portfolio.iv.full_name if portfolio.iv else ""),
         K.EV: EV_STATEMENT,
     }[SignatureKind(kind)]
+    if sufficiency_statement:
+        # In the statement itself: it is what the assessor vouches for, on the record and in the chain.
+        statement = f"{statement}\nSufficiency: {sufficiency_statement}"
     signature = Signature.objects.create(
         portfolio=portfolio,
         kind=kind,
@@ -157,6 +179,7 @@ def unit_sign(
         signature=signature.pk,
         kind=kind,
         digest=digest,
+        **({"sufficiency_statement": sufficiency_statement} if sufficiency_statement else {}),
         **_remote(actor, portfolio, role),
     )
     _complete_if_nothing_left(portfolio, actor=actor, role=role)
