@@ -15,6 +15,7 @@ from assessments.policy import (
     WITHDRAW_WHO,
     Decision,
     countersigner_qualified,
+    decided_by,
     made_assessment_decisions,
     portfolio_may,
     qualifying,
@@ -349,6 +350,12 @@ def test_each_kind_of_decision_counts_and_only_in_this_portfolio(world, second_p
     for kind, who in people.items():
         assert made_assessment_decisions(who.pk, p), kind
         assert not made_assessment_decisions(who.pk, second_portfolio), kind
+    # Each decision is its maker's: a colleague who made none is not caught by anyone else's.
+    bystander = member(world.centre, Role.ASSESSOR)
+    assert not made_assessment_decisions(bystander.pk, p)
+    # The filter itself finds the unit's assessor now, as the sampling population asks it (without the shortcut).
+    found = set(Portfolio.objects.filter(decided_by(world.assessor.pk)).values_list("pk", flat=True))
+    assert found == {p.pk, second_portfolio.pk}
 
 
 def test_signatures_that_are_not_assessment_decisions_do_not_count(world):
