@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from assessments.models import Feedback, Portfolio, PortfolioStatus, WitnessRequest
+from assessments.records.services.drafts import record_drafts_delete
 from audit.models import AuditEvent
 from audit.services import audit_log
 from exports.models import Export
@@ -147,6 +148,9 @@ def learner_anonymise(*, due: Due, years: int | None = None) -> User:
         if slugify(old_name):
             export.filename = export.filename.replace(slugify(old_name), slugify(name))
         export.save(update_fields=["description", "filename"])
+    # Kept drafts print the learner's name and are only a cache: removing them early, should the transaction fail,
+    # costs a render.
+    drafts = sum(record_drafts_delete(portfolio=p) for p in Portfolio.objects.filter(learner=learner))
     throttle = sum(
         model.objects.filter(username__iexact=old_email).delete()[0]
         for model in (AccessAttempt, AccessFailureLog, AccessLog)
@@ -170,6 +174,7 @@ def learner_anonymise(*, due: Due, years: int | None = None) -> User:
                 "feedback_messages": feedback,
                 "witness_emails": witness_links,
                 "sign_in_throttle_rows": throttle,
+                "kept_drafts": drafts,
             },
         },
     )

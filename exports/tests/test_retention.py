@@ -13,10 +13,13 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.utils import timezone
 
 from assessments.models import Evidence, Feedback, Signature, WitnessRequest
+from assessments.records.services import drafts
 from assessments.records.services.renders import record_render_store
 from assessments.tests.test_record_pdf import complete, covered  # noqa: F401 (fixtures)
 from audit.models import AuditEvent
@@ -69,6 +72,8 @@ def certified(complete):  # noqa: F811 (the fixture imported above)
         description="Records of Lena Learner",
         filename="lena-learner-cg-0001-records.pdf",
     )
+    world.draft = f"{drafts.FOLDER}/{world.portfolio.pk}/earlier.pdf"
+    default_storage.save(world.draft, ContentFile(b"%PDF-1.7 a draft printing Lena Learner"))
     return world
 
 
@@ -106,6 +111,8 @@ def test_a_learner_certified_longer_ago_than_the_period_is_anonymised_and_every_
     for personal in ("Lena", "Learner@example.org".lower(), "07700", "wendy@"):
         assert personal not in written.lower()
     assert row.data["portfolios"] == [world.portfolio.pk] and row.data["removed"]["notifications"] >= 1
+    # The kept draft printed their name; it goes, the stored signed record stays.
+    assert not default_storage.exists(world.draft) and row.data["removed"]["kept_drafts"] == 1
     code, report = verify()
     assert code == 0, report
 
