@@ -136,13 +136,14 @@ def test_cross_referenced_evidence_counts_and_is_listed_after_the_units_own(smal
         save(small.learner, small.portfolio, criteria=[crit(C4, "1.1"), *criteria], method="WT", **WITNESS),
         small.assessor,
     )
+    judge(save(small.learner, small.small, days_ago=2), small.assessor)  # E1 here, so the references differ
     own = judge(save(small.learner, small.small, range_items=range_items, method="WT", days_ago=2, **WITNESS),
                 small.assessor)  # fmt: skip
     undecided_there = save(small.learner, small.portfolio, criteria=[crit(C4, "1.2"), criteria[0]], days_ago=3)
     check = completeness(small.small)
     assert check.missing_criteria == [] and check.missing_range == []
     # Own items first, then the cross-referenced ones; an undecided item is its home unit's to list.
-    assert check.unconfirmed_witnesses == [own.reference, crossed.reference]
+    assert check.unconfirmed_witnesses == [own.reference, crossed.reference] == ["E2", "E1"]
     assert check.undecided == []
     assert undecided_there.reference in completeness(small.portfolio).undecided
 
