@@ -232,7 +232,13 @@ def test_the_learners_unit_page_says_each_hint_once_and_stays_short(open_as, wor
     page = open_as(world.learner.email, phone=True)
     page.goto(f"/portfolios/{cohort.learner_unit.pk}/")
     expect(page.get_by_text("A range item or criterion with no evidence yet is shaded")).to_have_count(1)
-    expect(page.get_by_text("add evidence with different customers on another occasion")).to_have_count(1)
+    # The sufficiency ledger replaces the one-date hint, folded until tapped.
+    expect(page.get_by_text("Sufficiency: customers, occasions and weeks")).to_have_count(1)
+    expect(page.locator("#sufficiency table")).to_be_hidden()
+    page.get_by_text("Sufficiency: customers, occasions and weeks").click()
+    expect(page.locator("#sufficiency table")).to_be_visible()
+    assert page.evaluate("document.querySelector('#sufficiency table').getBoundingClientRect().right") <= 390
+    page.get_by_text("Sufficiency: customers, occasions and weeks").click()
     expect(page.get_by_text("Not yet covered")).to_have_count(0)
     # Each criterion appears once, and the grids show the 30 items' references.
     expect(page.get_by_role("rowheader", name="220.1.1 Recognise types of customer behaviour")).to_have_count(1)
