@@ -169,3 +169,27 @@ def test_registering_takes_the_uln_and_enrolment_number_and_refuses_a_uln_that_d
     admin.post(url, registration(world, newcomer, uln="1000 000 043", enrolment_number=" OCR-E-9 "))
     portfolio = Portfolio.objects.get(learner=newcomer)
     assert (portfolio.uln, portfolio.enrolment_number) == ("1000000043", "OCR-E-9")
+
+
+def test_the_page_and_the_csv_keep_their_query_count_as_the_list_grows(admin, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from assessments.models import PortfolioStatus
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as page:
+            admin.get(reverse("centre_claims"))
+        with CaptureQueriesContext(connection) as csv_file:
+            admin.get(reverse("centre_claims_csv"))
+        return len(page), len(csv_file)
+
+    # The status is set directly: only the list's reading of completed units is measured here.
+    Portfolio.objects.filter(pk=world.portfolio.pk).update(status=PortfolioStatus.COMPLETE)
+    counts()  # the first request of a session does its own one-off work
+    one = counts()
+    for _ in range(4):
+        extra = PortfolioFactory(centre=world.centre)
+        Portfolio.objects.filter(pk=extra.pk).update(status=PortfolioStatus.COMPLETE)
+    assert admin.get(reverse("centre_claims")).content.decode().count('name="portfolio"') == 5
+    assert counts() == one
