@@ -181,6 +181,9 @@ def test_the_form_saves_the_customer_and_occasion_and_keeps_them_on_a_refused_su
     assert (event.data["customer_ref"], event.data["occasion_ref"]) == ("Customer A", "Shift 14")
     edit = learner_client.get(reverse("evidence_edit", args=[evidence.pk])).content.decode()
     assert 'value="Customer A"' in edit
+    detail = learner_client.get(reverse("evidence_detail", args=[evidence.pk])).content.decode()
+    assert '<dt class="col-sm-3">Customer</dt><dd class="col-sm-9">Customer A</dd>' in detail
+    assert '<dt class="col-sm-3">Occasion</dt><dd class="col-sm-9">Shift 14</dd>' in detail
     learner_client.post(reverse("evidence_edit", args=[evidence.pk]), form_data(customer_ref="Order 991"))
     evidence.refresh_from_db()
     assert (evidence.customer_ref, evidence.occasion_ref) == ("Order 991", "")
