@@ -111,15 +111,39 @@ def versioned_slug(family: str, version: int) -> str:
     return family if version == 1 else f"{family}-v{version}"
 
 
-class Unit(models.Model):
-    # The slug names one version (its page, its natural key); `family` is the slug every version shares, and stays
-    # empty on a first version loaded from a fixture, whose own slug is then the family.
+class Versioned(models.Model):
+    """A library item with versions: a changed specification of one in use is its next version, and what uses it
+    keeps its own. The slug names one version (its page, its natural key); `family` is the slug every version
+    shares, and stays empty on a first version loaded from a fixture, whose own slug is then the family."""
+
     slug = models.SlugField(max_length=100, unique=True)
     family = models.SlugField(
-        max_length=100, null=True, blank=True, help_text="The slug all versions of this unit share (version 1's)."
+        max_length=100, null=True, blank=True, help_text="The slug all versions share (version 1's)."
     )
     version = models.PositiveSmallIntegerField(default=1)
     title = models.CharField(max_length=255)
+
+    objects = NaturalKeyManager("slug")
+
+    class Meta:
+        abstract = True
+        ordering = ["title", "version"]
+        constraints = [
+            models.UniqueConstraint(Coalesce("family", "slug"), "version", name="%(class)s_family_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title if self.version == 1 else f"{self.title} (version {self.version})"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+    @property
+    def family_slug(self) -> str:
+        return self.family or self.slug
+
+
+class Unit(Versioned):
     level = models.PositiveSmallIntegerField()
     credit_value = models.PositiveSmallIntegerField()
     guided_learning_hours = models.PositiveSmallIntegerField()
@@ -135,25 +159,6 @@ class Unit(models.Model):
     validity_statement = models.TextField()
     learner_declaration = models.TextField()
     assessor_statement = models.TextField()
-
-    objects = NaturalKeyManager("slug")
-
-    class Meta:
-        ordering = ["title", "version"]
-        constraints = [
-            # A changed specification is a new version; portfolios keep the version they started on.
-            models.UniqueConstraint(Coalesce("family", "slug"), "version", name="unit_family_version_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return self.title if self.version == 1 else f"{self.title} (version {self.version})"
-
-    def natural_key(self) -> tuple[str]:
-        return (self.slug,)
-
-    @property
-    def family_slug(self) -> str:
-        return self.family or self.slug
 
 
 class UnitCode(models.Model):
@@ -358,43 +363,19 @@ class EvidenceRequirement(models.Model):
         return cls.objects.filter(body, unit=unit).order_by("number")
 
 
-class Qualification(models.Model):
+class Qualification(Versioned):
     """A qualification as its awarding body publishes it: its units in groups and the rules for combining them.
 
     What the specification does not state stays empty (None, or "" for text) and is shown as "not stated in the
     specification"; nothing is filled in by guesswork.
     """
 
-    slug = models.SlugField(max_length=100, unique=True)
-    family = models.SlugField(
-        max_length=100, null=True, blank=True, help_text="The slug all versions of this qualification share."
-    )
-    version = models.PositiveSmallIntegerField(default=1)
-    title = models.CharField(max_length=255)
     level = models.PositiveSmallIntegerField(null=True, blank=True)
     awarding_body = models.ForeignKey(AwardingBody, on_delete=models.PROTECT, related_name="qualifications")
     number = models.CharField(
         "awarding body's qualification number", max_length=40, blank=True, help_text="Empty: not stated."
     )
     total_minimum_credits = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: not stated.")
-
-    objects = NaturalKeyManager("slug")
-
-    class Meta:
-        ordering = ["title", "version"]
-        constraints = [
-            models.UniqueConstraint(Coalesce("family", "slug"), "version", name="qualification_family_version_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return self.title if self.version == 1 else f"{self.title} (version {self.version})"
-
-    def natural_key(self) -> tuple[str]:
-        return (self.slug,)
-
-    @property
-    def family_slug(self) -> str:
-        return self.family or self.slug
 
 
 class QualificationGroup(models.Model):
