@@ -311,7 +311,7 @@ def test_importing_the_same_file_again_reports_each_row_as_already_registered(up
     connection.vendor != "postgresql", reason="Two imports at the same moment need PostgreSQL: SQLite lets one in."
 )
 def test_two_imports_of_the_same_file_at_the_same_moment_register_each_learner_once(world, monkeypatch):
-    from assessments import imports
+    from assessments.centre import imports
     from tests.clients import CsrfClient
 
     kim = member(world.centre, Role.LEARNER, user__full_name="Kim Known", user__email="kim@example.org")
