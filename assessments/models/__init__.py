@@ -14,6 +14,14 @@ from assessments.models.evidence import (
     evidence_thumbnail_name,
 )
 from assessments.models.judgements import AssessmentPlan, ClaimJudgement, Feedback, PlanAction, Verdict
+from assessments.models.observations import (
+    ACKNOWLEDGED,
+    Acknowledgement,
+    Discussion,
+    Observation,
+    ObservationNote,
+    QuestionAnswer,
+)
 from assessments.models.portfolio import LOCKED_STATUSES, TRANSITIONS, Portfolio, PortfolioQuerySet, PortfolioStatus
 from assessments.models.records import (
     RecordCode,
@@ -25,6 +33,12 @@ from assessments.models.signoff import Referral, Signature, SignatureKind
 from assessments.models.sufficiency import SufficiencyThresholds
 
 __all__ = [
+    "ACKNOWLEDGED",
+    "Acknowledgement",
+    "Discussion",
+    "Observation",
+    "ObservationNote",
+    "QuestionAnswer",
     "LOCKED_STATUSES",
     "TRANSITIONS",
     "AssessmentPlan",
