@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -27,6 +27,10 @@ from django.views.decorators.http import require_safe
 logger = logging.getLogger("portfolio.health")
 
 OK, FAILING, DELAYED, NOT_CHECKED = "ok", "failing", "delayed", "not checked"
+# The RQ queue has no worker listening to it: what is queued waits until one starts.
+NOT_RUNNING = "not running"
+# How far into an RQ queue the delayed count looks: the oldest jobs are first, and one delayed is enough to know.
+RQ_LOOK_AHEAD = 500
 
 
 def _database() -> str:
@@ -56,31 +60,80 @@ def _cache() -> str:
         cache.delete(key)
 
 
+def _rq_backend():
+    """The default task backend when it is RQ's, else None."""
+    from django_tasks import task_backends
+
+    backend = task_backends["default"]
+    return backend if type(backend).__module__.startswith("django_tasks_rq") else None
+
+
+def _rq_queues(backend) -> list:
+    import django_rq
+
+    return [django_rq.get_queue(name) for name in sorted(backend.queues)]
+
+
+def _rq_delayed(backend, cutoff) -> int:
+    """Jobs in the backend's queues enqueued before the cutoff and not yet taken by a worker. A job set for later
+    waits in the scheduler's registry, not the queue, and is enqueued (and stamped) only when it falls due."""
+    delayed = 0
+    for queue in _rq_queues(backend):
+        for job in queue.get_jobs(0, RQ_LOOK_AHEAD - 1):
+            enqueued = job.enqueued_at
+            if enqueued is not None and _aware(enqueued) <= cutoff:
+                delayed += 1
+    return delayed
+
+
+def _aware(moment: datetime) -> datetime:
+    # RQ stamps its jobs in UTC, with or without the zone depending on its version.
+    return moment.replace(tzinfo=UTC) if timezone.is_naive(moment) else moment
+
+
 def delayed_tasks_count() -> int | None:
-    """Tasks due to run that no worker has picked up within TASKS_DELAYED_MINUTES, or None when the task backend is
-    not the database (its queue is not in the database to look at)."""
+    """Tasks due to run that no worker has picked up within TASKS_DELAYED_MINUTES, or None when the task backend's
+    queue is neither the database nor RQ's (there is nothing to look into)."""
     from django_tasks import task_backends
     from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult, get_date_max
 
+    cutoff = timezone.now() - timedelta(minutes=settings.TASKS_DELAYED_MINUTES)
+    rq_backend = _rq_backend()
+    if rq_backend is not None:
+        return _rq_delayed(rq_backend, cutoff)
     if not isinstance(task_backends["default"], DatabaseBackend):
         return None
-    cutoff = timezone.now() - timedelta(minutes=settings.TASKS_DELAYED_MINUTES)
     # A task is due from when it was queued, or from its run_after when it was queued for later (the records check
     # waits a day); the worker claims the oldest first, so any due task older than the cutoff means none is working.
     waiting = DBTaskResult.objects.ready().filter(enqueued_at__lte=cutoff)
     return waiting.exclude(run_after__gt=cutoff, run_after__lt=get_date_max()).count()
 
 
+def _rq_worker_listening(backend) -> bool:
+    """Whether every queue the tasks go to has at least one live RQ worker. A worker registers itself in Redis with
+    a key it renews by its heartbeat; one that stops cleanly removes it, one that dies lets it expire (RQ's worker
+    TTL), so a worker that is not running drops out of this list by itself. (Worker.count would still count a dead
+    worker's name, left in the queue's set until some worker cleans it up.)"""
+    from rq import Worker
+
+    return all(Worker.all(queue=queue) for queue in _rq_queues(backend))
+
+
 def _worker() -> str:
+    rq_backend = _rq_backend()
+    if rq_backend is not None and not _rq_worker_listening(rq_backend):
+        logger.warning("No RQ worker is listening to the task queue: is `manage.py rqworker` running?")
+        return NOT_RUNNING
     delayed = delayed_tasks_count()
     if delayed is None:
         return NOT_CHECKED
     if delayed:
         logger.warning(
-            "%d task(s) waiting longer than %d minutes: is the worker (manage.py db_worker) running?",
+            "%d task(s) waiting longer than %d minutes: is the worker (%s) running?",
             delayed,
             settings.TASKS_DELAYED_MINUTES,
+            "manage.py rqworker" if rq_backend is not None else "manage.py db_worker",
         )
         return DELAYED
     return OK
