@@ -78,6 +78,8 @@ ACTION_LABELS: dict[str, str] = {
     "file.altered_refused": "Changed file refused",
     "records.broken": "Signed records found changed",
     "notifications.settings_changed": "Notification settings changed",
+    "unit_imported": "Unit loaded into the library",
+    "qualification_imported": "Qualification loaded into the library",
 }
 
 
