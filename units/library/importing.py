@@ -49,6 +49,9 @@ class ImportResult:
     version: int
     action: str  # "created", "unchanged", "updated" (in place, unused) or "new version"
     used_by: list[str] = field(default_factory=list)
+    title: str = ""
+    library_slug: str = ""  # the version's own address in the library (`...-v2` for a second version)
+    parts: list[str] = field(default_factory=list)  # what the file holds, in words: "3 outcomes", "27 criteria"
 
     def __str__(self) -> str:
         name = f"{self.kind} {self.slug} version {self.version}"
@@ -96,8 +99,11 @@ def uses(row: models.Model) -> list[str]:
     return found
 
 
-def library_import(*, text: str, dry_run: bool = False) -> ImportResult:
-    """Check the file in full, then load it in one transaction; raise LibraryImportError listing every problem."""
+def library_import(*, text: str, dry_run: bool = False, actor: Any = None, centre: Any = None) -> ImportResult:
+    """Check the file in full, then load it in one transaction; raise LibraryImportError listing every problem.
+
+    A dry run is the preview: the same checks and the same answer (created, new version, unchanged), then rolled
+    back. `actor` and `centre` (the admin who loaded it from the page, and their centre) go into the audit trail."""
     document, errors = parse(text)
     with transaction.atomic():
         errors = errors or check(document)
@@ -108,20 +114,43 @@ def library_import(*, text: str, dry_run: bool = False) -> ImportResult:
         # Two imports of one unit at once are put in order here, and the second then sees the first's version.
         slug = document["slug"]
         list(model.objects.select_for_update().filter(Q(family=slug) | Q(family__isnull=True, slug=slug)))
-        result = _apply(document, family_of(model, slug), is_unit)
+        result = _apply(document, family_of(model, slug), is_unit, actor=actor, centre=centre)
         if dry_run:
             transaction.set_rollback(True)
         return result
 
 
-def _apply(document: dict[str, Any], versions: list[Any], is_unit: bool) -> ImportResult:
+def _parts(document: dict[str, Any], is_unit: bool) -> list[str]:
+    def count(number: int, one: str, many: str) -> str:
+        return f"{number} {one if number == 1 else many}"
+
+    if not is_unit:
+        units = sum(len(group["units"]) for group in document["groups"])
+        return [count(len(document["groups"]), "group", "groups"), count(units, "unit", "units")]
+    criteria = sum(len(outcome["criteria"]) for outcome in document["outcomes"])
+    numbers = ", ".join(f'{c["awarding_body"]["name"]} {c["number"]}' for c in document["codes"])
+    return [
+        count(len(document["outcomes"]), "learning outcome", "learning outcomes"),
+        count(criteria, "assessment criterion", "assessment criteria"),
+        count(len(document["range"]), "range item", "range items"),
+        count(len(document["evidence_requirements"]), "evidence requirement", "evidence requirements"),
+        f"numbered {numbers}",
+    ]
+
+
+def _apply(
+    document: dict[str, Any], versions: list[Any], is_unit: bool, *, actor: Any = None, centre: Any = None
+) -> ImportResult:
     kind = document["format"]
+    about = {"title": document["title"], "parts": _parts(document, is_unit)}
     export = unit_document if is_unit else qualification_document
     save = _save_unit if is_unit else _save_qualification
     wanted = canonical(document)
     for existing in versions:
         if canonical(export(existing)) == wanted:
-            return ImportResult(kind, document["slug"], existing.version, "unchanged")
+            return ImportResult(
+                kind, document["slug"], existing.version, "unchanged", library_slug=existing.slug, **about
+            )
     if not versions:
         row, action, used = save(document, None, document["version"]), "created", []
     else:
@@ -134,9 +163,10 @@ def _apply(document: dict[str, Any], versions: list[Any], is_unit: bool) -> Impo
             row, action = save(document, None, latest.version + 1), "new version"
         else:
             row, action = save(document, latest, latest.version), "updated"
-    result = ImportResult(kind, document["slug"], row.version, action, used)
+    result = ImportResult(kind, document["slug"], row.version, action, used, library_slug=row.slug, **about)
     audit_log(
-        actor=None,
+        actor=actor,
+        centre=centre,
         action=f"{kind}_imported",
         summary=str(result),
         target=row,
