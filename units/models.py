@@ -443,3 +443,38 @@ class QualificationUnit(models.Model):
             .order_by("-version")
             .first()
         )
+
+
+class AssessorGuidance(models.Model):
+    """A centre's guidance to its assessors (a marking point, or a common mistake to look out for), shown beside the
+    criteria it names while they review evidence.
+
+    It is not the awarding body's text, so it is kept out of the unit and its file. It names criteria by their
+    numbers ("2.4") in a unit family, so every version of the unit shows it; no criteria means the whole unit.
+    """
+
+    class Kind(models.TextChoices):
+        MARKING_POINT = "marking_point", "Marking point"
+        COMMON_MISTAKE = "common_mistake", "Common mistake"
+
+    unit_family = models.SlugField(max_length=100, help_text="The slug every version of the unit shares.")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    position = models.PositiveSmallIntegerField(help_text="Its place among the unit's guidance of its kind.")
+    criteria = models.JSONField(default=list, blank=True, help_text='Criteria by number, ["2.1", "2.4"].')
+    text = models.TextField(help_text="Word for word from the source.")
+    source = models.CharField(max_length=255, help_text="The document and heading it is taken from.")
+
+    objects = NaturalKeyManager("unit_family", "kind", "position")
+
+    class Meta:
+        ordering = ["unit_family", "kind", "position"]
+        verbose_name_plural = "assessor guidance"
+        constraints = [
+            models.UniqueConstraint(fields=["unit_family", "kind", "position"], name="assessor_guidance_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.text[:60]}"
+
+    def natural_key(self) -> tuple[str, str, int]:
+        return (self.unit_family, self.kind, self.position)

@@ -21,6 +21,7 @@ from assessments.judgement.services import RECORD_METHODS, Claim, claims_in_unit
 from assessments.models import ClaimJudgement, Decision, Evidence, Portfolio
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
+from units.library.guidance import unit_guidance
 from units.models import AssessmentMethod
 
 
@@ -94,7 +95,11 @@ def evidence_review(request: HttpRequest, evidence_id: int) -> HttpResponse:
             return redirect("evidence_list", portfolio_id=evidence.portfolio_id)
     # The photos themselves sit beside the claims, so the assessor judges without opening each file.
     photos = [f for f in context["files"] if f.thumbnail]
-    return render(request, "assessments/evidence_review.html", {**context, "form": form, "photos": photos})
+    # The centre's marking points and common mistakes sit beside each criterion, as guidance, not as a rule.
+    guidance = unit_guidance(evidence.portfolio.unit)
+    return render(
+        request, "assessments/evidence_review.html", {**context, "form": form, "photos": photos, "guidance": guidance}
+    )
 
 
 def _detail_page(request: HttpRequest, evidence: Evidence, form: FeedbackForm | None = None) -> HttpResponse:
