@@ -7,7 +7,7 @@ from django import forms
 from assessments.policy import OWN_DECISIONS
 from people.models import Centre, Role, User
 from portfolio.forms import DateInput
-from units.models import UnitCode
+from units.models import QualificationUnit, UnitCode
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -86,4 +86,65 @@ class RegisterForm(AssignForm):
         start, end = data.get("start_date"), data.get("planned_end_date")
         if start and end and end < start:
             self.add_error("planned_end_date", "The planned end date must be on or after the start date.")
+        return data
+
+
+class CohortForm(AssignForm):
+    """A cohort on a qualification: the learners ticked, each with their learner number beside them, the dates,
+    the optional units chosen (the mandatory ones are added whatever is ticked), and who assesses and verifies."""
+
+    learners = forms.ModelMultipleChoiceField(
+        label="Learners", queryset=User.objects.none(), widget=forms.CheckboxSelectMultiple, required=False
+    )
+    start_date = forms.DateField(label="Start date", widget=DateInput())
+    planned_end_date = forms.DateField(label="Planned end date", widget=DateInput())
+    optional_units = forms.ModelMultipleChoiceField(
+        label="Optional units",
+        queryset=QualificationUnit.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    def __init__(self, *args: object, centre: Centre, choices: list, numbers: dict[int, str], **kwargs: object) -> None:
+        super().__init__(*args, centre=centre, **kwargs)
+        learners = list(people_with_role(centre, Role.LEARNER))
+        self.fields["learners"].queryset = people_with_role(centre, Role.LEARNER)
+        self.rows = []
+        for learner in learners:
+            name = f"number_{learner.pk}"
+            self.fields[name] = forms.CharField(
+                label=f"Learner number of {learner.full_name}",
+                max_length=30,
+                required=False,
+                initial=numbers.get(learner.pk, ""),
+            )
+            self.rows.append((learner, name))
+        # Only units loaded in the library can be chosen; the mandatory ones are not a choice.
+        optional = [c for c in choices if not c.mandatory and c.code is not None]
+        labels = {c.unit.pk: f"Unit {c.unit.number}: {c.code.unit} (group {c.group.number})" for c in optional}
+        field = self.fields["optional_units"]
+        field.queryset = QualificationUnit.objects.filter(pk__in=list(labels)).order_by("group__number", "position")
+        field.label_from_instance = lambda obj: labels[obj.pk]
+
+    def learner_rows(self):
+        """Each learner with their tick box and the bound number field beside it, for the page."""
+        picked = {str(v) for v in (self["learners"].value() or [])}
+        return [(learner, str(learner.pk) in picked, self[name]) for learner, name in self.rows]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("planned_end_date")
+        if start and end and end < start:
+            self.add_error("planned_end_date", "The planned end date must be on or after the start date.")
+        learners = data.get("learners") or []
+        if not learners and "learners" not in self.errors:
+            self.add_error("learners", "Choose at least one learner.")
+        cohort = []
+        for learner in learners:
+            name = f"number_{learner.pk}"
+            number = (data.get(name) or "").strip()
+            if not number:
+                self.add_error(name, f"Enter the learner number of {learner.full_name}.")
+            cohort.append((learner, number))
+        data["cohort"] = cohort
         return data

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from assessments.centre.claiming import cleaned_uln
-from assessments.models import Portfolio
+from assessments.models import Portfolio, QualificationRegistration
 from assessments.notices import unit_notices_reassigned
 from audit.services import audit_log
 from people.models import Centre, Membership, Role, User
@@ -48,8 +48,10 @@ def portfolio_register(
     iv: User | None = None,
     uln: str = "",
     enrolment_number: str = "",
+    qualification_registration: QualificationRegistration | None = None,
 ) -> Portfolio:
-    """Register a learner on a unit at the centre: this opens their portfolio."""
+    """Register a learner on a unit at the centre: this opens their portfolio (under their registration on a
+    qualification, where given)."""
     uln = cleaned_uln(uln)
     learner_number = learner_number.strip()
     if not learner_number:
@@ -73,6 +75,7 @@ def portfolio_register(
         planned_end_date=planned_end_date,
         assessor=assessor,
         iv=iv,
+        qualification_registration=qualification_registration,
     )
     audit_log(
         actor=actor,
@@ -87,6 +90,7 @@ def portfolio_register(
             "awarding_body": unit_code.awarding_body.code,
             "assessor": assessor.pk if assessor else None,
             "iv": iv.pk if iv else None,
+            **({"qualification_registration": qualification_registration.pk} if qualification_registration else {}),
         },
     )
     return portfolio

@@ -15,6 +15,7 @@ from assessments.centre.forms import AssignForm, RegisterForm, people_with_role
 from assessments.centre.imports import MAX_BYTES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, MalformedFile, learners_import
 from assessments.centre.thresholds import FIELDS as THRESHOLD_FIELDS
 from assessments.centre.thresholds import ThresholdsForm, thresholds_save
+from assessments.judgement.progress import RULE_IN_WORDS, attach, units_standing
 from assessments.models import Portfolio, PortfolioStatus, SufficiencyThresholds
 from people.access import require_centre_admin, require_role
 from people.forms import ImportForm
@@ -38,7 +39,7 @@ class Page:
     """One page of a list that is never counted: a centre may hold 100,000 registrations, and counting them all
     on every view costs more than the page. Whether there is a next page is one row more than the page."""
 
-    rows: list[Portfolio]
+    rows: list
     number: int
     has_next: bool
 
@@ -61,7 +62,7 @@ class Page:
         return (self.number - 1) * PER_PAGE + len(self.rows)
 
 
-def _page_of(portfolios: QuerySet[Portfolio], number: str | None) -> Page:
+def _page_of(portfolios: QuerySet, number: str | None) -> Page:
     page = int(number) if number and number.isdigit() and 0 < int(number) < 100_000 else 1
     start = (page - 1) * PER_PAGE
     rows = list(portfolios[start : start + PER_PAGE + 1])
@@ -71,7 +72,12 @@ def _page_of(portfolios: QuerySet[Portfolio], number: str | None) -> Page:
 def portfolio_list(request: HttpRequest) -> HttpResponse:
     role = require_role(request, Role.ADMIN)
     # Newest first, read off an index on (centre, id): sorting a large centre by learner name would read every row.
-    portfolios = Portfolio.objects.filter(centre=role.centre).with_people().order_by("-pk")
+    portfolios = (
+        Portfolio.objects.filter(centre=role.centre)
+        .with_people()
+        .select_related("qualification_registration__qualification")
+        .order_by("-pk")
+    )
     status = request.GET.get("status", "")
     assessor = request.GET.get("assessor", "").strip()
     query = request.GET.get("q", "").strip()
@@ -97,11 +103,15 @@ def portfolio_list(request: HttpRequest) -> HttpResponse:
             | Q(learner__email__icontains=query)
             | Q(learner_number__icontains=query)
         )
+    page = _page_of(portfolios, request.GET.get("page"))
+    # The page's rows only, in bulk: the same queries for a page of one registration or of fifty.
+    attach(page.rows, units_standing(page.rows))
     return render(
         request,
         "assessments/portfolio_list.html",
         {
-            "page": _page_of(portfolios, request.GET.get("page")),
+            "page": page,
+            "rule": RULE_IN_WORDS,
             "statuses": PortfolioStatus.choices,
             "status": status,
             "assessor": assessor,

@@ -3,6 +3,7 @@ number of queries whatever the size of the caseload, the centre or the list of n
 
 from __future__ import annotations
 
+import datetime
 from itertools import groupby
 
 from django.db.models import Count, Prefetch, Q
@@ -12,13 +13,19 @@ from django.utils import timezone
 
 from assessments.dashboards.caseload import WAITING_SHOWN, assessor_caseload, learner_tasks
 from assessments.judgement.coverage import portfolios_progress
-from assessments.models import Portfolio, PortfolioStatus
+from assessments.judgement.progress import RULE_IN_WORDS, attach, qualifications_standing, units_standing
+from assessments.models import Portfolio, PortfolioStatus, QualificationRegistration
 from assessments.page_parts import dashboard, page_parts
 from notifications.panel import notification_panel
 from people.access import active_role
 from people.models import Centre, EVAllocation, Membership, Role
 from people.roles import ActiveRole
 from units.models import UnitCode
+
+# The admin's dashboard lists this many qualification registrations, those whose planned end comes soonest, from
+# those that ended up to this many days ago.
+ENDING_SHOWN = 10
+ENDED_SHOWN_DAYS = 90
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -39,16 +46,32 @@ def _learner(request: HttpRequest, role: ActiveRole) -> HttpResponse:
     )
     # Worked out for all the learner's units at once, in the same few queries however many there are.
     progress = portfolios_progress(portfolios)
+    standings = units_standing(portfolios, progress=progress)
     for portfolio in portfolios:
         portfolio.progress = progress[portfolio.pk]  # type: ignore[attr-defined]
+        portfolio.standing = standings[portfolio.pk]  # type: ignore[attr-defined]
+    qualifications = list(
+        QualificationRegistration.objects.filter(learner=request.user, centre=role.centre)
+        .select_related("qualification__awarding_body")
+        .order_by("start_date", "pk")
+    )
+    attach(qualifications, qualifications_standing(qualifications, progress=progress))
     request.notification_panel.tasks = learner_tasks(portfolios)  # type: ignore[attr-defined]
-    return render(request, "assessments/dashboard_learner.html", {"role": role, "portfolios": portfolios})
+    return render(
+        request,
+        "assessments/dashboard_learner.html",
+        {"role": role, "portfolios": portfolios, "qualifications": qualifications, "rule": RULE_IN_WORDS},
+    )
 
 
 def _assessor(request: HttpRequest, role: ActiveRole) -> HttpResponse:
     assert role.centre is not None
     # Progress and what waits, for the whole caseload at once, in the same few queries however large it is.
     caseload = assessor_caseload(request.user, role.centre)  # type: ignore[arg-type]
+    attach(
+        caseload.portfolios,
+        units_standing(caseload.portfolios, progress={p.pk: p.progress for p in caseload.portfolios}),  # type: ignore[attr-defined]
+    )
     return render(
         request,
         "assessments/dashboard_assessor.html",
@@ -58,18 +81,20 @@ def _assessor(request: HttpRequest, role: ActiveRole) -> HttpResponse:
             "caseload": caseload,
             "shown": WAITING_SHOWN,
             "today": timezone.localdate(),
+            "rule": RULE_IN_WORDS,
             **page_parts(dashboard(role.role), request, role),
         },
     )
 
 
 def _iv(request: HttpRequest, role: ActiveRole) -> HttpResponse:
-    portfolios = (
+    portfolios = list(
         Portfolio.objects.filter(iv=request.user, centre=role.centre)
         .current()
         .with_people()
         .order_by("assessor__full_name", "learner__full_name")
     )
+    attach(portfolios, units_standing(portfolios))
     by_assessor = [(assessor, list(items)) for assessor, items in groupby(portfolios, key=lambda p: p.assessor)]
     return render(
         request,
@@ -78,6 +103,7 @@ def _iv(request: HttpRequest, role: ActiveRole) -> HttpResponse:
             "role": role,
             "by_assessor": by_assessor,
             "today": timezone.localdate(),
+            "rule": RULE_IN_WORDS,
             **page_parts(dashboard(role.role), request, role),
         },
     )
@@ -95,12 +121,25 @@ def _admin(request: HttpRequest, role: ActiveRole) -> HttpResponse:
             "id", filter=~Q(status=PortfolioStatus.WITHDRAWN) & (Q(assessor__isnull=True) | Q(iv__isnull=True))
         ),
     )
+    # The qualification registrations whose planned end comes soonest (those ended in the last quarter too, which
+    # may be behind): a fixed number, read off an index, whatever the size of the centre.
+    ending = list(
+        QualificationRegistration.objects.filter(
+            centre=centre, planned_end_date__gte=timezone.localdate() - datetime.timedelta(days=ENDED_SHOWN_DAYS)
+        )
+        .select_related("learner", "qualification__awarding_body")
+        .order_by("planned_end_date", "pk")[:ENDING_SHOWN]
+    )
+    attach(ending, qualifications_standing(ending))
     return render(
         request,
         "assessments/dashboard_admin.html",
         {
             "role": role,
             "centre": centre,
+            "ending": ending,
+            "ending_shown": ENDING_SHOWN,
+            "rule": RULE_IN_WORDS,
             "people_counts": [(r, counts.get(r.value, 0)) for r in (Role.LEARNER, Role.ASSESSOR, Role.IV, Role.ADMIN)],
             "totals": totals,
         },

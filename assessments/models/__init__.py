@@ -23,6 +23,7 @@ from assessments.models.observations import (
     QuestionAnswer,
 )
 from assessments.models.portfolio import LOCKED_STATUSES, TRANSITIONS, Portfolio, PortfolioQuerySet, PortfolioStatus
+from assessments.models.qualifications import QualificationRegistration
 from assessments.models.records import (
     RecordCode,
     RecordRender,
@@ -56,6 +57,7 @@ __all__ = [
     "RecordRender",
     "PortfolioQuerySet",
     "PortfolioStatus",
+    "QualificationRegistration",
     "Referral",
     "Signature",
     "SufficiencyThresholds",

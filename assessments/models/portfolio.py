@@ -108,6 +108,14 @@ class Portfolio(models.Model):
     enrolment_number = models.CharField(
         "awarding body's enrolment number", max_length=30, blank=True, help_text="As the awarding body issued it."
     )
+    # The qualification registration this unit was registered under; empty for a unit registered on its own.
+    qualification_registration = models.ForeignKey(
+        "assessments.QualificationRegistration",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="portfolios",
+    )
     # When the centre claimed the certificate for the completed unit; empty: not claimed yet.
     claimed_at = models.DateTimeField(null=True, blank=True)
     start_date = models.DateField()
