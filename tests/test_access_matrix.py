@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from people.models import Membership, Role
 from tests.access_rows import audit_trail as access_audit
+from tests.access_rows import library as access_library
 from tests.access_rows import notifications as access_notifications
 from tests.access_rows import qualifications as access_qualifications
 from tests.access_rows import reports as access_reports
@@ -341,6 +342,7 @@ for _rows in (
     access_audit,
     access_notifications,
     access_qualifications,
+    access_library,
 ):
     MORE_URLS.update(_rows.MORE_URLS)
     MATRIX += _rows.MATRIX
