@@ -6,6 +6,7 @@ from assessments.centre import views as centre
 from assessments.dashboards import views as dashboards
 from assessments.evidence.views import files, plans, witness
 from assessments.evidence.views import items as evidence
+from assessments.evidence.views import records as assessor_records
 from assessments.judgement import views as review
 from assessments.records.views import history, records
 from assessments.signoff import views as signoff
@@ -44,8 +45,17 @@ urlpatterns = [
     path("evidence/<int:evidence_id>/", review.evidence_detail, name="evidence_detail"),
     path("evidence/<int:evidence_id>/review/", review.evidence_review, name="evidence_review"),
     path("evidence/<int:evidence_id>/feedback/", review.evidence_feedback, name="evidence_feedback"),
-    path("evidence/<int:evidence_id>/record/", review.assessor_record_edit, name="assessor_record_edit"),
-    path("portfolios/<int:portfolio_id>/records/<str:method>/", review.assessor_record_add, name="assessor_record_add"),
+    path("evidence/<int:evidence_id>/record/", assessor_records.assessor_record_edit, name="assessor_record_edit"),
+    path(
+        "portfolios/<int:portfolio_id>/records/<str:method>/",
+        assessor_records.assessor_record_add,
+        name="assessor_record_add",
+    ),
+    path(
+        "evidence/<int:evidence_id>/acknowledge/",
+        assessor_records.observation_acknowledge,
+        name="observation_acknowledge",
+    ),
     path("portfolios/<int:portfolio_id>/plan/", plans.plan_detail, name="plan_detail"),
     path("portfolios/<int:portfolio_id>/plan/actions/add/", plans.plan_action_add, name="plan_action_add"),
     path("portfolios/<int:portfolio_id>/plan/agree/", plans.plan_agree, name="plan_agree"),

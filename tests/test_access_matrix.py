@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from people.models import Membership, Role
+from tests.access_rows import assessor_records as access_assessor_records
 from tests.access_rows import audit_trail as access_audit
 from tests.access_rows import library as access_library
 from tests.access_rows import notifications as access_notifications
@@ -67,22 +68,9 @@ def _evidence_file(world):
 
 
 def _assessor_record(world):
-    from django.utils import timezone
+    from tests.assessor_records import observe
 
-    from assessments.services import assessor_record_save
-    from units.models import AssessmentMethod, Criterion
-
-    return assessor_record_save(
-        actor=world.assessor,
-        portfolio=world.portfolio,
-        method=AssessmentMethod.objects.get(code="O"),
-        title="Observation at the service desk",
-        activity_date=timezone.localdate(),
-        description="Calmed an angry customer.",
-        place="Service desk",
-        criteria=[Criterion.objects.filter(outcome__unit=world.portfolio.unit).first()],
-        range_items=[],
-    )
+    return observe(world, criteria=("1.1",), title="Observation at the service desk")
 
 
 def _url(world, name):
@@ -342,6 +330,7 @@ for _rows in (
     access_audit,
     access_notifications,
     access_qualifications,
+    access_assessor_records,
     access_library,
 ):
     MORE_URLS.update(_rows.MORE_URLS)

@@ -27,6 +27,7 @@ LEARNERS_ITEM = "This is the learner's evidence: review it instead."
 OWN_RECORD = "This is your own record, accepted as you made it: change the record instead."
 REVIEWERS = "Only the learner's assessor reviews their evidence."
 RECORDERS = "Only the learner's assessor records observations, questioning and professional discussions."
+ACKNOWLEDGERS = "Only the learner acknowledges the assessor's observation of them."
 THREAD = "Only the learner and their assessor write in the feedback thread."
 WITNESS = "Only the learner asks their witness to confirm a statement."
 LOCKED = (
@@ -45,6 +46,7 @@ NEEDS: dict[str, tuple[frozenset[Role], str, str | None]] = {
     "feedback": (frozenset({Role.LEARNER, Role.ASSESSOR}), THREAD, None),
     "record_add": (frozenset({Role.ASSESSOR}), RECORDERS, None),
     "record_edit": (frozenset({Role.ASSESSOR}), RECORDERS, Author.ASSESSOR),
+    "acknowledge": (frozenset({Role.LEARNER}), ACKNOWLEDGERS, Author.ASSESSOR),
 }
 # Asked of an item made by the other side: the words, and 404 where the page is not for such items at all.
 WRONG_AUTHOR = {
@@ -53,6 +55,7 @@ WRONG_AUTHOR = {
     "witness_resend": refuse(ASSESSORS_RECORD),
     "review": refuse(OWN_RECORD),
     "record_edit": refuse(LEARNERS_ITEM, 404),
+    "acknowledge": refuse("Only the assessor's observation is acknowledged.", 404),
 }
 ACTIONS = frozenset({"read", *NEEDS})
 

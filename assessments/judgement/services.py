@@ -1,5 +1,5 @@
-"""The assessor's side of the evidence: judging an item and each claim it makes, the feedback thread,
-and the assessor's own records (observation, questioning, professional discussion).
+"""The assessor's side of the evidence: judging an item and each claim it makes, and the feedback thread. The
+assessor's own records (observation, questioning, professional discussion) are in evidence/services/records.py.
 
 Every service locks the portfolio row first, so a judgement never crosses a sign-off or a learner's change:
 whichever comes second sees what the first did.
@@ -7,7 +7,6 @@ whichever comes second sees what the first did.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,29 +15,23 @@ from django.db.models import Q
 from django.utils import timezone
 
 from assessments.evidence.policy import evidence_who, links_of
-from assessments.evidence.services.files import file_summary, files_discard, files_store, removes_files_if_failed
-from assessments.evidence.services.items import _check_evidence, check_unlocked
+from assessments.evidence.services.items import check_unlocked
 from assessments.evidence.uploads import InspectedFile
 from assessments.models import (
-    Author,
     ClaimJudgement,
     Decision,
     Evidence,
     EvidenceFile,
-    EvidenceSetting,
     Feedback,
-    FileKind,
     Portfolio,
     Verdict,
 )
 from assessments.notices import evidence_feedback_notice, evidence_judged_notice, evidence_notices_answered
 from audit.services import audit_log
 from people.models import Role, User
-from units.models import AssessmentMethod, Criterion, RangeItem
+from units.models import Criterion, RangeItem
 
 Claim = Criterion | RangeItem
-# The assessor's own records, and what each must say.
-RECORD_METHODS = ("O", "Q", "PD")
 FEEDBACK_MAX = 5000
 
 
@@ -287,171 +280,3 @@ def check_learner_made(evidence: Evidence) -> None:
     """The learner may not delete (or change) the assessor's own records."""
     if not (which := evidence_who({Role.LEARNER}, "edit", evidence)):
         raise PermissionDenied(which.reason)
-
-
-def _record_errors(
-    *,
-    portfolio: Portfolio,
-    method: AssessmentMethod,
-    description: str,
-    place: str,
-    questions: str,
-    criteria: Sequence[Criterion],
-    range_items: Sequence[RangeItem],
-    files: Sequence[InspectedFile],
-) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    if method.code not in RECORD_METHODS:
-        errors["method"] = ["The assessor records observations, questioning and professional discussions."]
-    if method.code == "O":
-        if not place:
-            errors["place"] = ["Say where you observed the learner."]
-        if not description:
-            errors["description"] = ["Describe what you saw the learner do."]
-    elif method.code == "Q" and not questions:
-        errors["questions"] = ["Write down the questions you asked and the learner's answers."]
-    elif method.code == "PD" and not description:
-        errors["description"] = ["Write notes of the discussion."]
-    if any(c.outcome.unit_id != portfolio.unit_id for c in criteria):
-        errors.setdefault("criteria", []).append("A criterion chosen is not from this unit.")
-    if any(r.unit_id != portfolio.unit_id for r in range_items):
-        errors.setdefault("range_items", []).append("A range item chosen is not from this unit.")
-    if not criteria and not range_items:
-        errors.setdefault("criteria", []).append("Tick the criteria (or range) the learner showed.")
-    if files and method.code != "PD":
-        errors["files"] = ["Only a professional discussion record carries a recording."]
-    elif any(f.kind not in (FileKind.AUDIO, FileKind.VIDEO) for f in files):
-        errors["files"] = ["A recording must be a sound recording or a video."]
-    return errors
-
-
-@removes_files_if_failed
-@transaction.atomic
-def assessor_record_save(
-    *,
-    actor: User,
-    portfolio: Portfolio,
-    evidence: Evidence | None = None,
-    method: AssessmentMethod,
-    title: str,
-    activity_date: datetime.date,
-    description: str,
-    place: str = "",
-    questions: str = "",
-    criteria: Sequence[Criterion],
-    range_items: Sequence[RangeItem],
-    files: Sequence[InspectedFile] = (),
-    remove_files: Sequence[EvidenceFile] = (),
-) -> Evidence:
-    """Add (or change) the assessor's own record on a learner's portfolio: an observation (O), questioning (Q)
-    or professional discussion (PD, with an optional recording). It is numbered with the learner's items,
-    accepted, and every claim confirmed at once: it is the assessor's own judgement."""
-    criteria, range_items = list(criteria), list(range_items)
-    portfolio = _lock(portfolio.pk)
-    _check_assessor(actor, portfolio, "record_add")
-    check_unlocked(portfolio=portfolio, evidence=evidence)
-    if evidence is not None:
-        if evidence.portfolio_id != portfolio.pk:
-            raise ValidationError("This evidence belongs to another portfolio.")
-        if not (which := evidence_who({Role.ASSESSOR}, "record_edit", evidence)):
-            raise PermissionDenied(which.reason)
-        if evidence.method_id != method.pk:
-            raise ValidationError({"method": ["A record keeps its method."]})
-    description, place, questions = (description or "").strip(), (place or "").strip(), (questions or "").strip()
-    errors = _record_errors(
-        portfolio=portfolio,
-        method=method,
-        description=description,
-        place=place,
-        questions=questions,
-        criteria=criteria,
-        range_items=range_items,
-        files=files,
-    )
-    try:
-        _check_evidence(
-            portfolio=portfolio,
-            method=method,
-            activity_date=activity_date,
-            setting=EvidenceSetting.REAL_WORK,
-            criteria=criteria,
-            range_items=range_items,
-            witness={},
-        )
-    except ValidationError as exc:
-        for name, messages in exc.message_dict.items():
-            errors.setdefault(name, []).extend(m for m in messages if m not in errors.get(name, []))
-    if errors:
-        raise ValidationError(errors)
-    now = timezone.now()
-    fields = {
-        "title": title.strip(),
-        "method": method,
-        "activity_date": activity_date,
-        "setting": EvidenceSetting.REAL_WORK,
-        "description": description,
-        "place": place if method.code == "O" else "",
-        "questions": questions if method.code == "Q" else "",
-        "decision": Decision.ACCEPTED,
-        "decided_by": actor,
-        "decided_at": now,
-    }
-    created = evidence is None
-    if created:
-        before = None
-        portfolio.evidence_counter += 1
-        portfolio.save(update_fields=["evidence_counter"])
-        evidence = Evidence.objects.create(
-            portfolio=portfolio, number=portfolio.evidence_counter, author=Author.ASSESSOR, created_by=actor, **fields
-        )
-    else:
-        evidence = Evidence.objects.select_for_update(of=("self",)).get(pk=evidence.pk)
-        before = _record_audit(evidence, *claims_in_unit(evidence, portfolio))
-        for name, value in fields.items():
-            setattr(evidence, name, value)
-        evidence.save()
-    evidence.criteria.set(criteria)
-    evidence.range_items.set(range_items)
-    # Everything it claims is confirmed by the assessor who made it; nothing else is judged.
-    ClaimJudgement.objects.filter(evidence=evidence).delete()
-    ClaimJudgement.objects.bulk_create(
-        [ClaimJudgement(evidence=evidence, criterion=c, verdict=Verdict.CONFIRMED, judged_by=actor) for c in criteria]
-        + [
-            ClaimJudgement(evidence=evidence, range_item=r, verdict=Verdict.CONFIRMED, judged_by=actor)
-            for r in range_items
-        ]
-    )
-    removed = [f for f in remove_files if f.evidence_id == evidence.pk]
-    removed_summary = [file_summary(f) for f in removed]
-    files_discard(removed)
-    added = files_store(actor=actor, evidence=evidence, files=files)
-    audit_log(
-        actor=actor,
-        actor_role=Role.ASSESSOR,
-        centre=portfolio.centre,
-        action="evidence.recorded" if created else "evidence.record_changed",
-        target=evidence,
-        summary=f"{evidence.reference} {evidence.title} ({method.code}, assessor's record)",
-        data={
-            "portfolio": portfolio.pk,
-            "before": before,
-            "after": _record_audit(evidence, criteria, range_items),
-            **({"files_added": [file_summary(f) for f in added]} if added else {}),
-            **({"files_removed": removed_summary} if removed_summary else {}),
-        },
-    )
-    return evidence
-
-
-def _record_audit(evidence: Evidence, criteria: Sequence[Criterion], range_items: Sequence[RangeItem]) -> dict:
-    return {
-        "title": evidence.title,
-        "method": evidence.method.code,
-        "date": evidence.activity_date.isoformat(),
-        "place": evidence.place,
-        "description": evidence.description,
-        "questions": evidence.questions,
-        "criteria": sorted(c.code for c in criteria),
-        "range": sorted(r.letter for r in range_items),
-        "decision": evidence.decision,
-    }

@@ -1,28 +1,27 @@
 """The assessor reviews evidence (accept or send back, a verdict on each claim), everyone linked reads an item
-with its verdicts and feedback thread, learner and assessor write in the thread, and the assessor records
-their own observations, questioning and professional discussions."""
+with its verdicts and feedback thread (and an assessor's record's own parts, evidence/views/records.py), and
+learner and assessor write in the thread."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from assessments import notices, services
-from assessments.access import get_evidence_for_user, get_portfolio_for_user
+from assessments.access import get_evidence_for_user
 from assessments.decisions import enforce
 from assessments.evidence.policy import OWN_RECORD, evidence_may, evidence_who, locked_reason
-from assessments.evidence.views.upload_checks import upload_checked
-from assessments.judgement.forms import FeedbackForm, RecordForm, ReviewForm, claim_field_name
-from assessments.judgement.services import RECORD_METHODS, Claim, claims_in_unit
-from assessments.models import ClaimJudgement, Decision, Evidence, Portfolio
+from assessments.evidence.views.records import record_details
+from assessments.judgement.forms import FeedbackForm, ReviewForm, claim_field_name
+from assessments.judgement.services import Claim, claims_in_unit
+from assessments.models import ClaimJudgement, Decision, Evidence
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
 from units.library.guidance import unit_guidance
-from units.models import AssessmentMethod
 
 
 def _item(request: HttpRequest, evidence_id: int, action: str = "read") -> Evidence:
@@ -115,6 +114,7 @@ def _detail_page(request: HttpRequest, evidence: Evidence, form: FeedbackForm | 
             **context,
             "claims": [(label, claim, verdicts.get(claim_field_name(claim), "")) for label, claim in _claims(evidence)],
             "feedback_form": (form or FeedbackForm()) if may_write else None,
+            **record_details(evidence),
         },
     )
 
@@ -140,93 +140,3 @@ def evidence_feedback(request: HttpRequest, evidence_id: int) -> HttpResponse:
         messages.success(request, f"Your message on {evidence.reference} was added.")
         return redirect(reverse("evidence_detail", args=[evidence.pk]) + "#thread")
     return _detail_page(request, evidence, form)
-
-
-def _record_page(
-    request: HttpRequest, portfolio: Portfolio, method: AssessmentMethod, evidence: Evidence | None
-) -> HttpResponse:
-    here = request.path
-    locked = locked_reason(portfolio, evidence)
-    if request.method == "POST" and locked:
-        messages.error(request, f"Nothing was saved. {locked}")
-        return redirect(here)
-    initial = {}
-    if evidence is not None:
-        initial = {
-            "title": evidence.title,
-            "activity_date": evidence.activity_date,
-            "place": evidence.place,
-            "description": evidence.description,
-            "questions": evidence.questions,
-            "criteria": list(evidence.criteria.all()),
-            "range_items": list(evidence.range_items.all()),
-        }
-    refusal = request.upload_refusal  # type: ignore[attr-defined]
-    posted = request.method == "POST" and refusal is None
-    form = RecordForm(
-        request.POST if posted else None,
-        request.FILES if posted else None,
-        portfolio=portfolio,
-        method=method,
-        initial=initial,
-    )
-    if evidence is not None and "remove_files" in form.fields:
-        form.fields["remove_files"].queryset = evidence.files.all()
-    if posted and form.is_valid():
-        data = form.cleaned_data
-        try:
-            saved = services.assessor_record_save(
-                actor=request.user,
-                portfolio=portfolio,
-                evidence=evidence,
-                method=method,
-                title=data["title"],
-                activity_date=data["activity_date"],
-                description=data.get("description", ""),
-                place=data.get("place", ""),
-                questions=data.get("questions", ""),
-                criteria=list(data["criteria"]),
-                range_items=list(data["range_items"]),
-                files=data.get("files") or (),
-                remove_files=list(data.get("remove_files") or ()),
-            )
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, f"Saved {saved.reference} {saved.title}.")
-            url = reverse("evidence_detail", args=[saved.pk])
-            if request.headers.get("HX-Request"):
-                # Sent through htmx for the upload's progress bar: have it load the page itself.
-                return HttpResponse(headers={"HX-Redirect": url})
-            return redirect(url)
-    return render(
-        request,
-        "assessments/assessor_record_form.html",
-        {
-            "form": form,
-            "portfolio": portfolio,
-            "evidence": evidence,
-            "method": method,
-            "locked": locked,
-            "upload_refusal": refusal[0] if refusal else None,
-        },
-        status=refusal[1] if refusal else 200,
-    )
-
-
-@upload_checked
-@once_per_token
-def assessor_record_add(request: HttpRequest, portfolio_id: int, method: str) -> HttpResponse:
-    portfolio = get_portfolio_for_user(request, portfolio_id)
-    enforce(evidence_who(portfolio.links, "record_add", portfolio))  # type: ignore[attr-defined]
-    code = method.upper()
-    found = portfolio.unit.methods.filter(code=code).first() if code in RECORD_METHODS else None
-    if found is None:
-        raise Http404("The assessor records observations, questioning and professional discussions.")
-    return _record_page(request, portfolio, found, None)
-
-
-@upload_checked
-def assessor_record_edit(request: HttpRequest, evidence_id: int) -> HttpResponse:
-    evidence = _item(request, evidence_id, "record_edit")
-    return _record_page(request, evidence.portfolio, evidence.method, evidence)

@@ -12,21 +12,27 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 
 from assessments.models import (
     Author,
     ClaimJudgement,
+    Discussion,
     Evidence,
     EvidenceFile,
+    Observation,
+    ObservationNote,
     Portfolio,
+    QuestionAnswer,
     Signature,
     SignatureKind,
 )
 from units.models import Criterion, RangeItem
 
 # 2: the learner's declaration covers only the learner's own items and not the witness's answer (see build_record).
-RECORD_VERSION = 2
+# 3: an assessor's record carries its own parts: an observation's times, notes and the learner's acknowledgement,
+# questioning's question and answer pairs, a discussion's topics and duration (see assessor_record_parts).
+RECORD_VERSION = 3
 
 
 def portfolio_evidence(portfolio: Portfolio):
@@ -76,6 +82,7 @@ def build_record(portfolio: Portfolio, *, judgements: bool = True, version: int 
         files[f.evidence_id].append({"name": f.original_name, "sha256": f.sha256, "size": f.size})
     code = {c.pk: c.code for c in criteria}
     letter = {r.pk: r.letter for r in range_items}
+    parts = assessor_record_parts([e.pk for e in items if e.author == Author.ASSESSOR]) if version >= 3 else {}
 
     def ref(e: Evidence) -> str:
         return e.reference if e.portfolio_id == portfolio.pk else f"{e.reference}@{e.portfolio_id}"
@@ -102,6 +109,7 @@ def build_record(portfolio: Portfolio, *, judgements: bool = True, version: int 
                     for r in sorted(mapped_r[e.pk], key=letter.get)
                 },
                 "files": files[e.pk],
+                **({"assessor_record": parts.get(e.pk, {})} if e.author == Author.ASSESSOR and version >= 3 else {}),
             }
         )
     unit_code = portfolio.unit_code
@@ -116,6 +124,53 @@ def build_record(portfolio: Portfolio, *, judgements: bool = True, version: int 
         "range": [r.letter for r in range_items],
         "evidence": evidence,
     }
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def assessor_record_parts(ids: list[int]) -> dict[int, dict]:
+    """The assessor's records' own parts, by evidence id, in four queries whatever their number: an observation's
+    place, times, notes (by criterion code or range letter), feedback and the learner's acknowledgement; the
+    question and answer pairs with the knowledge criteria each covers; a discussion's topics and duration. Texts
+    are kept as their SHA-256, as the descriptions are."""
+    parts: dict[int, dict] = {eid: {} for eid in ids}
+    if not ids:
+        return parts
+    for o in (
+        Observation.objects.filter(evidence_id__in=ids)
+        .select_related("evidence")
+        .prefetch_related(Prefetch("notes", queryset=ObservationNote.objects.select_related("criterion", "range_item")))
+    ):
+        parts[o.evidence_id]["observation"] = {
+            "place": o.evidence.place,
+            "start": o.start_time.strftime("%H:%M"),
+            "end": o.end_time.strftime("%H:%M"),
+            "notes": {
+                (n.criterion.code if n.criterion_id else f"range {n.range_item.letter}"): _sha(n.note)
+                for n in o.notes.all()
+            },
+            "feedback_sha256": _sha(o.feedback),
+            "acknowledgement": {
+                "how": o.acknowledgement,
+                "at": o.acknowledged_at.isoformat() if o.acknowledged_at else None,
+                "by": o.acknowledged_by_id,
+            },
+        }
+    for qa in (
+        QuestionAnswer.objects.filter(evidence_id__in=ids).prefetch_related("criteria").order_by("evidence_id", "order")
+    ):
+        parts[qa.evidence_id].setdefault("pairs", []).append(
+            {
+                "question_sha256": _sha(qa.question),
+                "answer_sha256": _sha(qa.answer),
+                "criteria": sorted(c.code for c in qa.criteria.all()),
+            }
+        )
+    for d in Discussion.objects.filter(evidence_id__in=ids):
+        parts[d.evidence_id]["discussion"] = {"topics_sha256": _sha(d.topics), "minutes": d.duration_minutes}
+    return parts
 
 
 def _witness(e: Evidence, learners_view: bool) -> dict | None:

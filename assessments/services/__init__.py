@@ -3,6 +3,7 @@
 from assessments.centre.services import portfolio_assign, portfolio_register
 from assessments.evidence.services.items import WITNESS_FIELDS, evidence_delete, evidence_save
 from assessments.evidence.services.plans import plan_action_add, plan_action_change, plan_action_delete, plan_agree
+from assessments.evidence.services.records import assessor_record_save, observation_acknowledge
 from assessments.evidence.services.witness import (
     WitnessLinkError,
     witness_confirm,
@@ -13,7 +14,7 @@ from assessments.evidence.services.witness import (
     witness_request_send,
     witness_token_known,
 )
-from assessments.judgement.services import assessor_record_save, evidence_judge, feedback_post
+from assessments.judgement.services import evidence_judge, feedback_post
 
 __all__ = ["WITNESS_FIELDS", "evidence_delete", "evidence_save", "portfolio_assign", "portfolio_register"]
 __all__ += [
@@ -27,4 +28,4 @@ __all__ += [
     "witness_token_known",
 ]
 __all__ += ["plan_action_add", "plan_action_change", "plan_action_delete", "plan_agree"]
-__all__ += ["assessor_record_save", "evidence_judge", "feedback_post"]
+__all__ += ["assessor_record_save", "evidence_judge", "feedback_post", "observation_acknowledge"]

@@ -47,21 +47,9 @@ def links(world, persona: str, portfolio: Portfolio | None = None) -> set:
 
 
 def record(world) -> Evidence:
-    from django.utils import timezone
+    from tests.assessor_records import observe
 
-    from units.models import AssessmentMethod, Criterion
-
-    return services.assessor_record_save(
-        actor=world.assessor,
-        portfolio=world.portfolio,
-        method=AssessmentMethod.objects.get(code="O"),
-        title="Observation at the service desk",
-        activity_date=timezone.localdate(),
-        description="Calmed an angry customer.",
-        place="Service desk",
-        criteria=[Criterion.objects.filter(outcome__unit=world.portfolio.unit).first()],
-        range_items=[],
-    )
+    return observe(world, criteria=("1.1",), title="Observation at the service desk")
 
 
 def answers(world, action: str, target) -> dict[str, tuple[bool, str, int]]:

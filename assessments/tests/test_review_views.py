@@ -1,12 +1,9 @@
-"""The assessor reviews evidence: accept or send back, a verdict on each claim, the feedback thread, and the
-assessor's own observation, questioning and professional discussion records."""
+"""The assessor reviews evidence: accept or send back, a verdict on each claim, and the feedback thread. The
+assessor's own records are tested in test_assessor_record_views.py."""
 
 from __future__ import annotations
 
-import datetime
-import io
 import re
-import wave
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,17 +12,14 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from assessments import services
 from assessments.evidence.uploads import inspect_upload
 from assessments.judgement.completeness import completeness
 from assessments.models import (
-    Author,
     ClaimJudgement,
     Decision,
     Evidence,
-    EvidenceFile,
     EvidenceSetting,
     Feedback,
     Portfolio,
@@ -38,7 +32,7 @@ from people.models import Role
 from tests import samples
 from tests.factories import member
 from tests.pages import assert_one_layout
-from units.models import AssessmentMethod, Criterion
+from units.models import Criterion
 
 
 def field(claim) -> str:
@@ -490,169 +484,6 @@ def test_the_thread_is_read_only_once_the_unit_is_signed(client, world, item):
     assert not Feedback.objects.filter(text="Thank you").exists()
 
 
-# The assessor's own records
-
-
-def record_url(world, code: str) -> str:
-    return reverse("assessor_record_add", args=[world.portfolio.pk, code])
-
-
-def record_data(**overrides) -> dict:
-    data = {
-        "title": "Observed at the service desk",
-        "activity_date": (timezone.localdate() - datetime.timedelta(days=1)).isoformat(),
-        "place": "Service desk, Northgate store",
-        "description": "Lena calmed a customer whose delivery was late, and agreed a redelivery.",
-        "questions": "Q: What would you do if the customer swore? A: Stay calm and warn them once.",
-        "criteria": [crit("2.1").pk, crit("2.4").pk],
-        "range_items": [rng("a").pk],
-    }
-    data.update(overrides)
-    return data
-
-
-def test_assessor_records_are_numbered_with_the_learners_items_accepted_and_counted(assessor_client, world):
-    first = add(world, criteria=["1.1"])
-    for code in ("o", "q", "pd"):
-        response = assessor_client.post(record_url(world, code), record_data(title=f"Record {code}"))
-        assert response.status_code == 302, response.context["form"].errors
-    fifth = add(world, criteria=["1.2"])
-    items = list(Evidence.objects.filter(portfolio=world.portfolio).order_by("number"))
-    assert [e.reference for e in items] == ["E1", "E2", "E3", "E4", "E5"]
-    assert (items[0], items[4]) == (first, fifth)
-    records = items[1:4]
-    assert [e.method.code for e in records] == ["O", "Q", "PD"]
-    for record in records:
-        assert record.author == Author.ASSESSOR and record.created_by == world.assessor
-        assert record.setting == EvidenceSetting.REAL_WORK
-        assert record.decision == Decision.ACCEPTED and record.decided_by == world.assessor
-        assert verdicts_of(record) == {"2.1": "confirmed", "2.4": "confirmed", "a": "confirmed"}
-    assert records[0].place == "Service desk, Northgate store" and records[1].place == ""
-    assert records[1].questions.startswith("Q: What would you do") and records[0].questions == ""
-    assert AuditEvent.objects.filter(action="evidence.recorded").count() == 3
-    grid = assessor_client.get(reverse("portfolio_detail", args=[world.portfolio.pk])).content.decode()
-    assert "4 of 27 criteria, 1 of 4 range items" in grid
-    assert "Record an observation" in grid
-    assert {c.code for c in completeness(world.portfolio).missing_criteria}.isdisjoint({"2.1", "2.4"})
-
-
-def test_each_record_asks_for_what_its_method_needs(assessor_client, world):
-    errors = assessor_client.post(record_url(world, "o"), record_data(place="")).context["form"].errors
-    assert "place" in errors
-    errors = assessor_client.post(record_url(world, "q"), record_data(questions="")).context["form"].errors
-    assert "questions" in errors
-    errors = assessor_client.post(record_url(world, "pd"), record_data(description="")).context["form"].errors
-    assert "description" in errors
-    errors = assessor_client.post(record_url(world, "o"), record_data(criteria=[], range_items=[])).context["form"]
-    assert "criteria" in errors.errors
-    future = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
-    errors = assessor_client.post(record_url(world, "o"), record_data(activity_date=future)).context["form"].errors
-    assert "cannot be in the future" in " ".join(errors["activity_date"])
-    assert not Evidence.objects.exists()
-
-
-@pytest.mark.parametrize("code", ["pe", "wt", "ra", "x"])
-def test_other_methods_are_not_assessor_records(assessor_client, world, code):
-    assert assessor_client.get(record_url(world, code)).status_code == 404
-
-
-def test_the_learner_cannot_edit_or_delete_an_assessor_record(client, world):
-    record = services.assessor_record_save(
-        actor=world.assessor,
-        portfolio=world.portfolio,
-        method=AssessmentMethod.objects.get(code="O"),
-        title="Observation",
-        activity_date=timezone.localdate(),
-        description="Saw it.",
-        place="Shop floor",
-        criteria=[crit("2.1")],
-        range_items=[],
-    )
-    own = add(world, criteria=["1.1"])
-    client.force_login(world.learner)
-    listing = client.get(reverse("evidence_list", args=[world.portfolio.pk])).content.decode()
-    assert reverse("evidence_edit", args=[own.pk]) in listing
-    assert reverse("evidence_edit", args=[record.pk]) not in listing
-    assert reverse("evidence_delete_confirm", args=[record.pk]) not in listing
-    assert "Assessor&#x27;s record" in listing or "Assessor's record" in listing
-    assert client.get(reverse("evidence_edit", args=[record.pk])).status_code == 403
-    assert client.get(reverse("evidence_delete_confirm", args=[record.pk])).status_code == 403
-    assert client.post(reverse("evidence_delete", args=[record.pk])).status_code == 403
-    assert Evidence.objects.filter(pk=record.pk).exists()
-    with pytest.raises(PermissionDenied):
-        services.evidence_delete(actor=world.learner, evidence=record)
-    with pytest.raises(PermissionDenied):
-        services.evidence_save(
-            actor=world.learner,
-            portfolio=world.portfolio,
-            evidence=record,
-            title="Mine now",
-            method=record.method,
-            activity_date=record.activity_date,
-            setting=record.setting,
-        )
-    assert Evidence.objects.get(pk=record.pk).title == "Observation"
-
-
-def test_the_assessor_changes_their_own_record_while_unlocked(assessor_client, world):
-    assessor_client.post(record_url(world, "o"), record_data())
-    record = Evidence.objects.get()
-    edit = reverse("assessor_record_edit", args=[record.pk])
-    assert assessor_client.get(edit).context["form"].initial["place"] == "Service desk, Northgate store"
-    response = assessor_client.post(edit, record_data(criteria=[crit("2.1").pk], range_items=[rng("c").pk]))
-    assert response.status_code == 302
-    assert verdicts_of(record) == {"2.1": "confirmed", "c": "confirmed"}
-    event = AuditEvent.objects.get(action="evidence.record_changed")
-    assert event.data["before"]["criteria"] == ["2.1", "2.4"] and event.data["after"]["criteria"] == ["2.1"]
-    # The assessor's own record is changed, not reviewed; a learner's item is reviewed, not changed here.
-    assert assessor_client.get(review(record)).url == edit
-    with pytest.raises(ValidationError, match="your own record"):
-        services.evidence_judge(
-            actor=world.assessor, evidence=record, decision=Decision.SENT_BACK, verdicts={}, feedback="Hmm."
-        )
-    learners = add(world, criteria=["1.1"])
-    assert assessor_client.get(reverse("assessor_record_edit", args=[learners.pk])).status_code == 404
-    lock(world)
-    page = assessor_client.get(edit).content.decode()
-    assert "Locked." in page and '<form method="post" novalidate' not in page
-    assessor_client.post(edit, record_data(title="Changed after signing"))
-    assert Evidence.objects.get(pk=record.pk).title == "Observed at the service desk"
-    assessor_client.post(record_url(world, "q"), record_data())
-    assert Evidence.objects.count() == 2
-
-
-def wav() -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\0\0" * 800)
-    return out.getvalue()
-
-
-def test_a_professional_discussion_recording_goes_through_the_file_checks(assessor_client, world):
-    url = record_url(world, "pd")
-    refused = assessor_client.post(
-        url, {**record_data(), "files": [SimpleUploadedFile("talk.mp3", b"<html><script>alert(1)</script></html>")]}
-    )
-    assert refused.status_code == 200 and "files" in refused.context["form"].errors
-    photo = assessor_client.post(url, {**record_data(), "files": [SimpleUploadedFile("me.png", samples.png())]})
-    assert "sound recording or a video" in " ".join(photo.context["form"].errors["files"])
-    assert not Evidence.objects.exists() and not EvidenceFile.objects.exists()
-    response = assessor_client.post(url, {**record_data(), "files": [SimpleUploadedFile("discussion.wav", wav())]})
-    assert response.status_code == 302
-    stored = EvidenceFile.objects.get()
-    assert stored.content_type == "audio/wav" and stored.kind == "audio"
-    assert stored.original_name == "discussion.wav" and "discussion" not in stored.file.name
-    event = AuditEvent.objects.get(action="evidence.recorded")
-    assert event.data["files_added"][0]["sha256"] == stored.sha256
-    page = assessor_client.get(detail(stored.evidence)).content.decode()
-    assert reverse("file_download", args=[stored.pk]) in page
-    # Observations and questioning carry no file field.
-    assert "files" not in assessor_client.get(record_url(world, "o")).context["form"].fields
-
-
 # Pages
 
 
@@ -669,7 +500,7 @@ def test_the_evidence_list_links_to_the_item_and_the_assessors_review(client, wo
 def test_new_pages_use_no_inline_script_or_style(client, world, item):
     services.feedback_post(actor=world.learner, evidence=item, text="Hello")
     client.force_login(world.assessor)
-    pages = [review(item), detail(item), *(record_url(world, code) for code in ("o", "q", "pd"))]
+    pages = [review(item), detail(item)]
     for url in pages:
         html = client.get(url).content.decode()
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
@@ -704,67 +535,3 @@ def test_review_and_item_pages_run_the_same_queries_whatever_the_claims_and_mess
     for n in range(25):
         services.feedback_post(actor=world.learner if n % 2 else world.assessor, evidence=big, text=f"Message {n}")
     assert count(small) == count(big)
-
-
-# The assessor's record upload over the limits: a clear page under real CSRF checking, never a bare 400
-
-
-def _record_targets(world) -> dict[str, str]:
-    """The add page of a professional discussion and the edit page of one already recorded."""
-    recorded = services.assessor_record_save(
-        actor=world.assessor,
-        portfolio=world.portfolio,
-        evidence=None,
-        method=AssessmentMethod.objects.get(code="PD"),
-        title="Discussion about refunds",
-        activity_date=timezone.localdate() - datetime.timedelta(days=1),
-        description="We talked through the refund policy.",
-        place="",
-        questions="",
-        criteria=[crit("2.1")],
-        range_items=[rng("a")],
-        files=(),
-        remove_files=[],
-    )
-    return {"add": record_url(world, "pd"), "edit": reverse("assessor_record_edit", args=[recorded.pk])}
-
-
-@pytest.mark.parametrize("page", ["add", "edit"])
-def test_a_record_with_more_files_than_django_accepts_gets_the_form_and_a_message(
-    assessor_client, world, settings, page
-):
-    url = _record_targets(world)[page]
-    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
-    files = [SimpleUploadedFile(f"talk{n}.wav", wav()) for n in range(3)]
-    response = assessor_client.post(url, {**record_data(title="Too many"), "files": files})
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert_one_layout(html)
-    assert 'id="upload-refusal"' in html and "too many files at once" in html
-    assert html.count("<form") >= 1 and 'name="title"' in html
-    assert not Evidence.objects.filter(title="Too many").exists() and not EvidenceFile.objects.exists()
-
-
-@pytest.mark.parametrize("page", ["add", "edit"])
-def test_a_record_upload_far_over_the_total_limit_is_refused_before_it_is_read(assessor_client, world, settings, page):
-    url = _record_targets(world)[page]
-    settings.EVIDENCE_MAX_UPLOAD_MB = 1
-    response = assessor_client.generic(
-        "POST", url, b"x" * 10, content_type="multipart/form-data; boundary=BoUnDaRy", CONTENT_LENGTH="5000000"
-    )
-    assert response.status_code == 413
-    html = response.content.decode()
-    assert_one_layout(html)
-    assert "one upload can be up to 1 MB" in html and 'name="title"' in html
-    assert Evidence.objects.count() == 1 and not EvidenceFile.objects.exists()
-
-
-def test_a_record_posted_without_the_csrf_token_is_still_refused(assessor_client, world):
-    response = assessor_client.post(
-        record_url(world, "pd"),
-        {**record_data(), "files": [SimpleUploadedFile("talk.wav", wav())]},
-        csrf=False,
-        headers={"origin": "http://testserver"},
-    )
-    assert response.status_code == 403
-    assert not Evidence.objects.exists()

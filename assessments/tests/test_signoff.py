@@ -532,10 +532,9 @@ def test_a_unit_handled_through_the_application_verifies_as_genuine(world):
     """Every step through the services people use: the learner changes an item after submitting and declares
     again; the witness confirms, and the assessor records an observation and judges, after the declaration."""
     from assessments.evidence.services.witness import witness_confirm, witness_request_send
-    from assessments.judgement.services import assessor_record_save
     from assessments.models import RecordCode
     from assessments.records.verification import record_verification
-    from units.models import AssessmentMethod
+    from tests.assessor_records import observe
 
     cover_everything(world)
     testimony = add(
@@ -552,17 +551,7 @@ def test_a_unit_handled_through_the_application_verifies_as_genuine(world):
     assert status(world) == S.IN_PROGRESS
     submit(world)
     witness_confirm(token=witness_request_send(actor=world.learner, evidence=testimony).token)
-    assessor_record_save(
-        actor=world.assessor,
-        portfolio=world.portfolio,
-        method=AssessmentMethod.objects.get(code="O"),
-        title="Observed at the counter",
-        activity_date=timezone.localdate(),
-        description="Lena listened, apologised and found a fix.",
-        place="Shop counter",
-        criteria=[Criterion.objects.get(outcome__unit=world.portfolio.unit, outcome__number=1, number=1)],
-        range_items=[],
-    )
+    observe(world, criteria=("1.1",), title="Observed at the counter", activity_date=timezone.localdate())
     judge_pending(world)
     assert status(world) == S.SUBMITTED
     sign(world, world.assessor, K.ASSESSOR)

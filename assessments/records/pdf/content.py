@@ -6,16 +6,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from assessments.judgement.coverage import claims_in, home_unit_code, in_portfolio, shown_reference
 from assessments.models import (
+    Author,
     ClaimJudgement,
     Decision,
+    Discussion,
     Evidence,
     EvidenceFile,
     FileKind,
+    Observation,
+    ObservationNote,
     Portfolio,
     PortfolioStatus,
+    QuestionAnswer,
     RecordCode,
     Signature,
     SignatureKind,
@@ -37,6 +43,27 @@ class EvidenceRow:
     date: datetime
     made_by: str
     decision: str
+
+
+@dataclass
+class AssessorRecord:
+    """An assessor's own record as the PDF prints it: an observation's times, notes, feedback and acknowledgement;
+    questioning's pairs; a discussion's topics and length."""
+
+    ref: str
+    title: str
+    method: str
+    date: datetime
+    place: str = ""
+    setting: str = ""
+    start: object = None
+    end: object = None
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    feedback: str = ""
+    acknowledgement: str = ""
+    pairs: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    topics: str = ""
+    minutes: int | None = None
 
 
 @dataclass
@@ -88,6 +115,7 @@ class RecordContent:
     checkpoint: CoveringCheckpoint | None = None
     image_files: dict[str, str] = field(default_factory=dict)
     images_left_out: int = 0
+    assessor_records: list[AssessorRecord] = field(default_factory=list)
 
     @property
     def is_draft(self) -> bool:
@@ -205,7 +233,57 @@ def record_content(portfolio: Portfolio, signatures: list[Signature] | None = No
         images=images,
         image_files=image_files,
         images_left_out=total_images - len(images),
+        assessor_records=assessor_records(
+            [e for e in items if e.author == Author.ASSESSOR and e.portfolio_id == portfolio.pk], refs, unit_code
+        ),
     )
+
+
+def _acknowledgement_text(o: Observation) -> str:
+    if not o.is_acknowledged:
+        return "Not yet acknowledged by the learner."
+    when = timezone.localtime(o.acknowledged_at)
+    how = (
+        "with their password on the assessor's device" if o.acknowledgement == "on_device" else "from their own account"
+    )
+    return f"Acknowledged by {o.acknowledged_by.full_name} on {when:%d/%m/%Y} at {when:%H:%M}, {how}."
+
+
+def assessor_records(items: list[Evidence], refs: dict[int, str], unit_code) -> list[AssessorRecord]:
+    """The assessor's records in the portfolio, each with its own parts, in three queries whatever their number."""
+    ids = [e.pk for e in items]
+    out = {
+        e.pk: AssessorRecord(refs[e.pk], e.title, e.method.code, e.activity_date, e.place, e.get_setting_display())
+        for e in items
+    }
+    if not ids:
+        return []
+    for o in (
+        Observation.objects.filter(evidence_id__in=ids)
+        .select_related("acknowledged_by")
+        .prefetch_related(
+            Prefetch(
+                "notes",
+                queryset=ObservationNote.objects.select_related("criterion", "range_item").order_by("pk"),
+            )
+        )
+    ):
+        row = out[o.evidence_id]
+        row.start, row.end, row.feedback = o.start_time, o.end_time, o.feedback
+        row.acknowledgement = _acknowledgement_text(o)
+        row.notes = [
+            (n.criterion.label(unit_code) if n.criterion_id else f"Range {n.range_item.letter}", n.note)
+            for n in o.notes.all()
+        ]
+    for qa in (
+        QuestionAnswer.objects.filter(evidence_id__in=ids)
+        .prefetch_related(Prefetch("criteria", queryset=Criterion.objects.order_by("number")))
+        .order_by("evidence_id", "order")
+    ):
+        out[qa.evidence_id].pairs.append((qa.question, qa.answer, [c.label(unit_code) for c in qa.criteria.all()]))
+    for d in Discussion.objects.filter(evidence_id__in=ids):
+        out[d.evidence_id].topics, out[d.evidence_id].minutes = d.topics, d.duration_minutes
+    return [out[e.pk] for e in items]
 
 
 def _role_name(role: str) -> str:
