@@ -170,3 +170,18 @@ def test_demo_data_refuses_to_run_with_debug_off(db, settings):
     with pytest.raises(CommandError, match="published password"):
         call_command("demo_data", stdout=StringIO())
     assert not User.objects.exists()
+
+
+def test_demo_evidence_names_its_customers_and_occasions_so_the_ledger_shows_real_figures(demo):
+    from assessments.judgement.sufficiency import sufficiency
+    from units.models import AssessorGuidance
+
+    items = Evidence.objects.filter(portfolio=unit_of(c.COMPLETE)).select_related("method")
+    # Every item from work with customers names one; the reflective account of what the learner knows does not.
+    assert {e.method.code for e in items if not e.customer_ref} == {"RA"}
+    portfolio = unit_of(c.COMPLETE)
+    rows = {row.label: row for row in sufficiency(portfolio, portfolio.unit_code).rows}  # City & Guilds: 220.2.1
+    listening = rows["220.2.1"]  # the queue at the till and the card machine: two customers, two occasions
+    assert (listening.customers, listening.occasions, listening.weeks) == (2, 2, 1)
+    assert (rows["220.1.1"].customers, rows["220.1.1"].occasions) == (1, 1)
+    assert AssessorGuidance.objects.count() == 25  # the centre's guidance its assessors see while reviewing

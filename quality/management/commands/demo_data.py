@@ -33,7 +33,8 @@ class Command(BaseCommand):
             raise CommandError(
                 "Demo accounts have a published password. Run with DEBUG=true, or --force on a test site."
             )
-        call_command("loaddata", "unit_c4", verbosity=0)
+        # The unit library, and the centre's guidance its assessors see beside each criterion.
+        call_command("loaddata", "unit_c4", "guidance_c4", verbosity=0)
         with transaction.atomic():
             centre, _ = Centre.objects.get_or_create(number=c.CENTRE[1], defaults={"name": c.CENTRE[0]})
             body = AwardingBody.objects.get(code="CG")

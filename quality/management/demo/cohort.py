@@ -114,6 +114,8 @@ def _add(demo: Demo, portfolio: Portfolio, item: c.Item, **witness: str) -> Evid
         activity_date=demo.today - datetime.timedelta(days=item.days_ago),
         setting="real_work",
         description=item.description,
+        customer_ref=item.customer_ref,
+        occasion_ref=item.occasion_ref,
         criteria=[demo.criteria(portfolio)[code] for code in item.criteria],
         range_items=list(RangeItem.objects.filter(unit=portfolio.unit, letter__in=item.range_items)),
         files=files,

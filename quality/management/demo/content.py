@@ -129,6 +129,10 @@ class Item:
     days_ago: int
     description: str
     image: bool = False
+    # Which customer and occasion the item comes from (references, not personal data): the sufficiency ledger
+    # counts them per criterion. A reflective account of what the learner knows comes from no one customer.
+    customer_ref: str = ""
+    occasion_ref: str = ""
 
 
 OUTCOME_1 = tuple(f"1.{n}" for n in range(1, 8))
@@ -145,6 +149,8 @@ WHOLE_UNIT = [
         26,
         "My assessor watched me take a call from a customer whose parcel was a week late. I noticed the signs "
         "that he was getting angry, put myself in his place and kept within what I am allowed to offer.",
+        customer_ref="Customer A (late parcel)",
+        occasion_ref="Phone shift 1",
     ),
     Item(
         "Queue at the till on a busy Saturday",
@@ -154,6 +160,8 @@ WHOLE_UNIT = [
         20,
         "A customer at the back of a long queue complained loudly. I listened, asked what she needed, said how "
         "we would put it right, called a colleague to open a second till and told my manager afterwards.",
+        customer_ref="Customer B (queue)",
+        occasion_ref="Saturday till shift",
     ),
     Item(
         "What I know about difficult customers",
@@ -173,6 +181,8 @@ WHOLE_UNIT = [
         "The card machine failed while the shop was quiet. The photo is my entry in the incident log: what the "
         "customer needed, who I asked for help and what I told my manager.",
         image=True,
+        customer_ref="Customer C (card machine)",
+        occasion_ref="Weekday afternoon shift",
     ),
 ]
 
@@ -190,6 +200,8 @@ IN_PROGRESS_ITEMS = [
         ("b",),
         12,
         "A customer at the back of a long queue complained loudly; I listened and asked what she needed.",
+        customer_ref="Customer D (queue)",
+        occasion_ref="Saturday till shift",
     ),
     Item(
         "Refund dispute at the service desk",
@@ -198,6 +210,8 @@ IN_PROGRESS_ITEMS = [
         ("d",),
         5,
         "My supervisor saw me handle a customer who was refused a refund because the receipt was missing.",
+        customer_ref="Customer E (refund)",
+        occasion_ref="Service desk shift",
     ),
 ]
 FEEDBACK_ON_E1 = "Well handled: you kept calm and stayed within the refund limits. This covers all of outcome 1."
