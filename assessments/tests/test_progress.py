@@ -20,9 +20,10 @@ from assessments.judgement.progress import (
     units_standing,
 )
 from assessments.models import PortfolioStatus, QualificationRegistration
+from assessments.tests.qualifications import made_qualification
 from people.models import Role
 from tests.factories import PortfolioFactory, member
-from units.models import AwardingBody, Qualification, QualificationGroup, QualificationUnit
+from units.models import QualificationGroup, QualificationUnit
 
 START = datetime.date(2026, 1, 1)
 END = datetime.date(2026, 4, 11)  # 100 days after START
@@ -162,20 +163,7 @@ def test_a_group_whose_rules_are_not_stated_counts_the_units_registered():
 
 @pytest.fixture
 def qualification(unit, second_unit, third_unit):
-    """A test qualification of City & Guilds units: 220 and 998 mandatory, one of 997 and 996 (not loaded)."""
-    body = AwardingBody.objects.get(code="CG")
-    qualification = Qualification.objects.create(
-        slug="test-qualification", title="Test Certificate", awarding_body=body
-    )
-    mandatory = QualificationGroup.objects.create(qualification=qualification, number=1, kind="mandatory")
-    optional = QualificationGroup.objects.create(
-        qualification=qualification, number=2, kind="optional", minimum_units=1
-    )
-    QualificationUnit.objects.create(group=mandatory, position=1, number="220")
-    QualificationUnit.objects.create(group=mandatory, position=2, number="998")
-    QualificationUnit.objects.create(group=optional, position=1, number="997")
-    QualificationUnit.objects.create(group=optional, position=2, number="996")
-    return qualification
+    return made_qualification()
 
 
 def _registered(world, qualification, learner, units, *, statuses=None):
@@ -223,7 +211,7 @@ def test_a_qualification_missing_a_mandatory_unit_says_so(world, qualification, 
     # 220 complete; 998 and an optional unit not registered count as 0.
     assert standing.percent == 33
     assert standing.rag == Rag.BEHIND
-    assert standing.shortfalls == ["Mandatory unit 998 not registered.", "1 more unit needed in group 2."]
+    assert standing.shortfalls == ["Mandatory unit 998 not registered.", "1 more unit needed in group 2 (Optional units)."]
 
 
 def test_qualifications_take_the_same_queries_for_one_registration_or_five(
