@@ -141,7 +141,9 @@ def assessor_record_parts(ids: list[int]) -> dict[int, dict]:
     for o in (
         Observation.objects.filter(evidence_id__in=ids)
         .select_related("evidence")
-        .prefetch_related(Prefetch("notes", queryset=ObservationNote.objects.select_related("criterion", "range_item")))
+        .prefetch_related(
+            Prefetch("notes", queryset=ObservationNote.objects.select_related("criterion__outcome", "range_item"))
+        )
     ):
         parts[o.evidence_id]["observation"] = {
             "place": o.evidence.place,
@@ -159,7 +161,9 @@ def assessor_record_parts(ids: list[int]) -> dict[int, dict]:
             },
         }
     for qa in (
-        QuestionAnswer.objects.filter(evidence_id__in=ids).prefetch_related("criteria").order_by("evidence_id", "order")
+        QuestionAnswer.objects.filter(evidence_id__in=ids)
+        .prefetch_related(Prefetch("criteria", queryset=Criterion.objects.select_related("outcome")))
+        .order_by("evidence_id", "order")
     ):
         parts[qa.evidence_id].setdefault("pairs", []).append(
             {

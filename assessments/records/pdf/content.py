@@ -264,7 +264,7 @@ def assessor_records(items: list[Evidence], refs: dict[int, str], unit_code) -> 
         .prefetch_related(
             Prefetch(
                 "notes",
-                queryset=ObservationNote.objects.select_related("criterion", "range_item").order_by("pk"),
+                queryset=ObservationNote.objects.select_related("criterion__outcome", "range_item").order_by("pk"),
             )
         )
     ):
@@ -277,7 +277,11 @@ def assessor_records(items: list[Evidence], refs: dict[int, str], unit_code) -> 
         ]
     for qa in (
         QuestionAnswer.objects.filter(evidence_id__in=ids)
-        .prefetch_related(Prefetch("criteria", queryset=Criterion.objects.order_by("number")))
+        .prefetch_related(
+            Prefetch(
+                "criteria", queryset=Criterion.objects.select_related("outcome").order_by("outcome__number", "number")
+            )
+        )
         .order_by("evidence_id", "order")
     ):
         out[qa.evidence_id].pairs.append((qa.question, qa.answer, [c.label(unit_code) for c in qa.criteria.all()]))
