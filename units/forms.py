@@ -17,9 +17,7 @@ def file_text(data: bytes) -> str:
     if not data.strip():
         raise forms.ValidationError("The file is empty.")
     if b"\x00" in data:
-        raise forms.ValidationError(
-            "This is not a unit or qualification file: it holds binary data, not JSON text."
-        )
+        raise forms.ValidationError("This is not a unit or qualification file: it holds binary data, not JSON text.")
     try:
         # utf-8-sig: a file saved by an editor that starts it with a byte-order mark reads the same.
         return data.decode("utf-8-sig")

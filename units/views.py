@@ -62,7 +62,9 @@ def library_import_confirm(request: HttpRequest) -> HttpResponse:
     enforce(library_may(request.user.pk, library_links(request), "import"))
     confirm = LibraryConfirmForm(request.POST)
     if not confirm.is_valid():
-        return _import_page(request, LibraryFileForm(), problems=["The file to import did not arrive: choose it again."])
+        return _import_page(
+            request, LibraryFileForm(), problems=["The file to import did not arrive: choose it again."]
+        )
     role = active_role(request)
     try:
         result = library_import(

@@ -128,7 +128,7 @@ def _parts(document: dict[str, Any], is_unit: bool) -> list[str]:
         units = sum(len(group["units"]) for group in document["groups"])
         return [count(len(document["groups"]), "group", "groups"), count(units, "unit", "units")]
     criteria = sum(len(outcome["criteria"]) for outcome in document["outcomes"])
-    numbers = ", ".join(f'{c["awarding_body"]["name"]} {c["number"]}' for c in document["codes"])
+    numbers = ", ".join(f"{c['awarding_body']['name']} {c['number']}" for c in document["codes"])
     return [
         count(len(document["outcomes"]), "learning outcome", "learning outcomes"),
         count(criteria, "assessment criterion", "assessment criteria"),

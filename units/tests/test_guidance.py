@@ -49,7 +49,9 @@ def test_every_item_is_word_for_word_from_the_seed_it_names_and_under_the_headin
 
 
 def test_every_criterion_named_is_one_of_the_units(guidance, unit):
-    codes = {f"{c.outcome.number}.{c.number}" for c in Criterion.objects.filter(outcome__unit=unit).select_related("outcome")}
+    codes = {
+        f"{c.outcome.number}.{c.number}" for c in Criterion.objects.filter(outcome__unit=unit).select_related("outcome")
+    }
     named = {code for item in AssessorGuidance.objects.all() for code in item.criteria}
     assert named and named <= codes
 

@@ -76,7 +76,9 @@ def test_every_problem_is_listed_beside_the_file_field_by_its_field_and_nothing_
 def test_a_file_that_is_not_json_is_refused_naming_its_line(admin, unit):
     text = as_bytes(new_unit_document(unit)).replace(b'"level": 2,', b'"level": 2', 1)
     line = text.decode().splitlines().index('  "level": 2') + 2
-    assert problems(upload(admin, text)) == [f"line {line}, column 3: not valid JSON (Expecting &#x27;,&#x27; delimiter)"]
+    assert problems(upload(admin, text)) == [
+        f"line {line}, column 3: not valid JSON (Expecting &#x27;,&#x27; delimiter)"
+    ]
 
 
 @pytest.mark.parametrize(
