@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.utils import timezone
 
@@ -31,6 +35,9 @@ from audit.models import AuditEvent
 from people.models import EVAllocation, Membership, Role
 
 CHAINED = {Signature.CHAIN_NAME: Signature, AuditEvent.CHAIN_NAME: AuditEvent}
+# CHECKPOINT_LOG=storage:FOLDER/ keeps the log in the file storage, shared by every machine (README, "Production").
+STORED = "storage:"
+CHECKPOINT_CACHE_SECONDS = 7 * 24 * 3600
 
 
 def _key_bytes(text: str) -> bytes:
@@ -114,16 +121,36 @@ def checkpoint_line(point: dict[str, Any]) -> str:
     return json.dumps(point, sort_keys=True, separators=(",", ":"))
 
 
-def checkpoint_append(point: dict[str, Any]) -> Path | None:
+def _stored_prefix(path: str) -> str | None:
+    """The folder in the file storage for CHECKPOINT_LOG=storage:FOLDER/, or None for a file on this machine."""
+    if not path.startswith(STORED):
+        return None
+    return path[len(STORED) :].strip("/") + "/"
+
+
+def checkpoint_append(point: dict[str, Any]) -> str | None:
+    """Add the checkpoint to CHECKPOINT_LOG: a line at the end of a file on this machine, or with
+    CHECKPOINT_LOG=storage:FOLDER/ (several machines) a new object of its own in the file storage (the S3 bucket),
+    which every web server and worker reads. Where it went, or None when there is no log."""
     path = getattr(settings, "CHECKPOINT_LOG", "")
     if not path:
         return None
+    prefix = _stored_prefix(path)
+    if prefix is not None:
+        # One object per checkpoint, never one object rewritten: the storage refuses to replace a name (a bucket
+        # with versioning or object lock can keep even a deleted one), and two machines signing at once cannot
+        # lose each other's line. Named by time, so a listing is in order.
+        at = datetime.datetime.fromisoformat(point["payload"]["at"]).astimezone(datetime.UTC)
+        tag = hashlib.sha256(point["signature"].encode()).hexdigest()[:16]
+        name = f"{prefix}{at:%Y%m%dT%H%M%S%fZ}-{tag}.json"
+        stored = default_storage.save(name, ContentFile((checkpoint_line(point) + "\n").encode()))
+        return f"{STORED}{stored}"
     log = Path(path)
     log.parent.mkdir(parents=True, exist_ok=True)
     # Append only: the log's owner may make it append-only (chattr +a) so the web app can never rewrite it.
     with log.open("a", encoding="utf-8") as handle:
         handle.write(checkpoint_line(point) + "\n")
-    return log
+    return str(log)
 
 
 def checkpoint_recipients() -> list[tuple[int, str]]:
@@ -156,14 +183,45 @@ def checkpoint_send(point: dict[str, Any]) -> int:
     return len(addresses)
 
 
-def read_checkpoints(path: str) -> list[dict[str, Any]]:
-    """Every checkpoint in a file: one JSON object per line (the log, or a line saved from an email)."""
+def _points(text: str) -> list[dict[str, Any]]:
     points = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         line = line.strip()
         if line.startswith("{"):
             points.append(json.loads(line))
     return points
+
+
+def _stored_checkpoints(prefix: str, *, cached: bool) -> list[dict[str, Any]]:
+    """Every checkpoint object under the prefix, oldest first. Each object is written once and never changed, so
+    with `cached` its text is kept in the shared cache by name: a record render lists the folder and reads only
+    what is new. Checking the history (verify_records) reads every object itself: the cache is not evidence."""
+    try:
+        _, names = default_storage.listdir(prefix)
+    except FileNotFoundError:  # the file system's folder before the first checkpoint; a bucket just lists nothing
+        return []
+    names = sorted(f"{prefix}{name}" for name in names if name.endswith(".json"))
+    keys = {name: "checkpoints:" + hashlib.sha256(name.encode()).hexdigest() for name in names}
+    known = cache.get_many(list(keys.values())) if cached else {}
+    points = []
+    for name in names:
+        text = known.get(keys[name])
+        if text is None:
+            with default_storage.open(name, "rb") as handle:
+                text = handle.read().decode("utf-8")
+            if cached:
+                cache.set(keys[name], text, CHECKPOINT_CACHE_SECONDS)
+        points += _points(text)
+    return points
+
+
+def read_checkpoints(path: str, *, cached: bool = False) -> list[dict[str, Any]]:
+    """Every checkpoint in a file: one JSON object per line (the log, or a line saved from an email); or, for
+    storage:FOLDER/, every checkpoint object in that folder of the file storage."""
+    prefix = _stored_prefix(path)
+    if prefix is not None:
+        return _stored_checkpoints(prefix, cached=cached)
+    return _points(Path(path).read_text(encoding="utf-8"))
 
 
 def checkpoint_problems(point: dict[str, Any]) -> list[str]:
@@ -200,10 +258,10 @@ class CoveringCheckpoint:
 def checkpoint_covering(signature: Signature, centre_id: int) -> CoveringCheckpoint | None:
     """The latest checkpoint in CHECKPOINT_LOG whose signature chain for the centre reaches `signature`."""
     path = getattr(settings, "CHECKPOINT_LOG", "")
-    if not path or not Path(path).exists():
+    if not path or (_stored_prefix(path) is None and not Path(path).exists()):
         return None
     latest = None
-    for point in read_checkpoints(path):
+    for point in read_checkpoints(path, cached=True):
         payload = point.get("payload", {})
         for head in payload.get("heads", []):
             if head["chain"] == Signature.CHAIN_NAME and head["key"] == centre_id and head["row"] >= signature.pk:

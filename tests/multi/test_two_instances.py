@@ -11,17 +11,21 @@ Needs PostgreSQL and Redis (skipped, saying which, without them; CI runs it on P
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 import redis
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.db import connection
 from playwright.sync_api import expect
 
 from assessments.models import Evidence, EvidenceFile, Portfolio, PortfolioStatus, RecordCode
+from assessments.records.checkpoints import new_key_text, public_key_text
 from assessments.tests.test_signoff import cover_everything
 from exports.models import Export, ExportStatus
 from people.models import User
@@ -31,7 +35,7 @@ from tests.browser.helpers import menu, said_once
 from tests.browser.test_evidence import fill_evidence_form
 from tests.browser.test_sign_in import sign_in
 from tests.factories import PASSWORD
-from tests.multi.cluster import Cluster, start_cluster
+from tests.multi.cluster import Cluster, machine_env, start_cluster
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -191,6 +195,17 @@ def _journey(cluster: Cluster, world, open_as) -> None:
     expect(iv.get_by_text("Status: Complete")).to_be_visible()
     assert Portfolio.objects.get(pk=world.portfolio.pk).status == PortfolioStatus.COMPLETE
 
+    # The nightly checkpoint, signed on a machine of its own (the only one with the key), goes to the bucket
+    # (CHECKPOINT_LOG=storage:checkpoints/), where any other machine checks the history against it.
+    key = new_key_text()
+    signed = cluster.manage("records_checkpoint", "--no-email", RECORDS_SIGNING_KEY=key, **elsewhere(cluster, "cron"))
+    assert signed.returncode == 0 and "appended to storage:checkpoints/" in signed.stdout, signed.stderr
+    public = public_key_text(Ed25519PrivateKey.from_private_bytes(base64.b64decode(key)).public_key())
+    checked = cluster.manage(
+        "verify_records", "--checkpoint", "storage:checkpoints/", RECORDS_PUBLIC_KEY=public, **elsewhere(cluster, "it")
+    )
+    assert checked.returncode == 0 and "still holds 1 signed checkpoint(s)" in checked.stdout, checked.stdout
+
     # The admin exports the learner's records; the worker builds the PDF into the bucket; the page, polling
     # whichever instance, shows the link, and the download is streamed from the bucket.
     admin = open_as(world.admin.email)
@@ -234,6 +249,12 @@ def _journey(cluster: Cluster, world, open_as) -> None:
         response = probe.request.get("/readyz")
         assert response.status == 503
         assert response.json()["checks"] == {"database": "ok", "storage": "ok", "cache": "ok", "worker": "not running"}
+
+
+def elsewhere(cluster: Cluster, name: str) -> dict[str, str]:
+    """The local folders of another machine, which has none of the web instances' files."""
+    folder = Path(cluster.env["STATIC_ROOT"]).parent / name
+    return machine_env({}, folder)
 
 
 def _ready(page) -> tuple[int, str]:
