@@ -213,6 +213,23 @@ def _export_may(user_id, links, action, target):
     return export_may(user_id, links, action, target)
 
 
+def _library_may(user_id, links, action, target):
+    # The library is one for every centre: the question has no object.
+    from units.policy import library_may
+
+    return library_may(user_id, links, action)
+
+
+def _library_links(request, target):
+    from units.policy import library_links
+
+    return library_links(request)
+
+
+def library(action: str = "import") -> tuple[Ask, ...]:
+    return (Ask(_library_may, action, lambda kwargs: None, _library_links),)
+
+
 def evidence(action: str, target=_evidence, allowed: int = 200) -> tuple[Ask, ...]:
     return (Ask(_evidence_who, action, target, _portfolio_links, allowed),)
 
@@ -288,4 +305,8 @@ ASKS: dict[tuple[str, str], tuple[Ask, ...]] = {
     ("export_progress", "get"): export("read"),
     ("export_download", "get"): export("download"),
     ("export_retry", "post"): export("retry", allowed=302),
+    # The unit library's upload page: empty posts come back as the page with what is missing.
+    ("library_import", "get"): library(),
+    ("library_import_check", "post"): library(),
+    ("library_import_confirm", "post"): library(),
 }
