@@ -150,3 +150,19 @@ def test_an_admin_acting_in_another_role_is_refused_with_the_reason(client, worl
     assert response.status_code == 403
     assert "Switch to your centre admin role" in response.content.decode()
     assert client.post(CONFIRM, {"document": "{}"}).status_code == 403
+
+
+def test_a_qualification_file_is_previewed_and_imported_through_the_same_page(admin, world, unit):
+    from units.library.documents import dumps, qualification_document
+    from units.models import Qualification
+
+    document = qualification_document(Qualification.objects.get())
+    document.update(slug="test-qualification-loaded-through-the-page", title="Test qualification")
+    html = upload(admin, dumps(document).encode()).content.decode()
+    assert "New qualification" in html and "1 group" in html and "1 unit" in html
+    text = unescape(re.search(r'name="document" value="([^"]*)"', html).group(1))
+    response = admin.post(CONFIRM, {"document": text})
+    assert response.status_code == 302 and response.url == reverse("unit_list")
+    created = Qualification.objects.get(slug="test-qualification-loaded-through-the-page")
+    event = AuditEvent.objects.get(action="qualification_imported")
+    assert (event.target_id, event.actor, event.centre) == (str(created.pk), world.admin, world.centre)
