@@ -22,7 +22,6 @@ from assessments.tests.test_centre_views import registration as registration_dat
 from assessments.tests.test_evidence_views import add
 from assessments.tests.test_evidence_views import form_data as evidence_data
 from assessments.tests.test_plan_views import form_data as plan_action_data
-from assessments.tests.test_review_views import record_data
 from assessments.tests.test_signoff import cover_everything, submit
 from exports.models import Export, ExportKind
 from people.models import Role, User
@@ -32,6 +31,7 @@ from quality.tests.test_report_views import form_data as report_data
 from quality.tests.test_reports import criterion_item
 from quality.tests.test_visit_views import visit_form
 from tests import samples
+from tests.assessor_records import observation_post
 from tests.factories import PASSWORD, external_verifier, member
 from tests.submit import assert_second_sent_where_the_first_went, browser_client, post_twice
 
@@ -79,7 +79,7 @@ def feedback(world) -> Form:
 
 def assessor_record(world) -> Form:
     url = reverse("assessor_record_add", args=[world.portfolio.pk, "o"])
-    return Form(world.assessor, url, url, record_data, lambda: (Evidence.objects.count(),), (1,))
+    return Form(world.assessor, url, url, observation_post, lambda: (Evidence.objects.count(),), (1,))
 
 
 def plan_action(world) -> Form:

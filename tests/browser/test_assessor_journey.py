@@ -86,10 +86,16 @@ def test_assessor_records_an_observation_writes_on_a_thread_and_the_learner_repl
     assessor.get_by_label("Title").fill("Observed: a complaint about a late delivery")
     # The date's label is "Date" and a required mark, which no label match can single out from the criteria.
     assessor.locator("#id_activity_date").fill((timezone.localdate() - datetime.timedelta(days=1)).isoformat())
+    assessor.get_by_label("Start time").fill("09:30")
+    assessor.get_by_label("End time").fill("10:15")
     assessor.get_by_label("Where you observed the learner").fill("The service desk, Market Street")
     assessor.get_by_label(f"1.1 {crit('1.1').text}").check()
+    one_one = crit("1.1").label(world.portfolio.unit_code)
+    assessor.get_by_label(f"What you saw for {one_one}", exact=True).fill("Named the caller's behaviour.")
     assessor.get_by_label(f"a {rng('a').text}").check()
+    assessor.get_by_label("What you saw for range a", exact=True).fill("An angry customer.")
     assessor.get_by_label("What you saw the learner do").fill("Lena listened, summarised and agreed a next step.")
+    assessor.get_by_label("Your feedback to the learner").fill("Well handled.")
     assessor.get_by_role("button", name="Save the record").click()
     record = Evidence.objects.get(title="Observed: a complaint about a late delivery")
     said_once(assessor, f"Saved {record.reference} Observed: a complaint about a late delivery.")
@@ -178,7 +184,7 @@ def test_a_qualified_assessor_countersigns_and_a_signature_is_withdrawn_on_a_pho
 
 
 def test_a_recording_upload_with_too_many_files_gets_the_form_back_with_a_message_on_a_phone(open_as, world, settings):
-    from assessments.tests.test_review_views import wav
+    from assessments.tests.test_assessor_record_views import wav
 
     # More files than the server reads in one request (its guard), though within what the page lets through.
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
