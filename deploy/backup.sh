@@ -11,9 +11,9 @@
 # Settings come from the app itself (deploy/backup_settings.py), so run it with the environment the web server has
 # (ENV_FILE=/etc/portfolio/portfolio.env, or inside the compose web service). The database is dumped first and the
 # files archived after it: a file is stored before the row that names it is committed and is never changed after,
-# so every file the dump names is in the archive. With STORAGE_BACKEND=s3 the bucket is copied with the AWS CLI
-# (`aws s3 sync`), which must be installed and given the same AWS_* settings; any other copy of the bucket's
-# objects into a folder, archived as media.tar.gz, restores the same way.
+# so every file the dump names is in the archive. With STORAGE_BACKEND=s3 the bucket's objects are copied by
+# deploy/bucket_copy.py, with the app's own bucket settings and credentials (no AWS CLI needed), and archived the
+# same way; that includes the signed checkpoints when CHECKPOINT_LOG=storage:FOLDER/.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -50,14 +50,11 @@ pg_dump --format=custom --no-owner --no-privileges --file="$dest/database.dump"
 
 if [ "$APP_STORAGE" = s3 ]; then
   echo "backup: bucket $APP_BUCKET" >&2
-  command -v aws >/dev/null || {
-    echo "backup: files are in the S3 bucket '$APP_BUCKET': install the AWS CLI, or copy the bucket's objects into" \
-      "a folder and archive it as media.tar.gz with 'tar -C FOLDER -czf media.tar.gz .'" >&2
-    exit 1
-  }
+  # Copied with the app's own storage settings and credentials (deploy/bucket_copy.py), then archived as the file
+  # system's files are: the restore drill reads both the same way.
   copy="$(mktemp -d)"
   trap 'rm -rf "$copy"' EXIT
-  aws s3 sync --only-show-errors ${APP_S3_ENDPOINT:+--endpoint-url "$APP_S3_ENDPOINT"} "s3://$APP_BUCKET" "$copy"
+  "$PYTHON" "$ROOT/deploy/bucket_copy.py" download "$copy"
   tar -C "$copy" -czf "$dest/media.tar.gz" .
 else
   echo "backup: files in $APP_MEDIA_ROOT" >&2
@@ -70,6 +67,7 @@ cat >"$dest/backup.txt" <<EOF
 made_at=$stamp
 database=$PGDATABASE
 storage=$APP_STORAGE
+checkpoint_log=$(printf %q "$APP_CHECKPOINT_LOG")
 code_commit=$commit
 signatures=$signatures
 audit_rows=$audit_rows

@@ -48,17 +48,11 @@ def shell_lines(settings) -> list[str]:
         "APP_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         # Evidence, thumbnails and record PDFs are either under MEDIA_ROOT or in an S3 bucket (STORAGE_BACKEND=s3).
         "APP_STORAGE": "s3" if "s3" in storage.lower() else "filesystem",
-        "APP_BUCKET": getattr(settings, "AWS_STORAGE_BUCKET_NAME", "") or os.environ.get("AWS_STORAGE_BUCKET_NAME", ""),
-        "APP_S3_ENDPOINT": getattr(settings, "AWS_S3_ENDPOINT_URL", "") or os.environ.get("AWS_S3_ENDPOINT_URL", ""),
+        "APP_BUCKET": settings.STORAGES["default"].get("OPTIONS", {}).get("bucket_name") or "",
+        # With CHECKPOINT_LOG=storage:FOLDER/ the signed checkpoints are in the file store, so in the backup: the
+        # drill checks the restored history against them.
+        "APP_CHECKPOINT_LOG": getattr(settings, "CHECKPOINT_LOG", "") or "",
     }
-    if values["APP_STORAGE"] == "s3":
-        # The AWS CLI that copies the bucket reads its credentials from these, which may be only in ENV_FILE.
-        for key, setting in (
-            ("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"),
-            ("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"),
-            ("AWS_DEFAULT_REGION", "AWS_S3_REGION_NAME"),
-        ):
-            values[key] = getattr(settings, setting, "") or os.environ.get(setting, "")
     # An empty variable would override the tool's own default (libpq's local socket, say): leave those unset.
     return [f"export {key}={shlex.quote(value)}" for key, value in values.items() if value or key.startswith("APP_")]
 

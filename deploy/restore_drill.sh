@@ -11,7 +11,8 @@
 # 4. runs, against those two only, `manage.py migrate --check` (the dump's schema is this code's, no migration
 #    missing) and `manage.py verify_records` (both hash chains whole, every signature's digest, every evidence file
 #    and stored record PDF against its SHA-256; with --checkpoint, that the restored history still holds every
-#    signed checkpoint in FILE);
+#    signed checkpoint in FILE; a backup whose CHECKPOINT_LOG was storage:FOLDER/, as on several machines, holds its
+#    checkpoints among the files, and they are checked too);
 # 5. checks that the restored database holds at least the signatures and audit rows counted when the backup was
 #    made (neither is ever deleted, so fewer means a partial restore).
 # It exits non-zero on the first thing that fails, and drops the drill database and folder afterwards unless
@@ -86,6 +87,16 @@ echo "   $(find "$media" -type f | wc -l) files"
 # Everything below sees only the restored copies: the drill database and the drill folder on the file system.
 app() { env DATABASE_URL="$drill_url" MEDIA_ROOT="$media" STORAGE_BACKEND=filesystem "$PYTHON" "$ROOT/manage.py" "$@"; }
 
+# The backup's own checkpoints, kept in the file store (CHECKPOINT_LOG=storage:FOLDER/), are in the unpacked folder.
+checkpoint_log=""
+# shellcheck disable=SC1091
+. "$backup/backup.txt"
+if [ ${#checkpoint[@]} -eq 0 ] && [ "${checkpoint_log#storage:}" != "$checkpoint_log" ] \
+  && [ -d "$media/${checkpoint_log#storage:}" ]; then
+  checkpoint=(--checkpoint "$checkpoint_log")
+  echo "   with the backup's signed checkpoints ($checkpoint_log)"
+fi
+
 echo "== 4. No migration missing, and every record verifies"
 if ! app migrate --check --noinput >/dev/null; then
   app showmigrations --plan | grep -F '[ ]' >&2 || true
@@ -94,8 +105,6 @@ fi
 app verify_records "${checkpoint[@]}" || fail "the restored records do not verify (above)"
 
 echo "== 5. Nothing lost since the backup was counted"
-# shellcheck disable=SC1091
-. "$backup/backup.txt"
 read -r restored_signatures restored_audit < <(psql -X -A -t -F ' ' -d "$drill_url" -c \
   "SELECT (SELECT count(*) FROM assessments_signature), (SELECT count(*) FROM audit_auditevent)")
 echo "   signatures $restored_signatures (at least $signatures), audit rows $restored_audit (at least $audit_rows)"
