@@ -86,16 +86,21 @@ def uses(row: models.Model) -> list[str]:
                 QualificationUnit.objects.filter(group__qualification=row).values_list("pk", flat=True)
             ),
         }
-    found = []
+    # One count per outside model over all its relations to the unit's parts: an evidence item mapped to both a
+    # criterion and a range item is one item, not two.
+    refers: dict[type[models.Model], Q] = {}
     for model, pks in parts.items():
         for relation in model._meta.related_objects:
             other = relation.related_model
             if other._meta.app_label == "units" or not pks:
                 continue
-            count = other._base_manager.filter(**{f"{relation.field.name}__in": pks}).distinct().count()
-            if count:
-                name = other._meta.verbose_name if count == 1 else other._meta.verbose_name_plural
-                found.append(f"{count} {name}")
+            refers[other] = refers.get(other, Q()) | Q(**{f"{relation.field.name}__in": pks})
+    found = []
+    for other, where in refers.items():
+        count = other._base_manager.filter(where).distinct().count()
+        if count:
+            name = other._meta.verbose_name if count == 1 else other._meta.verbose_name_plural
+            found.append(f"{count} {name}")
     return found
 
 

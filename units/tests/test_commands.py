@@ -309,6 +309,13 @@ def test_uses_counts_what_outside_the_library_refers_to_the_unit_through_reverse
     assert importing.uses(other) == []
 
 
+def test_an_item_mapped_to_a_criterion_and_a_range_item_is_counted_once(unit, world):
+    from assessments.tests.test_evidence_views import add
+
+    add(world, criteria=["2.1", "2.4"], range_items=["a", "b"])
+    assert importing.uses(unit) == ["1 portfolio", "1 evidence"]
+
+
 def test_a_file_saved_with_a_byte_order_mark_imports_the_same(unit_file):
     unit_file.write_bytes(b"\xef\xbb\xbf" + unit_file.read_bytes())
     assert "Unchanged" in import_file(unit_file)
