@@ -266,6 +266,8 @@ ASKS: dict[tuple[str, str], tuple[Ask, ...]] = {
     ("assessor_record_edit", "get"): evidence("record_edit"),
     ("learner_edits_assessor_record", "get"): evidence("edit"),
     ("learner_deletes_assessor_record", "post"): evidence("delete", allowed=302),
+    ("assessor_record_edit_post", "post"): evidence("record_edit"),
+    ("observation_acknowledge", "post"): evidence("acknowledge", allowed=302),
     # The assessment plan.
     ("plan", "get"): plan("plan_read"),
     ("plan_action_add", "get"): plan("plan_change"),
