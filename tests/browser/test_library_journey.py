@@ -85,7 +85,7 @@ def test_admin_loading_the_same_unit_again_is_told_there_is_nothing_to_do(open_a
 def test_assessor_sees_the_marking_points_and_common_mistakes_beside_a_criterion_while_reviewing(open_as, world):
     call_command("loaddata", "guidance_c4", verbosity=0)
     item = add(world, method="PE", criteria=["2.1", "3.6"], title="Complaints log")
-    assessor = open_as(world.assessor.email)
+    assessor = open_as(world.assessor.email, phone=True)  # the guidance fits beside the claim on a phone too
     assessor.goto(f"/evidence/{item.pk}/review/")
     listening = assessor.locator(f"#claim-claim_c{crit('2.1').pk}")
     guidance = listening.locator(".review-guidance")
