@@ -105,10 +105,20 @@ class CohortForm(AssignForm):
         required=False,
     )
 
-    def __init__(self, *args: object, centre: Centre, choices: list, numbers: dict[int, str], **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        centre: Centre,
+        learners: list[User],
+        choices: list,
+        numbers: dict[int, str],
+        **kwargs: object,
+    ) -> None:
+        """`learners`: those offered on the page (found by the view, a bounded number); only they can be ticked."""
         super().__init__(*args, centre=centre, **kwargs)
-        learners = list(people_with_role(centre, Role.LEARNER))
-        self.fields["learners"].queryset = people_with_role(centre, Role.LEARNER)
+        self.fields["learners"].queryset = people_with_role(centre, Role.LEARNER).filter(
+            pk__in=[learner.pk for learner in learners]
+        )
         self.rows = []
         for learner in learners:
             name = f"number_{learner.pk}"

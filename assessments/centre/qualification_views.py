@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
@@ -20,6 +20,9 @@ from people.models import Role
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
 from units.models import Qualification
+
+# The most learners the cohort page offers at once; a search by name or email finds the others.
+LEARNERS_SHOWN = 200
 
 
 def _newest_qualifications() -> list[Qualification]:
@@ -62,13 +65,26 @@ def qualification_register(request: HttpRequest, qualification_id: int) -> HttpR
     role = require_role(request, Role.ADMIN)
     qualification = get_object_or_404(Qualification.objects.select_related("awarding_body"), pk=qualification_id)
     choices = qualification_units(qualification)
+    # The centre's learners not yet on the qualification, found by name or email: a bounded number on the page, as
+    # a centre may have thousands. The search stays in the page's address, so the form posts back the same list.
+    query = request.GET.get("q", "").strip()
+    candidates = people_with_role(role.centre, Role.LEARNER).exclude(
+        pk__in=QualificationRegistration.objects.filter(centre=role.centre, qualification=qualification).values(
+            "learner_id"
+        )
+    )
+    if query:
+        candidates = candidates.filter(Q(full_name__icontains=query) | Q(email__icontains=query))
+    learners = list(candidates[: LEARNERS_SHOWN + 1])
+    more = len(learners) > LEARNERS_SHOWN
+    learners = learners[:LEARNERS_SHOWN]
     # Each learner's number as the centre last entered it, offered again beside their name.
     numbers = dict(
-        Portfolio.objects.filter(centre=role.centre, learner__in=people_with_role(role.centre, Role.LEARNER))
+        Portfolio.objects.filter(centre=role.centre, learner__in=[learner.pk for learner in learners])
         .order_by("learner_id", "pk")
         .values_list("learner_id", "learner_number")
     )
-    form = CohortForm(request.POST or None, centre=role.centre, choices=choices, numbers=numbers)
+    form = CohortForm(request.POST or None, centre=role.centre, learners=learners, choices=choices, numbers=numbers)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -94,5 +110,13 @@ def qualification_register(request: HttpRequest, qualification_id: int) -> HttpR
     return render(
         request,
         "assessments/centre/qualification_register.html",
-        {"form": form, "qualification": qualification, "choices": choices, "centre": role.centre},
+        {
+            "form": form,
+            "qualification": qualification,
+            "choices": choices,
+            "centre": role.centre,
+            "query": query,
+            "more": more,
+            "shown": LEARNERS_SHOWN,
+        },
     )

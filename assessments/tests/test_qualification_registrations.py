@@ -272,3 +272,27 @@ def test_the_learners_dashboard_shows_the_qualifications_progress_and_what_its_r
     assert_one_layout(page)
     assert page.count("Test Certificate in Customer Service") == 1
     assert "1 more unit needed in group 2 (Optional units)." in page
+
+
+def test_the_cohort_page_offers_a_bounded_number_of_learners_found_by_name(
+    admin_client, world, qualification, cohort, monkeypatch
+):
+    from assessments.centre import qualification_views
+
+    register(world, qualification, cohort[:1])  # Nia is on it already: not offered again
+    url = reverse("centre_qualification_register", args=[qualification.pk])
+    page = admin_client.get(url).content.decode()
+    assert f'id="learner-{cohort[0].pk}"' not in page
+    assert page.count('name="learners"') == 2 and 'id="more-learners"' not in page
+
+    monkeypatch.setattr(qualification_views, "LEARNERS_SHOWN", 1)
+    page = admin_client.get(url).content.decode()
+    assert page.count('name="learners"') == 1 and 'id="more-learners"' in page
+    found = admin_client.get(url, {"q": "omar@"}).content.decode()
+    assert found.count('name="learners"') == 1 and "Omar Okafor" in found
+
+    # A learner not offered on the page cannot be posted in.
+    data = form_data([cohort[1]], learners=[cohort[1].pk, world.learner.pk])
+    response = admin_client.post(url + "?q=omar", data)
+    assert response.status_code == 200
+    assert not QualificationRegistration.objects.filter(learner=cohort[1]).exists()
