@@ -63,6 +63,16 @@ def verdicts_of(evidence: Evidence) -> dict[str, str]:
     }
 
 
+
+@pytest.fixture(autouse=True)
+def _no_password_misses_carried_over():
+    # Wrong learner passwords are counted in the cache (per learner id, which a later test may reuse).
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
 def lock(world) -> None:
     Portfolio.objects.filter(pk=world.portfolio.pk).update(status=PortfolioStatus.ASSESSOR_SIGNED)
     world.portfolio.refresh_from_db()

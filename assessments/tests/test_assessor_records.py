@@ -36,6 +36,16 @@ from tests.assessor_records import crit, discuss, observe, question, rng
 from tests.factories import PASSWORD
 
 
+
+@pytest.fixture(autouse=True)
+def _no_password_misses_carried_over():
+    # Wrong learner passwords are counted in the cache (per learner id, which a later test may reuse).
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
 def lock(world) -> None:
     Portfolio.objects.filter(pk=world.portfolio.pk).update(status=PortfolioStatus.ASSESSOR_SIGNED)
     world.portfolio.refresh_from_db()
@@ -110,6 +120,16 @@ def test_a_wrong_password_is_refused_before_any_row_is_locked(world):
         world.assessor.save()
         observe(world, learner_password="assessors-own")
     assert not Evidence.objects.exists()
+
+
+def test_wrong_learner_passwords_are_counted_and_then_refused_even_when_right(world):
+    for _ in range(5):
+        with pytest.raises(ValidationError, match="not the learner's password"):
+            observe(world, learner_password="guess")
+    with pytest.raises(ValidationError, match="wrong too many times"):
+        observe(world, learner_password=PASSWORD)
+    # Without a password the record is saved, for the learner to acknowledge from their own account.
+    assert Observation.objects.get(evidence=observe(world)).acknowledgement == Acknowledgement.PENDING
 
 
 def test_a_change_asks_for_the_acknowledgement_again_and_saving_it_unchanged_does_not(world):

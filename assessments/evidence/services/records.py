@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -51,6 +52,11 @@ OBSERVATION_SETTINGS = (EvidenceSetting.REAL_WORK, EvidenceSetting.SIMULATION)
 NOTE_MAX = 1000
 DISCUSSION_MAX_MINUTES = 600
 WRONG_PASSWORD = "That is not the learner's password. Ask the learner to type the password they sign in with."
+PASSWORD_MISSES, PASSWORD_MISSES_SECONDS = 5, 15 * 60
+TOO_MANY_MISSES = (
+    "The learner's password was wrong too many times. Save the record without it: the learner can acknowledge "
+    "it from their own account."
+)
 
 
 def note_key(claim: Criterion | RangeItem) -> str:
@@ -157,9 +163,17 @@ def _merge(errors: dict[str, list[str]], more: Mapping[str, Sequence[str]]) -> N
 
 def _check_learner_password(portfolio: Portfolio, password: str) -> None:
     """The learner's acknowledgement on the assessor's device: their own password, checked before any row is
-    locked (hashing is slow, and nothing should wait behind it)."""
+    locked (hashing is slow, and nothing should wait behind it). Someone else's password is typed here, so wrong
+    ones are counted per learner: after a few, the learner acknowledges from their own account instead."""
+    key = f"observation-password-misses:{portfolio.learner_id}"
+    if cache.get(key, 0) >= PASSWORD_MISSES:
+        raise ValidationError({"learner_password": [TOO_MANY_MISSES]})
     learner = User.objects.only("password").get(pk=portfolio.learner_id)
     if not learner.check_password(password):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, PASSWORD_MISSES_SECONDS)
         raise ValidationError({"learner_password": [WRONG_PASSWORD]})
 
 
