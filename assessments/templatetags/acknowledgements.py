@@ -14,9 +14,7 @@ register = template.Library()
 def pending_acknowledgements(context: template.Context, portfolio=None) -> dict:
     user = context["request"].user
     pending = (
-        Observation.objects.filter(
-            acknowledgement=Acknowledgement.PENDING, evidence__portfolio__learner_id=user.pk
-        )
+        Observation.objects.filter(acknowledgement=Acknowledgement.PENDING, evidence__portfolio__learner_id=user.pk)
         # Behind a signed unit nothing changes, so there is nothing to ask for there.
         .exclude(evidence__portfolio__status__in=LOCKED_STATUSES)
         .select_related("evidence__portfolio__unit")

@@ -63,7 +63,6 @@ def verdicts_of(evidence: Evidence) -> dict[str, str]:
     }
 
 
-
 @pytest.fixture(autouse=True)
 def _no_password_misses_carried_over():
     # Wrong learner passwords are counted in the cache (per learner id, which a later test may reuse).
@@ -72,6 +71,7 @@ def _no_password_misses_carried_over():
     cache.clear()
     yield
     cache.clear()
+
 
 def lock(world) -> None:
     Portfolio.objects.filter(pk=world.portfolio.pk).update(status=PortfolioStatus.ASSESSOR_SIGNED)

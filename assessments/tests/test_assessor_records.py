@@ -36,7 +36,6 @@ from tests.assessor_records import crit, discuss, observe, question, rng
 from tests.factories import PASSWORD
 
 
-
 @pytest.fixture(autouse=True)
 def _no_password_misses_carried_over():
     # Wrong learner passwords are counted in the cache (per learner id, which a later test may reuse).
@@ -45,6 +44,7 @@ def _no_password_misses_carried_over():
     cache.clear()
     yield
     cache.clear()
+
 
 def lock(world) -> None:
     Portfolio.objects.filter(pk=world.portfolio.pk).update(status=PortfolioStatus.ASSESSOR_SIGNED)

@@ -33,10 +33,14 @@ def record_observation(page, world, *, learner_password: str = "") -> Evidence:
     page.get_by_label("What you saw the learner do").fill("Lena listened, summarised and agreed a next step.")
     criterion = crit("2.1")
     page.get_by_label(f"{criterion.label(code)} {criterion.wording(code)}").check()
-    page.get_by_label(f"What you saw for {criterion.label(code)}", exact=True).fill("Let the customer finish before answering.")
+    page.get_by_label(f"What you saw for {criterion.label(code)}", exact=True).fill(
+        "Let the customer finish before answering."
+    )
     item = rng("a")
     page.get_by_label(f"{item.letter} {item.text}").check()
-    page.get_by_label(f"What you saw for range {item.letter}", exact=True).fill("The customer was angry about the delay.")
+    page.get_by_label(f"What you saw for range {item.letter}", exact=True).fill(
+        "The customer was angry about the delay."
+    )
     page.get_by_label("Your feedback to the learner").fill("Well handled: next time, summarise before you promise.")
     if learner_password:
         page.get_by_label("Learner's password").fill(learner_password)
