@@ -3,31 +3,10 @@
 from django.db import migrations, models
 
 import assessments.models.portfolio
+from assessments.migrations._sqlite_triggers import triggers_set_aside
 
-# SQLite adds a column by rebuilding the table, which the triggers naming the portfolio table (the sign-off locks)
-# refuse: they are set aside for the rebuild and put back exactly as they were.
-_saved: list[str] = []
-
-
-def _set_aside(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%assessments_portfolio%'"
-        )
-        rows = cursor.fetchall()
-    _saved[:] = [sql for _, sql in rows]
-    for name, _ in rows:
-        schema_editor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
-
-
-def _put_back(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for sql in _saved:
-        schema_editor.execute(sql)
-    _saved.clear()
+# The triggers naming the table are set aside for SQLite's rebuild of it (see _sqlite_triggers).
+SET_ASIDE, PUT_BACK = triggers_set_aside("assessments_portfolio")
 
 
 class Migration(migrations.Migration):
@@ -36,7 +15,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(_set_aside, _put_back),
+        SET_ASIDE,
         migrations.AddField(
             model_name="portfolio",
             name="claimed_at",
@@ -63,5 +42,5 @@ class Migration(migrations.Migration):
                 verbose_name="unique learner number",
             ),
         ),
-        migrations.RunPython(_put_back, _set_aside),
+        PUT_BACK,
     ]
