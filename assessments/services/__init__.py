@@ -1,9 +1,10 @@
 """Writes on portfolios and evidence. Each runs in one transaction: validate, save, audit."""
 
 from assessments.centre.services import portfolio_assign, portfolio_register
+from assessments.evidence.services.acknowledgements import observation_acknowledge
 from assessments.evidence.services.items import WITNESS_FIELDS, evidence_delete, evidence_save
 from assessments.evidence.services.plans import plan_action_add, plan_action_change, plan_action_delete, plan_agree
-from assessments.evidence.services.records import assessor_record_save, observation_acknowledge
+from assessments.evidence.services.records import assessor_record_save
 from assessments.evidence.services.witness import (
     WitnessLinkError,
     witness_confirm,

@@ -288,3 +288,14 @@ def test_the_pdf_shows_the_observations_times_notes_feedback_and_acknowledgement
     assert "09:30 to 10:15" in html and "Being kept waiting." in html and "25 minutes" in html
     text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(render_pdf(content))).pages).split())
     assert "09:30 to 10:15" in text and "Lena Learner" in text and "Well handled" in text
+
+
+def test_the_policy_lets_only_the_learner_acknowledge_and_only_the_assessors_record(world):
+    from assessments.evidence.policy import ACKNOWLEDGERS, evidence_who
+    from assessments.tests.test_evidence_policy import OK, answers, links, only
+    from assessments.tests.test_evidence_views import add
+
+    record = observe(world)
+    assert answers(world, "acknowledge", record) == only({"learner": OK}, ACKNOWLEDGERS)
+    refused = evidence_who(links(world, "learner"), "acknowledge", add(world, criteria=["1.1"]))
+    assert (refused.allowed, refused.status) == (False, 404)

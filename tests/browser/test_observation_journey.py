@@ -139,3 +139,23 @@ def test_the_observation_pages_have_no_wcag_violations(axe_page, world):
     axe_page.get_by_role("button", name="Save changes").click()
     expect(axe_page.locator("#id_pairs-0-answer")).to_have_attribute("aria-invalid", "true")
     assert violations(axe_page) == []
+
+
+def test_the_record_forms_and_an_observation_fit_a_phone(open_as, world):
+    from tests.assessor_records import observe, question
+
+    record = observe(world, criteria=("2.1", "2.4"), range_items=("a", "b"), learner_password=PASSWORD)
+    asked = question(world)
+    assessor = open_as(world.assessor.email, phone=True)
+    for url in (
+        f"/portfolios/{world.portfolio.pk}/records/o/",
+        f"/portfolios/{world.portfolio.pk}/records/q/",
+        f"/portfolios/{world.portfolio.pk}/records/pd/",
+        f"/evidence/{record.pk}/record/",
+        f"/evidence/{record.pk}/",
+        f"/evidence/{asked.pk}/",
+    ):
+        assessor.goto(url)
+        expect(assessor.get_by_role("heading", level=1)).to_have_count(1)
+    # The page watcher fails the test at teardown if any of them scrolled sideways at 390 px.
+    assert assessor.problems == []

@@ -15,12 +15,12 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.evidence.policy import evidence_may, evidence_who, links_of
+from assessments.evidence.policy import evidence_who
+from assessments.evidence.services.acknowledgements import acknowledged_audit, check_learner_password
 from assessments.evidence.services.files import file_summary, files_discard, files_store, removes_files_if_failed
 from assessments.evidence.services.items import _check_evidence, check_unlocked
 from assessments.evidence.uploads import InspectedFile
@@ -51,12 +51,6 @@ RECORD_METHODS = ("O", "Q", "PD")
 OBSERVATION_SETTINGS = (EvidenceSetting.REAL_WORK, EvidenceSetting.SIMULATION)
 NOTE_MAX = 1000
 DISCUSSION_MAX_MINUTES = 600
-WRONG_PASSWORD = "That is not the learner's password. Ask the learner to type the password they sign in with."
-PASSWORD_MISSES, PASSWORD_MISSES_SECONDS = 5, 15 * 60
-TOO_MANY_MISSES = (
-    "The learner's password was wrong too many times. Save the record without it: the learner can acknowledge "
-    "it from their own account."
-)
 
 
 def note_key(claim: Criterion | RangeItem) -> str:
@@ -161,22 +155,6 @@ def _merge(errors: dict[str, list[str]], more: Mapping[str, Sequence[str]]) -> N
         errors.setdefault(name, []).extend(m for m in messages if m not in errors.get(name, []))
 
 
-def _check_learner_password(portfolio: Portfolio, password: str) -> None:
-    """The learner's acknowledgement on the assessor's device: their own password, checked before any row is
-    locked (hashing is slow, and nothing should wait behind it). Someone else's password is typed here, so wrong
-    ones are counted per learner: after a few, the learner acknowledges from their own account instead."""
-    key = f"observation-password-misses:{portfolio.learner_id}"
-    if cache.get(key, 0) >= PASSWORD_MISSES:
-        raise ValidationError({"learner_password": [TOO_MANY_MISSES]})
-    learner = User.objects.only("password").get(pk=portfolio.learner_id)
-    if not learner.check_password(password):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, PASSWORD_MISSES_SECONDS)
-        raise ValidationError({"learner_password": [WRONG_PASSWORD]})
-
-
 def _observation_state(evidence: Evidence, observation: Observation | None) -> tuple | None:
     """What the learner acknowledges: a change to any of it asks for the acknowledgement again."""
     if observation is None:
@@ -230,7 +208,7 @@ def assessor_record_save(
     change to an acknowledged observation) the acknowledgement waits for the learner's own account. For
     questioning, the criteria are those of its `pairs`."""
     if learner_password and method.code == "O":
-        _check_learner_password(portfolio, learner_password)
+        check_learner_password(portfolio, learner_password)
     pairs = [QuestionPair((p.question or "").strip(), (p.answer or "").strip(), list(p.criteria)) for p in pairs]
     criteria, range_items = list(criteria), list(range_items)
     if method.code == "Q":
@@ -374,7 +352,7 @@ def assessor_record_save(
         },
     )
     if acknowledged is not None:
-        _acknowledged_audit(portfolio=portfolio, evidence=evidence, observation=observation)
+        acknowledged_audit(portfolio=portfolio, evidence=evidence, observation=observation)
     return evidence
 
 
@@ -473,46 +451,3 @@ def record_audit(evidence: Evidence, criteria: Sequence[Criterion], range_items:
     if (discussion := Discussion.objects.filter(evidence=evidence).first()) is not None:
         out["discussion"] = {"topics": discussion.topics, "minutes": discussion.duration_minutes}
     return out
-
-
-def _acknowledged_audit(*, portfolio: Portfolio, evidence: Evidence, observation: Observation) -> None:
-    audit_log(
-        actor=observation.acknowledged_by,
-        actor_role=Role.LEARNER,
-        centre=portfolio.centre,
-        action="evidence.observation_acknowledged",
-        target=evidence,
-        summary=f"{evidence.reference} {evidence.title}: {observation.get_acknowledgement_display().lower()}",
-        data={
-            "portfolio": portfolio.pk,
-            "how": observation.acknowledgement,
-            "at": observation.acknowledged_at.isoformat(),
-            "start": observation.start_time.strftime("%H:%M"),
-            "end": observation.end_time.strftime("%H:%M"),
-        },
-    )
-
-
-@transaction.atomic
-def observation_acknowledge(*, actor: User, evidence: Evidence) -> Observation:
-    """The learner acknowledges, from their own account, the observation the assessor recorded of them."""
-    portfolio = _lock(evidence.portfolio_id)
-    evidence = Evidence.objects.select_for_update(of=("self",)).get(pk=evidence.pk)
-    evidence.portfolio = portfolio
-    links = links_of(actor.pk, portfolio)
-    if not (who := evidence_who(links, "acknowledge", evidence)):
-        raise PermissionDenied(who.reason)
-    if not (now := evidence_may(actor.pk, links, "acknowledge", evidence)):
-        raise ValidationError(now.reason)
-    observation = Observation.objects.select_for_update().filter(evidence=evidence).first()
-    if observation is None:
-        raise ValidationError("Only an observation is acknowledged.")
-    if observation.is_acknowledged:
-        raise ValidationError(
-            f"You acknowledged this observation on {timezone.localtime(observation.acknowledged_at):%d/%m/%Y}."
-        )
-    observation.acknowledgement = Acknowledgement.OWN_ACCOUNT
-    observation.acknowledged_at, observation.acknowledged_by = timezone.now(), actor
-    observation.save(update_fields=["acknowledgement", "acknowledged_at", "acknowledged_by"])
-    _acknowledged_audit(portfolio=portfolio, evidence=evidence, observation=observation)
-    return observation
