@@ -220,6 +220,32 @@ def registration(world) -> Form:
     )
 
 
+def qualification_cohort(world) -> Form:
+    from assessments.models import QualificationRegistration
+    from units.models import Qualification, QualificationUnit
+
+    newcomer = member(world.centre, Role.LEARNER, user__full_name="Nia Newcomer", user__email="nia@example.org")
+    qualification = Qualification.objects.get(slug="level-2-nvq-certificate-in-customer-service")
+    url = reverse("centre_qualification_register", args=[qualification.pk])
+    return Form(
+        world.admin,
+        url,
+        url,
+        lambda: {
+            "learners": [newcomer.pk],
+            f"number_{newcomer.pk}": "CG-0200",
+            "start_date": in_days(0),
+            "planned_end_date": in_days(180),
+            "optional_units": [QualificationUnit.objects.get(group__qualification=qualification, number="220").pk],
+        },
+        lambda: (
+            QualificationRegistration.objects.filter(learner=newcomer).count(),
+            Portfolio.objects.filter(learner=newcomer).count(),
+        ),
+        (1, 1),
+    )
+
+
 FORMS = [
     evidence_with_a_file,
     feedback,
@@ -236,6 +262,7 @@ FORMS = [
     own_portfolio_export,
     new_person,
     registration,
+    qualification_cohort,
 ]
 
 
