@@ -3,8 +3,6 @@ them out."""
 
 from __future__ import annotations
 
-from django.test import RequestFactory
-
 from exports.models import ExportKind
 from exports.policy import (
     ADMIN_ELSEWHERE,
@@ -22,25 +20,14 @@ from exports.views import export_links
 from people.models import Membership, Qualification, Role
 from people.roles import SESSION_KEY
 from tests.factories import PortfolioFactory, member
-
-PERSONAS = ["learner", "assessor", "iv", "ev", "admin", "outsider"]
-OK = (True, "", 200)
-
-
-def request_as(user):
-    request = RequestFactory().get("/")
-    request.user = user
-    request.session = {}
-    return request
+from tests.policy_answers import OK, request_as
+from tests.policy_answers import answers as persona_answers
 
 
 def answers(world, action, export) -> dict[str, tuple[bool, str, int]]:
-    out = {}
-    for persona in PERSONAS:
-        user = world.persona(persona)
-        decision = export_may(user.pk, export_links(request_as(user), export), action, export)
-        out[persona] = (decision.allowed, decision.reason, decision.status)
-    return out
+    return persona_answers(
+        world, lambda user_id, links: export_may(user_id, links, action, export), lambda r: export_links(r, export)
+    )
 
 
 def test_an_export_is_for_its_centres_admins_and_nobody_elsewhere_learns_of_it(world):

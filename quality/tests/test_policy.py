@@ -7,7 +7,6 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import RequestFactory
 from django.utils import timezone
 
 from assessments.access import portfolio_links
@@ -49,25 +48,7 @@ from tests.access_rows.reports import sample_item_criterion, unit_report
 from tests.access_rows.sampling import _plan
 from tests.access_rows.visits import open_visit
 from tests.factories import member
-
-PERSONAS = ["learner", "assessor", "iv", "ev", "admin", "outsider"]
-OK = (True, "", 200)
-
-
-def request_as(user):
-    request = RequestFactory().get("/")
-    request.user = user
-    request.session = {}
-    return request
-
-
-def answers(world, ask, links_of) -> dict[str, tuple[bool, str, int]]:
-    out = {}
-    for persona in PERSONAS:
-        user = world.persona(persona)
-        decision = ask(user.pk, links_of(request_as(user)))
-        out[persona] = (decision.allowed, decision.reason, decision.status)
-    return out
+from tests.policy_answers import OK, answers
 
 
 def refused(reason: str, status: int = 403) -> tuple[bool, str, int]:
