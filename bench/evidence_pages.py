@@ -154,6 +154,9 @@ def main() -> None:
         prepare_postgres()
         start_django()
         route_floor()
+        import logging
+
+        logging.getLogger("portfolio.requests").setLevel(logging.WARNING)  # a line per request would drown the table
         from django.db import connection
         from django.test import Client
         from django.urls import reverse

@@ -8,6 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, When
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from assessments.models import Evidence, Portfolio
 from units.models import Criterion, LearningOutcome, RangeItem, UnitCode
@@ -19,6 +21,7 @@ class CriterionRow:
     label: str
     refs: list[str]
     one_date_only: bool = False
+    text: str = ""  # the criterion in the learner's awarding body's words, worked out once here
 
     @property
     def refs_text(self) -> str:
@@ -52,12 +55,30 @@ class Coverage:
     range_rows: list[RangeRow]
     # (criterion label, criterion, [refs for each range item, in range order])
     matrix: list[tuple[str, Criterion, list[list[str]]]] = field(default_factory=list)
+    # The unit's criteria (with their outcomes) and range items as read here, for the page's other parts (the
+    # sufficiency ledger) to use rather than read again.
+    criteria: list[Criterion] = field(default_factory=list)
+    range_items: list[RangeItem] = field(default_factory=list)
 
     @property
     def matrix_text(self) -> list[tuple[str, list[str]]]:
         """The matrix as the page shows it: each cell's references as one string, escaped once rather than
         once a reference."""
         return [(label, [", ".join(refs) for refs in cells]) for label, _, cells in self.matrix]
+
+    @property
+    def matrix_html(self) -> SafeString:
+        """The matrix's rows as HTML, built here in one pass: a template loop costs several nodes a cell, and a
+        unit has a few hundred cells."""
+        gap = '<td class="gap">–</td>'
+        return mark_safe(
+            "\n".join(
+                f'<tr><th scope="row">{escape(label)}</th>'
+                + "".join(f"<td>{escape(refs)}</td>" if refs else gap for refs in cells)
+                + "</tr>"
+                for label, cells in self.matrix_text
+            )
+        )
 
     @property
     def criteria_total(self) -> int:
@@ -115,12 +136,17 @@ def reference_text(number: int, own: bool, home_unit_code: str | None) -> str:
     return f"E{number} (unit {home_unit_code})" if home_unit_code else f"E{number} (another unit)"
 
 
-def claims_in(portfolio: Portfolio) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+def claims_in(
+    portfolio: Portfolio, criterion_ids: set[int] | None = None, range_ids: set[int] | None = None
+) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
     """The evidence claimed for each of the portfolio's criteria and range items (ids to evidence ids), counting
-    items cross-referenced from the learner's other units; two queries."""
+    items cross-referenced from the learner's other units; two queries. A caller that has read the unit's
+    criteria and range items passes their ids, which spares both queries a join for every claim."""
     # Walked from the items' ids, with the unit compared here rather than in SQL: a filter on the unit lets
     # SQLite start from the unit's criteria and probe every item for each (or read every learner's claims).
     counted = Q(evidence__in=Evidence.objects.filter(in_portfolio(portfolio)).values("pk"))
+    if criterion_ids is not None and range_ids is not None:
+        return _claims_of(counted, criterion_ids, range_ids)
     unit_id = portfolio.unit_id
     by_criterion: dict[int, list[int]] = defaultdict(list)
     for evidence_id, criterion_id, criterion_unit in Evidence.criteria.through.objects.filter(counted).values_list(
@@ -133,6 +159,24 @@ def claims_in(portfolio: Portfolio) -> tuple[dict[int, list[int]], dict[int, lis
         "evidence_id", "rangeitem_id", "rangeitem__unit_id"
     ):
         if item_unit == unit_id:
+            by_range[item_id].append(evidence_id)
+    return by_criterion, by_range
+
+
+def _claims_of(
+    counted: Q, criterion_ids: set[int], range_ids: set[int]
+) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+    by_criterion: dict[int, list[int]] = defaultdict(list)
+    for evidence_id, criterion_id in Evidence.criteria.through.objects.filter(counted).values_list(
+        "evidence_id", "criterion_id"
+    ):
+        if criterion_id in criterion_ids:
+            by_criterion[criterion_id].append(evidence_id)
+    by_range: dict[int, list[int]] = defaultdict(list)
+    for evidence_id, item_id in Evidence.range_items.through.objects.filter(counted).values_list(
+        "evidence_id", "rangeitem_id"
+    ):
+        if item_id in range_ids:
             by_range[item_id].append(evidence_id)
     return by_criterion, by_range
 
@@ -158,38 +202,53 @@ def portfolio_coverage(portfolio: Portfolio) -> Coverage:
     reference: dict[int, str] = {}
     date: dict[int, datetime.date] = {}
     keys = []
+    home = portfolio.pk
     for pk, number, activity_date, portfolio_id, code in rows:
-        own = portfolio_id == portfolio.pk
+        own = portfolio_id == home
         reference[pk] = reference_text(number, own, code)
         date[pk] = activity_date
         # Own items first, then those from other units, each in reference order.
         keys.append((not own, code or "", number, pk))
     rank = {key[3]: n for n, key in enumerate(sorted(keys))}
-    by_criterion, by_range = claims_in(portfolio)
+    range_ids = [r.pk for r in range_items]  # in letter order, the matrix's columns
+    by_criterion, by_range = claims_in(portfolio, {c.pk for c in criteria}, set(range_ids))
 
     def refs(ids) -> list[str]:
         return [reference[i] for i in sorted(ids, key=rank.__getitem__)]
 
-    in_range = {item.pk: set(by_range.get(item.pk, ())) for item in range_items}
+    # The range matrix in one pass over the range claims: each item's situations as a set, so a cell is a
+    # lookup rather than a set built for every evidence id of every criterion.
+    situations: dict[int, list[int]] = defaultdict(list)
+    for item_id in range_ids:
+        for evidence_id in by_range.get(item_id, ()):
+            situations[evidence_id].append(item_id)
     blocks: dict[int, OutcomeBlock] = {}
     matrix = []
     for criterion in criteria:
         ids = by_criterion.get(criterion.pk, [])
         performance = criterion.outcome.is_performance
+        in_order = sorted(ids, key=rank.__getitem__)
         row = CriterionRow(
             criterion=criterion,
             label=criterion.label(unit_code),
-            refs=refs(ids),
+            refs=[reference[i] for i in in_order],
             one_date_only=performance and len({date[i] for i in ids}) == 1,
+            text=criterion.wording(unit_code),
         )
         blocks.setdefault(criterion.outcome.pk, OutcomeBlock(criterion.outcome, [])).rows.append(row)
         if performance:
-            cells = [refs(in_range[item.pk].intersection(ids)) for item in range_items]
-            matrix.append((row.label, criterion, cells))
+            # One pass over the criterion's items, in its order, dealing each into its situations' cells.
+            cells: dict[int, list[str]] = {item_id: [] for item_id in range_ids}
+            for i in in_order:
+                for item_id in situations.get(i, ()):
+                    cells[item_id].append(reference[i])
+            matrix.append((row.label, criterion, list(cells.values())))
     return Coverage(
         outcomes=list(blocks.values()),
         range_rows=[RangeRow(item, refs(by_range.get(item.pk, []))) for item in range_items],
         matrix=matrix,
+        criteria=criteria,
+        range_items=range_items,
     )
 
 

@@ -87,14 +87,17 @@ def _row(label: str, text: str, items: list[dict], thresholds: SufficiencyThresh
     return row
 
 
-def sufficiency(portfolio: Portfolio, unit_code=None) -> Ledger:
+def sufficiency(portfolio: Portfolio, unit_code=None, *, criteria=None, range_items=None) -> Ledger:
     """The ledger for the portfolio's unit, from accepted evidence with confirmed claims (its own items and
-    those cross-referenced into it); five queries."""
+    those cross-referenced into it); five queries, three when the page has read the unit's criteria (in outcome
+    and number order, with their outcomes) and range items (in letter order) already and passes them."""
     unit = portfolio.unit
-    criteria = list(
-        Criterion.objects.filter(outcome__unit=unit).select_related("outcome").order_by("outcome__number", "number")
-    )
-    range_items = list(RangeItem.objects.filter(unit=unit).order_by("letter"))
+    if criteria is None:
+        criteria = list(
+            Criterion.objects.filter(outcome__unit=unit).select_related("outcome").order_by("outcome__number", "number")
+        )
+    if range_items is None:
+        range_items = list(RangeItem.objects.filter(unit=unit).order_by("letter"))
     items: dict[int, dict] = {
         i["pk"]: i
         for i in portfolio_evidence(portfolio)

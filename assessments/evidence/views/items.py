@@ -9,10 +9,11 @@ from collections import defaultdict
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Prefetch, Value, When
+from django.db.models import Case, Prefetch, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from assessments import services
@@ -43,14 +44,13 @@ def _learners_item(request: HttpRequest, evidence_id: int, action: str) -> Evide
 
 def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id)
+    coverage = portfolio_coverage(portfolio)
+    # The ledger takes the unit's criteria and range items the grids have read, rather than reading them again.
+    ledger = sufficiency(portfolio, portfolio.unit_code, criteria=coverage.criteria, range_items=coverage.range_items)
     return render(
         request,
         "assessments/portfolio_detail.html",
-        {
-            "portfolio": portfolio,
-            "coverage": portfolio_coverage(portfolio),
-            "ledger": sufficiency(portfolio, portfolio.unit_code),
-        },
+        {"portfolio": portfolio, "coverage": coverage, "ledger": ledger},
     )
 
 
@@ -73,21 +73,35 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     # By reference: own items first, then the other units' (whose numbers are their own); by date: all together.
     ids = ids.order_by(*(("elsewhere", order, "portfolio_id") if "number" in order else (order, "elsewhere")))
     page = Paginator(ids.values_list("pk", flat=True), 25).get_page(request.GET.get("page"))
+    # The page's items with only what the rows show: their portfolio is the page's own (its unit read once) for
+    # all but the few cross-referenced from the learner's other units, read below only when there are any.
     items = (
         Evidence.objects.filter(pk__in=list(page.object_list))
-        .select_related("method", "portfolio__unit")
+        .select_related("method")
         .defer("description", "witness_statement")
-        .annotate(home_unit_code=home_unit_code())
         .prefetch_related(
             Prefetch("files", queryset=EvidenceFile.objects.order_by("pk")),
+            # The units each item also counts towards: the row names them, and the evidence policy reads their
+            # status for the lock. Only the columns those read, not the portfolio's and its unit's every field.
             Prefetch(
                 "cross_references",
-                queryset=Portfolio.objects.select_related("unit").annotate(code=home_unit_code(via="")),
+                queryset=Portfolio.objects.select_related("unit")
+                .only("status", "unit__title")
+                .annotate(code=home_unit_code(via=""))
+                .order_by("unit__title", "pk"),
             ),
         )
         .in_bulk()
     )
     page.object_list = [items[pk] for pk in page.object_list]
+    others = {e.portfolio_id for e in page if e.portfolio_id != portfolio.pk}
+    # Read as the learner's portfolios (a few) so that the page runs this query whether or not it shows any.
+    homes = (
+        Portfolio.objects.filter(Q(learner_id=portfolio.learner_id) | Q(pk__in=others))
+        .select_related("unit")
+        .annotate(code=home_unit_code(via=""))
+        .in_bulk()
+    )
     unit_code = portfolio.unit_code
     criteria = list(
         Criterion.objects.filter(outcome__unit_id=portfolio.unit_id)
@@ -99,7 +113,7 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     place = {c.pk: n for n, c in enumerate(criteria)}
     covers: dict[int, list[int]] = defaultdict(list)
     for evidence_id, criterion_id in Evidence.criteria.through.objects.filter(
-        evidence_id__in=list(items), criterion__outcome__unit_id=portfolio.unit_id
+        evidence_id__in=list(items), criterion_id__in=list(place)
     ).values_list("evidence_id", "criterion_id"):
         covers[evidence_id].append(place[criterion_id])
     letters: dict[int, list[str]] = defaultdict(list)
@@ -110,15 +124,25 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     ):
         letters[evidence_id].append(letter)
     for e in page:
-        if e.portfolio_id == portfolio.pk:
+        e.is_home = e.portfolio_id == portfolio.pk  # type: ignore[attr-defined]
+        if e.is_home:  # type: ignore[attr-defined]
             # The page's own portfolio, with the viewer's links on it, for the {% may %} tag on each row.
             e.portfolio = portfolio
+        else:
+            e.portfolio = homes[e.portfolio_id]
+            e.home_unit_code = e.portfolio.code  # type: ignore[attr-defined]
         e.shown_reference = shown_reference(e, portfolio)  # type: ignore[attr-defined]
-        e.is_home = e.portfolio_id == portfolio.pk  # type: ignore[attr-defined]
         e.home_link = not e.is_home and links_reach_sibling(request, portfolio, e.portfolio)  # type: ignore[attr-defined]
+        e.also = (  # type: ignore[attr-defined]
+            [f"unit {p.code} {p.unit.title}" if p.code else p.unit.title for p in e.cross_references.all()]
+            if e.is_home
+            else []
+        )
         # One string a row rather than a loop of template nodes over each criterion and range item.
         covered = ", ".join(criteria[n].code for n in sorted(covers[e.pk]))
         e.covers_text = covered + (f"; range {''.join(letters[e.pk])}" if letters[e.pk] else "")  # type: ignore[attr-defined]
+    # The filter's options as words worked out here, not a filter chain for each of the unit's criteria.
+    options = [(str(c.pk), f"{c.label(unit_code)} {Truncator(c.wording(unit_code)).chars(50)}") for c in criteria]
     return render(
         request,
         "assessments/evidence_list.html",
@@ -127,6 +151,7 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "page": page,
             "methods": portfolio.unit.methods.order_by("order"),
             "criteria": [(c.label(unit_code), c) for c in criteria],
+            "criterion_options": options,
             "method": method,
             "criterion": criterion,
             "sort": sort,
