@@ -35,6 +35,10 @@ def _back(portfolio_id: int) -> HttpResponse:
     return redirect("signoff", portfolio_id=portfolio_id)
 
 
+def _statement_key(portfolio_id: int) -> str:
+    return f"signoff:sufficiency_statement:{portfolio_id}"
+
+
 # The page's name for each sign-off action the policy answers.
 PAGE_ACTIONS = {
     "submit": "submit",
@@ -106,6 +110,9 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "ledger": sufficiency(portfolio, portfolio.unit_code) if actions["assessor_sign"] else None,
             # Shown again beside the statement field it is about.
             "sufficiency_needed": signoff.SUFFICIENCY_NEEDED,
+            # What the assessor wrote before a refused signature (a wrong password, a changed record): kept for
+            # one page, never the password.
+            "sufficiency_draft": request.session.pop(_statement_key(portfolio.pk), ""),
             "withdrawable": withdrawable,
             "admin_may_withdraw": may_withdraw_last and Role.ADMIN in portfolio.links,
             "locked": portfolio.status in LOCKED_STATUSES,
@@ -141,6 +148,8 @@ def signoff_sign(request: HttpRequest, portfolio_id: int, kind: str) -> HttpResp
         messages.info(request, exc.messages[0])
     except ValidationError as exc:
         _errors(request, exc)
+        if statement := request.POST.get("sufficiency_statement", "").strip():
+            request.session[_statement_key(portfolio.pk)] = statement
     else:
         messages.success(request, f"Signed: {SignatureKind(kind).label.lower()}.")
     return _back(portfolio.pk)

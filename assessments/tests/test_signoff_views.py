@@ -474,3 +474,21 @@ def test_the_assessor_sees_the_ledger_beside_the_sign_button_and_confirms_suffic
     assert status(world) == S.ASSESSOR_SIGNED
     statement = Signature.objects.get(kind="assessor").statement
     assert statement.endswith("\nSufficiency: Regular customers on four separate days.")
+
+
+def test_a_refused_signature_keeps_the_assessors_sufficiency_statement_for_the_next_page_only(client, world):
+    from assessments.models import SufficiencyThresholds
+
+    cover_everything(world)
+    submit(world)
+    SufficiencyThresholds.objects.create(centre=world.portfolio.centre, min_customers=2)
+    as_(client, world.assessor)
+    words = "Regular customers <on> four separate days."
+    refused = post_sign(client, world, "assessor", password="not mine", sufficiency_statement=words)
+    assert status(world) == S.SUBMITTED
+    field = re.search(r'<textarea[^>]*name="sufficiency_statement"[^>]*>([^<]*)</textarea>', refused.content.decode())
+    assert field.group(1) == "Regular customers &lt;on&gt; four separate days."
+    # The password is never put back, and the statement only once.
+    assert 'value="not mine"' not in refused.content.decode()
+    again = client.get(reverse("signoff", args=[world.portfolio.pk])).content.decode()
+    assert re.search(r'name="sufficiency_statement"[^>]*></textarea>', again)
