@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import redis
+from rq import Worker
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
 
@@ -220,7 +223,8 @@ def answers(url: str) -> bool:
 
 def start_cluster(base_env: dict[str, str], folder: Path, *, instances: int = 2, workers_each: int = 2) -> Cluster:
     """Collect the static files once (as a release does, into the STATIC_ROOT every machine has the same copy of),
-    then start the web instances, the RQ worker and the proxy, and wait for each web instance to answer /healthz."""
+    then start the web instances, the RQ worker and the proxy, and wait for each web instance to answer /healthz
+    and for the worker to be listening."""
     ports = [free_port() for _ in range(instances)]
     proxy = RoundRobinProxy([("127.0.0.1", port) for port in ports]).start()
     env = {**base_env, "SITE_URL": proxy.url, "STATIC_ROOT": str(folder / "static")}
@@ -244,6 +248,12 @@ def start_cluster(base_env: dict[str, str], folder: Path, *, instances: int = 2,
                 what=f"the instance on port {port}",
                 cluster=cluster,
             )
+        # The worker has registered itself in Redis (what /readyz looks for) before the first page is asked for.
+        queue = redis.Redis.from_url(env["REDIS_URL"])
+        try:
+            wait_until(lambda: bool(Worker.all(connection=queue)), timeout=60, what="the RQ worker", cluster=cluster)
+        finally:
+            queue.close()
     except BaseException:
         cluster.stop()
         raise
