@@ -13,7 +13,13 @@ from django.utils import timezone
 
 from assessments.dashboards.caseload import WAITING_SHOWN, assessor_caseload, learner_tasks
 from assessments.judgement.coverage import portfolios_progress
-from assessments.judgement.progress import RULE_IN_WORDS, attach, qualifications_standing, units_standing
+from assessments.judgement.progress import (
+    RULE_IN_WORDS,
+    attach,
+    attach_qualifications,
+    qualifications_standing,
+    units_standing,
+)
 from assessments.models import Portfolio, PortfolioStatus, QualificationRegistration
 from assessments.page_parts import dashboard, page_parts
 from notifications.panel import notification_panel
@@ -68,10 +74,9 @@ def _assessor(request: HttpRequest, role: ActiveRole) -> HttpResponse:
     assert role.centre is not None
     # Progress and what waits, for the whole caseload at once, in the same few queries however large it is.
     caseload = assessor_caseload(request.user, role.centre)  # type: ignore[arg-type]
-    attach(
-        caseload.portfolios,
-        units_standing(caseload.portfolios, progress={p.pk: p.progress for p in caseload.portfolios}),  # type: ignore[attr-defined]
-    )
+    progress = {p.pk: p.progress for p in caseload.portfolios}  # type: ignore[attr-defined]
+    attach(caseload.portfolios, units_standing(caseload.portfolios, progress=progress))
+    attach_qualifications(caseload.portfolios, progress=progress)
     return render(
         request,
         "assessments/dashboard_assessor.html",
@@ -94,7 +99,9 @@ def _iv(request: HttpRequest, role: ActiveRole) -> HttpResponse:
         .with_people()
         .order_by("assessor__full_name", "learner__full_name")
     )
-    attach(portfolios, units_standing(portfolios))
+    progress = portfolios_progress(portfolios)
+    attach(portfolios, units_standing(portfolios, progress=progress))
+    attach_qualifications(portfolios, progress=progress)
     by_assessor = [(assessor, list(items)) for assessor, items in groupby(portfolios, key=lambda p: p.assessor)]
     return render(
         request,

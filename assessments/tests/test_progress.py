@@ -211,7 +211,10 @@ def test_a_qualification_missing_a_mandatory_unit_says_so(world, qualification, 
     # 220 complete; 998 and an optional unit not registered count as 0.
     assert standing.percent == 33
     assert standing.rag == Rag.BEHIND
-    assert standing.shortfalls == ["Mandatory unit 998 not registered.", "1 more unit needed in group 2 (Optional units)."]
+    assert standing.shortfalls == [
+        "Mandatory unit 998 not registered.",
+        "1 more unit needed in group 2 (Optional units).",
+    ]
 
 
 def test_qualifications_take_the_same_queries_for_one_registration_or_five(

@@ -253,6 +253,10 @@ def test_each_dashboard_takes_the_same_queries_for_one_unit_or_three(
         page = client.get(reverse("home")).content.decode()
     assert page.count('class="badge rag ') >= 3
     assert "How the percentage and colour are worked out" in page
+    # The unit's qualification, with its own figures, beside each of its units (on the learner's, once).
+    shown = page.count("Test Certificate in Customer Service, the whole qualification")
+    assert shown == (0 if persona == "learner" else 3)
+    assert page.count("qualification-progress") == (1 if persona == "learner" else 3)
 
 
 def test_the_learners_dashboard_shows_the_qualifications_progress_and_what_its_rules_still_need(
