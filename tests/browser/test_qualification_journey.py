@@ -98,7 +98,15 @@ def test_a_learners_dashboard_shows_the_qualifications_progress(open_as, world, 
 
 @pytest.mark.parametrize(
     ("persona", "path"),
-    [("admin", "/centre/qualifications/"), ("admin", "register"), ("admin", "/"), ("learner", "/")],
+    [
+        ("admin", "/centre/qualifications/"),
+        ("admin", "register"),
+        ("admin", "/"),
+        ("admin", "/centre/registrations/"),
+        ("learner", "/"),
+        ("assessor", "/"),
+        ("iv", "/"),
+    ],
 )
 def test_the_qualification_pages_have_no_wcag_violations(axe_page, world, qualification, persona, path):
     from assessments.centre.qualifications import qualification_register
@@ -115,3 +123,23 @@ def test_the_qualification_pages_have_no_wcag_violations(axe_page, world, qualif
     sign_in(axe_page, world.persona(persona).email)
     axe_page.goto(f"/centre/qualifications/{qualification.pk}/register/" if path == "register" else path)
     assert violations(axe_page) == []
+
+
+@pytest.mark.parametrize("persona", ["assessor", "iv"])
+def test_the_assessor_and_iv_see_each_units_qualification_on_a_phone(open_as, world, qualification, persona):
+    from assessments.centre.qualifications import qualification_register
+
+    qualification_register(
+        actor=world.admin,
+        centre=world.centre,
+        learner=world.learner,
+        learner_number="CG-0001",
+        qualification=qualification,
+        start_date=world.portfolio.start_date,
+        planned_end_date=world.portfolio.planned_end_date,
+        assessor=world.assessor,
+        iv=world.iv,
+    )
+    page = open_as(world.persona(persona).email, phone=True)
+    expect(page.get_by_text(f"{QUALIFICATION}, the whole qualification")).to_have_count(2)
+    assert page.problems == []
