@@ -2,9 +2,10 @@
 each request to the next instance in turn, an RQ worker, files in a private bucket on the local S3 server, the cache
 and the queue in the local Redis, one PostgreSQL database, DEBUG off. A learner uploads evidence (refused once, the
 file kept for the next try), signs; the assessor judges, opens the file and signs; the IV releases the unit; the
-admin exports the records, which the worker builds; a stranger checks the record on the public verification page.
-Every step crosses instances; afterwards both instances have served pages and forms, and the verification page's
-limit holds across them.
+admin exports the records, which the worker builds; a stranger checks the record on the public verification page; a
+checkpoint signed on one more machine is checked from another. Every step crosses instances; afterwards both
+instances have served pages and forms, the verification page's limit and the sign-in throttle hold across them, and
+with the worker stopped both say they are not ready.
 
 Needs PostgreSQL and Redis (skipped, saying which, without them, except where REQUIRE_MULTI_INSTANCE_TESTS is set, as
 .ci/run does for its PostgreSQL run), and Chromium.
@@ -242,6 +243,13 @@ def _journey(cluster: Cluster, world, open_as) -> None:
     # alternate between them, and the one past the limit is refused, whichever instance it reaches.
     statuses = [stranger.request.get(f"/verify/ZZZZ{n:04d}ZZZZ/").status for n in range(MISSES + 2)]
     assert statuses == [404] * MISSES + [429, 429]
+    # So do failed sign-ins (counted in the database): the guesses alternate between instances, and the account is
+    # paused after the fifth wherever the next one lands.
+    guesser = open_as(None)
+    for _ in range(5):
+        sign_in(guesser, world.learner.email, password="not-the-password")
+    sign_in(guesser, world.learner.email)
+    expect(guesser.get_by_role("heading", level=1)).to_have_text("Too many failed sign-in attempts")
     for page in (learner, assessor, iv, admin, stranger):
         assert page.problems == [], page.problems
 
