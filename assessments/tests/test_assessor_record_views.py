@@ -452,3 +452,20 @@ def test_a_record_posted_without_the_csrf_token_is_still_refused(assessor_client
     )
     assert response.status_code == 403
     assert not Evidence.objects.exists()
+
+
+def test_the_item_page_shows_each_part_of_an_observation_once(client, world):
+    record = observe(world, criteria=("2.1",), range_items=("a",))
+    client.force_login(world.iv)
+    html = client.get(detail(record)).content.decode()
+    assert_one_layout(html)
+    for once in (
+        'id="observation-times"',
+        'id="observation-notes"',
+        'id="acknowledgement"',
+        "Service desk, Northgate store",
+    ):
+        assert html.count(once) == 1, once
+    assert "09:30 to 10:15" in html and "Not yet acknowledged" in html
+    # Only the learner is offered the acknowledgement.
+    assert "I acknowledge this observation" not in html
