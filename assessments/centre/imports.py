@@ -20,13 +20,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
+from assessments.centre.qualifications import unit_on_qualification
 from assessments.services import portfolio_register
 from people.models import Centre, Membership, Role, User, normalise_email
 from people.services import member_add
-from units.models import UnitCode
+from units.models import Qualification, UnitCode
 
 REQUIRED_COLUMNS = ["email", "full_name", "learner_number", "unit", "start_date", "planned_end_date"]
-OPTIONAL_COLUMNS = ["assessor_email", "iv_email"]
+OPTIONAL_COLUMNS = ["assessor_email", "iv_email", "qualification"]
 MAX_ROWS = 2000
 MAX_BYTES = 1024 * 1024
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
@@ -131,10 +132,22 @@ def _error_messages(exc: ValidationError) -> list[str]:
     return list(exc.messages)
 
 
+def _qualification_lookup() -> dict[str, Qualification]:
+    """Each qualification by its title or slug, at its newest version: what a new registration starts on."""
+    newest: dict[str, Qualification] = {}
+    for qualification in Qualification.objects.order_by("version"):
+        newest[qualification.family_slug] = qualification
+    lookup: dict[str, Qualification] = {}
+    for qualification in newest.values():
+        lookup[qualification.family_slug.lower()] = lookup[qualification.title.lower()] = qualification
+    return lookup
+
+
 @transaction.atomic
 def learners_import(*, actor: User, centre: Centre, data: bytes) -> ImportReport:
     rows = parse_rows(data)  # raises MalformedFile before anything is written
     units = _unit_lookup()
+    qualifications = _qualification_lookup()
     assessors = _staff_lookup(centre, Role.ASSESSOR)
     ivs = _staff_lookup(centre, Role.IV)
     seen: set[tuple[str, int]] = set()
@@ -175,6 +188,11 @@ def learners_import(*, actor: User, centre: Centre, data: bytes) -> ImportReport
             iv = ivs.get(normalise_email(row["iv_email"]))
             if iv is None:
                 errors.append(f"{row['iv_email']} is not an active internal verifier at this centre.")
+        qualification = None
+        if row.get("qualification"):
+            qualification = qualifications.get(row["qualification"].lower())
+            if qualification is None:
+                errors.append(f"No qualification is called “{row['qualification']}”.")
         if unit_code is not None:
             key = (email, unit_code.unit_id)
             if key in seen:
@@ -195,6 +213,7 @@ def learners_import(*, actor: User, centre: Centre, data: bytes) -> ImportReport
                 planned_end_date=end,
                 assessor=assessor,
                 iv=iv,
+                qualification=qualification,
             )
             try:
                 try:
@@ -211,11 +230,24 @@ def learners_import(*, actor: User, centre: Centre, data: bytes) -> ImportReport
     return report
 
 
-def _register_row(*, actor: User, centre: Centre, email: str, full_name: str, **registration: Any) -> None:
+def _register_row(
+    *,
+    actor: User,
+    centre: Centre,
+    email: str,
+    full_name: str,
+    qualification: Qualification | None = None,
+    **registration: Any,
+) -> None:
     """One row, in its own savepoint, so a refusal or a lost race leaves nothing of it behind."""
     with transaction.atomic():
         learner = _learner_for(actor=actor, centre=centre, email=email, full_name=full_name)
-        portfolio_register(actor=actor, centre=centre, learner=learner, **registration)
+        if qualification is None:
+            portfolio_register(actor=actor, centre=centre, learner=learner, **registration)
+        else:
+            unit_on_qualification(
+                actor=actor, centre=centre, learner=learner, qualification=qualification, **registration
+            )
 
 
 def _learner_for(*, actor: User, centre: Centre, email: str, full_name: str) -> User:

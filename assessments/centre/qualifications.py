@@ -201,3 +201,74 @@ def cohort_register(
     if refusals:
         raise ValidationError({"learners": refusals})
     return registrations
+
+
+@transaction.atomic
+def unit_on_qualification(
+    *,
+    actor: User,
+    centre: Centre,
+    learner: User,
+    qualification: Qualification,
+    unit_code: UnitCode,
+    learner_number: str,
+    start_date: datetime.date,
+    planned_end_date: datetime.date,
+    assessor: User | None = None,
+    iv: User | None = None,
+) -> None:
+    """One unit of a learner's qualification, as a line of the learners' CSV file names it: the learner is
+    registered on the qualification first if they are not yet (with its mandatory units, as on the cohort page),
+    then on the unit under it."""
+    choices = qualification_units(qualification)
+    choice = next(
+        (
+            c
+            for c in choices
+            if c.unit.number == unit_code.code and qualification.awarding_body_id == unit_code.awarding_body_id
+        ),
+        None,
+    )
+    if choice is None:
+        raise ValidationError({"unit_code": f"Unit {unit_code} is not a unit of {qualification}."})
+    registration = QualificationRegistration.objects.filter(
+        learner=learner, centre=centre, qualification=qualification
+    ).first()
+    if registration is None:
+        qualification_register(
+            actor=actor,
+            centre=centre,
+            learner=learner,
+            learner_number=learner_number,
+            qualification=qualification,
+            start_date=start_date,
+            planned_end_date=planned_end_date,
+            optional_units=[] if choice.mandatory else [choice.unit],
+            assessor=assessor,
+            iv=iv,
+            choices=choices,
+        )
+        return
+    if registration.portfolios.filter(
+        unit__codes__awarding_body_id=unit_code.awarding_body_id, unit__codes__code=unit_code.code
+    ).exists():
+        raise ValidationError(
+            {"unit_code": f"{learner.full_name} is already registered on unit {unit_code.code} of {qualification}."}
+        )
+    existing = _existing_portfolios(learner, centre, qualification, [unit_code.code]).get(unit_code.code)
+    if existing is not None:
+        existing.qualification_registration = registration
+        existing.save(update_fields=["qualification_registration"])
+        return
+    portfolio_register(
+        actor=actor,
+        centre=centre,
+        learner=learner,
+        unit_code=unit_code,
+        learner_number=learner_number,
+        start_date=start_date,
+        planned_end_date=planned_end_date,
+        assessor=assessor,
+        iv=iv,
+        qualification_registration=registration,
+    )

@@ -300,3 +300,34 @@ def test_the_cohort_page_offers_a_bounded_number_of_learners_found_by_name(
     response = admin_client.post(url + "?q=omar", data)
     assert response.status_code == 200
     assert not QualificationRegistration.objects.filter(learner=cohort[1]).exists()
+
+
+# The learners' CSV file ----------------------------------------------------------------------------------------------
+
+
+def test_a_csv_file_registers_learners_on_a_qualification_line_by_line(world, qualification):
+    from assessments.centre.imports import learners_import
+
+    start, end = START.strftime("%d/%m/%Y"), END.strftime("%d/%m/%Y")
+    certificate = "Test Certificate in Customer Service"
+    header = "email,full_name,learner_number,unit,start_date,planned_end_date,assessor_email,iv_email,qualification"
+    lines = [
+        # Nia's first line registers her on the qualification and its mandatory units (220 and 998)...
+        f"nia@example.org,Nia Newcomer,CG-0300,220,{start},{end},{world.assessor.email},,{certificate}",
+        # ...her second adds the optional unit 997 under it...
+        f"nia@example.org,Nia Newcomer,CG-0300,997,{start},{end},,,test-qualification",
+        # ...and a unit numbered by another awarding body, or a qualification not loaded, is refused by its line.
+        f"nia@example.org,Nia Newcomer,CG-0300,T98,{start},{end},,,{certificate}",
+        f"omar@example.org,Omar Okafor,CG-0301,220,{start},{end},,,No Such Certificate",
+    ]
+    report = learners_import(actor=world.admin, centre=world.centre, data="\n".join([header, *lines]).encode())
+
+    assert [r.line for r in report.imported] == [2, 3]
+    assert {r.line: r.errors for r in report.rejected} == {
+        4: ["Unit OCR T98 is not a unit of Test Certificate in Customer Service."],
+        5: ["No qualification is called “No Such Certificate”."],
+    }
+    registration = QualificationRegistration.objects.get(learner__email="nia@example.org")
+    numbers = sorted(p.unit_code.code for p in registration.portfolios.select_related("awarding_body"))
+    assert numbers == ["220", "997", "998"]
+    assert registration.portfolios.filter(assessor=world.assessor).count() == 2  # the first line's units
