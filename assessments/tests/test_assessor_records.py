@@ -299,3 +299,11 @@ def test_the_policy_lets_only_the_learner_acknowledge_and_only_the_assessors_rec
     assert answers(world, "acknowledge", record) == only({"learner": OK}, ACKNOWLEDGERS)
     refused = evidence_who(links(world, "learner"), "acknowledge", add(world, criteria=["1.1"]))
     assert (refused.allowed, refused.status) == (False, 404)
+
+
+def test_an_observation_recorded_before_times_were_kept_still_reads(world):
+    record = observe(world)
+    Observation.objects.filter(evidence=record).delete()
+    assert _part(world, record) == {}
+    html = record_html(record_content(world.portfolio))
+    assert "recorded before times were kept" in html and " to <" not in html
