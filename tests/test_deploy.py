@@ -87,6 +87,20 @@ def test_every_command_the_units_and_compose_start_exists():
             assert command[1] == "portfolio.wsgi" and (ROOT / "portfolio" / "wsgi.py").is_file()
 
 
+def test_the_worker_runs_below_the_web_servers_priority():
+    """An export takes the CPU the pages leave rather than sharing it with them (issue 14's web p95 during an
+    export): nice 10 in the systemd unit and in compose, the web server at the default."""
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.read(DEPLOY / "systemd" / "portfolio-worker.service")
+    assert parser["Service"]["Nice"] == "10"
+    web = configparser.ConfigParser(strict=False, interpolation=None)
+    web.read(DEPLOY / "systemd" / "portfolio-web.service")
+    assert "Nice" not in web["Service"]
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    assert services["worker"]["command"][:3] == ["nice", "-n", "10"]
+    assert services["web"]["command"][0] == "gunicorn"
+
+
 def test_each_unit_runs_as_the_site_user_with_its_settings_file_and_restarts():
     for name in ("portfolio-web.service", "portfolio-worker.service"):
         parser = configparser.ConfigParser(strict=False, interpolation=None)
