@@ -34,7 +34,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def seed(learners: int, items: int):
+def seed(learners: int, items: int, centre_number: str = "90001", prefix: str = ""):
+    """A centre of `learners` learners with `items` items each, half of them signed by the learner; `prefix` names
+    its people apart from another centre seeded in the same database."""
     import datetime
 
     from django.contrib.auth.hashers import make_password
@@ -48,15 +50,17 @@ def seed(learners: int, items: int):
 
     call_command("migrate", verbosity=0)
     call_command("loaddata", "unit_c4", verbosity=0)
-    centre = Centre.objects.create(name="Bench Centre", number="90001")
+    centre = Centre.objects.create(name=f"Bench Centre {centre_number}", number=centre_number)
     password = make_password(PASSWORD)
-    admin = User.objects.create(email="admin@bench.example", full_name="Bench Admin", password=password)
-    assessor = User.objects.create(email="assessor@bench.example", full_name="Bench Assessor", password=password)
+    admin = User.objects.create(email=f"{prefix}admin@bench.example", full_name="Bench Admin", password=password)
+    assessor = User.objects.create(
+        email=f"{prefix}assessor@bench.example", full_name="Bench Assessor", password=password
+    )
     Membership.objects.create(user=admin, centre=centre, role=Role.ADMIN)
     Membership.objects.create(user=assessor, centre=centre, role=Role.ASSESSOR, qualification=Qualification.QUALIFIED)
     users = User.objects.bulk_create(
         [
-            User(email=f"learner{n}@bench.example", full_name=f"Learner {n:03d}", password=password)
+            User(email=f"{prefix}learner{n}@bench.example", full_name=f"Learner {n:03d}", password=password)
             for n in range(learners)
         ]
     )
@@ -72,7 +76,7 @@ def seed(learners: int, items: int):
                 unit=code.unit,
                 awarding_body=code.awarding_body,
                 assessor=assessor,
-                learner_number=f"B{n:05d}",
+                learner_number=f"{prefix}B{n:05d}",
                 start_date=start,
                 planned_end_date=start + datetime.timedelta(days=365),
                 evidence_counter=items,

@@ -5,6 +5,7 @@ read-only."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -20,7 +21,7 @@ from assessments import services
 from assessments.access import get_evidence_for_user, get_portfolio_for_user, links_reach_sibling
 from assessments.decisions import enforce
 from assessments.evidence.forms import EvidenceForm
-from assessments.evidence.policy import evidence_who
+from assessments.evidence.policy import evidence_may, evidence_who
 from assessments.evidence.services.files import files_hold, files_release
 from assessments.evidence.views.upload_checks import upload_checked
 from assessments.judgement.coverage import home_unit_code, in_portfolio, portfolio_coverage, shown_reference
@@ -40,6 +41,14 @@ def _learners_item(request: HttpRequest, evidence_id: int, action: str) -> Evide
     evidence = get_evidence_for_user(request, evidence_id)
     enforce(evidence_who(evidence.portfolio.links, action, evidence))  # type: ignore[attr-defined]
     return evidence
+
+
+def _url_for_each(name: str) -> Callable[[int], str]:
+    """The URL of `name` for any object's id, reversed once: a page of rows would otherwise resolve the same pattern
+    for each row and link."""
+    marker = 918273645
+    before, after = reverse(name, args=[marker]).split(str(marker))
+    return lambda pk: f"{before}{pk}{after}"
 
 
 def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
@@ -123,10 +132,18 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         .values_list("evidence_id", "rangeitem__letter")
     ):
         letters[evidence_id].append(letter)
+    is_learner, is_assessor = Role.LEARNER in portfolio.links, Role.ASSESSOR in portfolio.links
+    user_id = request.user.pk
+    names = ("evidence_detail", "assessor_record_edit", "evidence_review", "evidence_edit", "evidence_delete_confirm")
+    detail_url, record_url, review_url, edit_url, delete_url = (_url_for_each(name) for name in names)
+
+    def links(e: Evidence) -> set:
+        return getattr(e.portfolio, "links", set())  # a cross-referenced item's own portfolio: none of the viewer's
+
     for e in page:
         e.is_home = e.portfolio_id == portfolio.pk  # type: ignore[attr-defined]
         if e.is_home:  # type: ignore[attr-defined]
-            # The page's own portfolio, with the viewer's links on it, for the {% may %} tag on each row.
+            # The page's own portfolio, with the viewer's links on it, for the evidence policy asked of each row.
             e.portfolio = portfolio
         else:
             e.portfolio = homes[e.portfolio_id]
@@ -141,6 +158,25 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
         # One string a row rather than a loop of template nodes over each criterion and range item.
         covered = ", ".join(criteria[n].code for n in sorted(covers[e.pk]))
         e.covers_text = covered + (f"; range {''.join(letters[e.pk])}" if letters[e.pk] else "")  # type: ignore[attr-defined]
+        e.detail_url = detail_url(e.pk)  # type: ignore[attr-defined]
+        # The row's actions as the evidence policy answers the viewer, asked here once an action rather than by a
+        # template tag: (link, words) pairs, the words followed on the page by the item's reference.
+        e.assessor_actions = (  # type: ignore[attr-defined]
+            [(record_url(e.pk), "Change")]
+            if is_assessor and evidence_may(user_id, links(e), "record_edit", e)
+            else [(review_url(e.pk), "Review")]
+            if is_assessor and evidence_may(user_id, links(e), "review", e)
+            else []
+        )
+        e.learner_actions = (  # type: ignore[attr-defined]
+            [
+                (url(e.pk), words)
+                for action, url, words in (("edit", edit_url, "Edit"), ("delete", delete_url, "Delete"))
+                if evidence_may(user_id, links(e), action, e)
+            ]
+            if is_learner
+            else []
+        )
     # The filter's options as words worked out here, not a filter chain for each of the unit's criteria.
     options = [(str(c.pk), f"{c.label(unit_code)} {Truncator(c.wording(unit_code)).chars(50)}") for c in criteria]
     return render(
@@ -155,8 +191,8 @@ def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "method": method,
             "criterion": criterion,
             "sort": sort,
-            "is_learner": Role.LEARNER in portfolio.links,
-            "is_assessor": Role.ASSESSOR in portfolio.links,
+            "is_learner": is_learner,
+            "is_assessor": is_assessor,
         },
     )
 
