@@ -13,18 +13,20 @@ file's bytes, every link of every centre's signature and audit chain. `unit_prob
 public verification page, which anyone may load as often as they like) is bounded by the one unit's size, never
 the centre's: it walks only the links into and out of the unit's own signatures (a signature of this unit
 rewritten, or one just before or after it deleted, is found; a break elsewhere in the centre's chain is the
-command's to find), and it re-hashes a file only when its size or modification time in storage has changed
-since its bytes were last found to match (a verdict kept in the cache for a day). Someone able to rewrite a file
-and put its size and modification time back is found by the command, not the page.
+command's to find), and it re-hashes a file only when what storage says of it has changed since its bytes were last
+found to match (`checked_sha256`: a verdict kept in the shared cache for a day; on a local disk the stamp includes
+the status-change time, which no one can put back). Record downloads use the same verdicts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.core.files.storage import FileSystemStorage
 from django.db.models import OuterRef, Q, Subquery
 
 from assessments.models import EvidenceFile, Portfolio, PortfolioStatus, RecordRender, Signature
@@ -33,7 +35,7 @@ from audit.chain import GENESIS, chain_breaks, link_hash
 from audit.models import AuditEvent
 
 CHUNK = 1024 * 1024
-# How long a page trusts a file whose size and modification time are as they were when its bytes last matched.
+# How long a page or a download trusts a file whose storage stamp is as it was when its bytes last matched.
 VERIFIED_FOR = 24 * 60 * 60
 
 
@@ -48,6 +50,13 @@ class Problem:
         return self.what
 
 
+def _sha256_of(handle) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(CHUNK), b""):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 def stored_sha256(field) -> str | None:
     """The SHA-256 of a stored file's bytes as the storage holds them now; None if the file is gone."""
     if not field.name:
@@ -56,16 +65,22 @@ def stored_sha256(field) -> str | None:
         handle = field.storage.open(field.name, "rb")
     except (FileNotFoundError, OSError):
         return None
-    digest = hashlib.sha256()
     with handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return _sha256_of(handle)
 
 
-def _storage_stamp(field) -> str | None:
-    """The file's size and modification time as the storage reports them (a stat, or a HEAD on object storage),
-    without reading its bytes; None if the storage cannot say."""
+def _storage_stamp(field, handle=None) -> str | None:
+    """What storage says of the file without reading its bytes; None if it cannot say. On a local disk: size,
+    modification and status-change times, inode and device (of the open handle when there is one, so the stamp is
+    of the very bytes about to be served). Rewriting a file, even in place with its modification time put back,
+    moves its status-change time, which no user can set. In a bucket: size and modification time, which its
+    clients cannot set."""
+    if isinstance(field.storage, FileSystemStorage):
+        try:
+            st = os.fstat(handle.fileno()) if handle is not None else os.stat(field.path)
+        except (OSError, ValueError, AttributeError):
+            return None
+        return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}:{st.st_dev}"
     try:
         return f"{field.storage.size(field.name)}:{field.storage.get_modified_time(field.name).timestamp()}"
     except (FileNotFoundError, OSError, NotImplementedError):
@@ -76,20 +91,29 @@ def _verified_key(field, expected: str, stamp: str) -> str:
     return "integrity:file:" + hashlib.sha256(f"{field.name}\n{expected}\n{stamp}".encode()).hexdigest()
 
 
-def stored_sha256_matches(field, expected: str, *, trust_stamp: bool) -> bool | None:
-    """Whether the stored file's bytes still give `expected` (None: the file is gone). With `trust_stamp` (the
-    pages), a file whose size and modification time are those it had when it last matched is not read again."""
-    stamp = _storage_stamp(field) if trust_stamp and field.name else None
+def checked_sha256(field, expected: str, *, trust_stamp: bool = True, handle=None) -> str | None:
+    """The stored file's SHA-256 now (None: the file is gone), compared by the caller with `expected`.
+
+    With `trust_stamp` (pages and downloads), a file whose storage stamp is the one it had when its bytes last
+    gave `expected` is not read again: the verdict is kept in the shared cache, so every web process and machine
+    trusts it alike. `handle`, an open file about to be streamed, is hashed itself and left at its start."""
+    stamp = _storage_stamp(field, handle) if trust_stamp and field.name else None
     if stamp is not None and cache.get(_verified_key(field, expected, stamp)):
-        return True
-    actual = stored_sha256(field)
-    if actual is None:
-        return None
-    if actual != expected:
-        return False
-    if stamp is not None:
+        return expected
+    if handle is not None:
+        actual = _sha256_of(handle)
+        handle.seek(0)
+    else:
+        actual = stored_sha256(field)
+    if actual == expected and stamp is not None:
         cache.set(_verified_key(field, expected, stamp), True, VERIFIED_FOR)
-    return True
+    return actual
+
+
+def stored_sha256_matches(field, expected: str, *, trust_stamp: bool) -> bool | None:
+    """Whether the stored file's bytes still give `expected` (None: the file is gone)."""
+    actual = checked_sha256(field, expected, trust_stamp=trust_stamp)
+    return None if actual is None else actual == expected
 
 
 def unit_name(portfolio: Portfolio) -> str:

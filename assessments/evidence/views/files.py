@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from assessments.access import get_evidence_file_for_user
 from assessments.models import EvidenceFile
-from assessments.records.integrity import stored_sha256
+from assessments.records.integrity import checked_sha256
 from assessments.records.services.integrity import stored_file_refused
 from people.access import active_role
 from portfolio.storage import stored_file_response
@@ -55,7 +55,7 @@ def _file_response(field, *, content_type: str, filename: str, inline: bool, may
 
 def file_download(request: HttpRequest, file_id: int) -> HttpResponse:
     record = get_evidence_file_for_user(request, file_id)
-    actual = stored_sha256(record.file)
+    actual = checked_sha256(record.file, record.sha256)
     if actual != record.sha256:
         portfolio = getattr(request, "audit_portfolio", record.evidence.portfolio)
         return altered_file_refused(

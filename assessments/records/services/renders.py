@@ -16,9 +16,6 @@ takes one query and no lock (`stored_record`).
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO
@@ -29,11 +26,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from assessments.models import Portfolio, RecordCode, RecordRender, Signature
+from assessments.records.integrity import checked_sha256
 from assessments.records.pdf.content import RecordContent, record_content, record_state, standing_signatures
 from assessments.records.pdf.render import render_pdf
 from units.models import UnitCode
-
-CHUNK = 64 * 1024
 
 
 def record_code_for(portfolio: Portfolio) -> RecordCode:
@@ -174,35 +170,6 @@ class StoredRecordAltered(Exception):
         self.actual = actual
 
 
-# Which stored files have been hashed and found as made, by what the storage says of the very handle being served.
-# Hashing the whole file on every download is what made serving cost more than the file's size warrants; verifying
-# while streaming cannot work here, since a mismatch found at the end would come after the bytes had gone out as
-# genuine, too late for the 409 and the audit row. So each process hashes a file once and trusts it again only while
-# its size, modification time, inode and status-change time are all unchanged: rewriting the file (even in place,
-# even with its mtime put back by hand) moves ctime, which no user can set, so it is hashed afresh and refused.
-# Storages without local paths give size and modification time, which their clients cannot set.
-_VERIFIED: OrderedDict[tuple, str] = OrderedDict()
-_VERIFIED_MAX = 4096
-_VERIFIED_LOCK = threading.Lock()
-
-
-def _fingerprint(render: RecordRender, handle: IO[bytes]) -> tuple:
-    storage, name = render.file.storage, render.file.name
-    try:
-        st = os.fstat(handle.fileno())
-    except (AttributeError, OSError, ValueError):
-        return (name, storage.size(name), storage.get_modified_time(name).timestamp())
-    return (name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-
-
-def _sha256_of(handle: IO[bytes]) -> str:
-    digest = hashlib.sha256()
-    for chunk in iter(lambda: handle.read(CHUNK), b""):
-        digest.update(chunk)
-    handle.seek(0)
-    return digest.hexdigest()
-
-
 def stored_render_open(render: RecordRender) -> IO[bytes]:
     """The stored PDF, opened for streaming, once its bytes are known to be the ones made; StoredRecordAltered if
     they are not (or the file is gone)."""
@@ -211,15 +178,10 @@ def stored_render_open(render: RecordRender) -> IO[bytes]:
     except (FileNotFoundError, OSError):
         raise StoredRecordAltered(render, None) from None
     try:
-        key = _fingerprint(render, handle)
-        if _VERIFIED.get(key) != render.sha256:
-            actual = _sha256_of(handle)
-            if actual != render.sha256:
-                raise StoredRecordAltered(render, actual)
-            with _VERIFIED_LOCK:
-                _VERIFIED[key] = actual
-                while len(_VERIFIED) > _VERIFIED_MAX:
-                    _VERIFIED.popitem(last=False)
+        # Hashed once, then trusted while storage says the file is untouched (assessments/records/integrity.py).
+        actual = checked_sha256(render.file, render.sha256, handle=handle)
+        if actual != render.sha256:
+            raise StoredRecordAltered(render, actual)
     except BaseException:
         handle.close()
         raise
