@@ -331,3 +331,19 @@ def test_a_csv_file_registers_learners_on_a_qualification_line_by_line(world, qu
     numbers = sorted(p.unit_code.code for p in registration.portfolios.select_related("awarding_body"))
     assert numbers == ["220", "997", "998"]
     assert registration.portfolios.filter(assessor=world.assessor).count() == 2  # the first line's units
+
+
+def test_a_changed_qualification_in_use_is_a_new_version_and_registrations_keep_theirs(world, qualification, cohort):
+    from units.library.documents import dumps, qualification_document
+    from units.library.importing import library_import
+
+    [registration] = register(world, qualification, cohort[:1])
+    document = qualification_document(qualification)
+    document["total_minimum_credits"] = 20
+    result = library_import(text=dumps(document))
+
+    assert result.action == "new version"
+    assert "1 qualification registration" in result.used_by
+    registration.refresh_from_db()
+    assert registration.qualification == qualification
+    assert Qualification.objects.get(pk=qualification.pk).total_minimum_credits is None
