@@ -278,7 +278,11 @@ VERIFY_MISSES_PER_HOUR = env_int("VERIFY_MISSES_PER_HOUR", 30)
 RECORDS_SIGNING_KEY = env_str("RECORDS_SIGNING_KEY", "")
 RECORDS_SIGNING_KEY_FILE = env_str("RECORDS_SIGNING_KEY_FILE", "")
 RECORDS_PUBLIC_KEY = env_str("RECORDS_PUBLIC_KEY", "")
-CHECKPOINT_LOG = env_str("CHECKPOINT_LOG") or str(BASE_DIR / "var" / "checkpoints.log")
+# With files in a bucket the site may run on several machines, so the log is kept there too by default: a local
+# file would leave each machine with its own part of it.
+CHECKPOINT_LOG = env_str("CHECKPOINT_LOG") or (
+    "storage:checkpoints/" if STORAGE_BACKEND == "s3" else str(BASE_DIR / "var" / "checkpoints.log")
+)
 # The worker checks every record this often (`manage.py verify_records` does the same from cron).
 RECORDS_VERIFY_HOURS = env_int("RECORDS_VERIFY_HOURS", 24)
 # A learner's personal data is kept this many years after their last unit was certified, then anonymised by

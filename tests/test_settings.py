@@ -116,3 +116,13 @@ def test_in_development_mail_is_kept_in_var_mail_and_otherwise_printed_or_sent()
     production = {"DEBUG": "false", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "example.org", "EMAIL_HOST": ""}
     assert _email_settings(**production)[0] == "django.core.mail.backends.console.EmailBackend"
 
+
+
+def test_with_files_in_a_bucket_the_checkpoint_log_is_kept_there_unless_set():
+    show = "from django.conf import settings; print(settings.CHECKPOINT_LOG)"
+    bucket = {"DEBUG": "true", "STORAGE_BACKEND": "s3", "AWS_STORAGE_BUCKET_NAME": "records"}
+    assert _run("shell", "-c", show, **bucket).stdout.strip().splitlines()[-1] == "storage:checkpoints/"
+    chosen = _run("shell", "-c", show, CHECKPOINT_LOG="/srv/log/checkpoints.log", **bucket)
+    assert chosen.stdout.strip().splitlines()[-1] == "/srv/log/checkpoints.log"
+    on_disk = _run("shell", "-c", show, DEBUG="true").stdout.strip().splitlines()[-1]
+    assert on_disk.endswith("var/checkpoints.log")
