@@ -242,3 +242,19 @@ def test_units_take_the_same_queries_for_one_or_five(world, django_assert_num_qu
     for portfolios in (one, five):
         with django_assert_num_queries(8):
             assert len(units_standing(portfolios)) == len(portfolios)
+
+
+def test_a_qualifications_total_credits_short_keeps_it_below_100(world, qualification, unit, second_unit, third_unit):
+    qualification.total_minimum_credits = 40
+    qualification.save()
+    done = {0: PortfolioStatus.COMPLETE, 1: PortfolioStatus.COMPLETE, 2: PortfolioStatus.COMPLETE}
+    learner = member(world.centre, Role.LEARNER)
+    registration = _registered(world, qualification, learner, [unit, second_unit, third_unit], statuses=done)
+    credits = sum(u.credit_value for u in (unit, second_unit, third_unit))
+    standing = qualifications_standing([registration], today=day(50))[registration.pk]
+    assert standing.percent == 99
+    assert standing.shortfalls == [f"{40 - credits} more credits needed for the qualification."]
+    qualification.total_minimum_credits = credits
+    qualification.save()
+    standing = qualifications_standing([registration], today=day(150))[registration.pk]
+    assert (standing.percent, standing.rag, standing.shortfalls) == (100, Rag.ON_TRACK, [])

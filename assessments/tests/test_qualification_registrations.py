@@ -347,3 +347,23 @@ def test_a_changed_qualification_in_use_is_a_new_version_and_registrations_keep_
     registration.refresh_from_db()
     assert registration.qualification == qualification
     assert Qualification.objects.get(pk=qualification.pk).total_minimum_credits is None
+
+
+def test_the_admins_dashboard_lists_the_qualifications_ending_soonest(admin_client, world, qualification, monkeypatch):
+    from assessments.dashboards import views as dashboards
+
+    def on(learner_name: str, ends: datetime.date) -> None:
+        learner = member(world.centre, Role.LEARNER, user__full_name=learner_name)
+        register(world, qualification, [learner], optional_units=[], start_date=ends - datetime.timedelta(days=200))
+        QualificationRegistration.objects.filter(learner=learner).update(planned_end_date=ends)
+
+    on("Long Ago", TODAY - datetime.timedelta(days=91))
+    on("Last Month", TODAY - datetime.timedelta(days=30))
+    on("Next Year", TODAY + datetime.timedelta(days=365))
+    on("Next Week", TODAY + datetime.timedelta(days=7))
+    monkeypatch.setattr(dashboards, "ENDING_SHOWN", 2)
+    page = admin_client.get(reverse("home")).content.decode()
+    listed = page[page.index('id="ending"') :]
+    assert "Long Ago" not in listed and "Next Year" not in listed
+    assert listed.index("Last Month") < listed.index("Next Week")
+    assert "Behind" in listed  # last month's ended unfinished
