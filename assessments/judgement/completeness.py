@@ -1,15 +1,26 @@
 """The completeness rule: whether the unit is complete enough for the assessor to sign, and why not in words.
 
 Every criterion and range item must be confirmed on accepted evidence (the unit's own or cross-referenced into it),
-every witness statement confirmed by its witness, nothing left undecided, and no simulation behind a performance
-criterion or the range unless the unit allows it.
+every witness statement confirmed by its witness, every observation acknowledged by the learner, nothing left
+undecided, and no simulation behind a performance criterion or the range unless the unit allows it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from assessments.models import ClaimJudgement, Decision, EvidenceSetting, Portfolio, Verdict, WitnessStatus
+from django.db.models import Exists, OuterRef
+
+from assessments.models import (
+    Acknowledgement,
+    ClaimJudgement,
+    Decision,
+    EvidenceSetting,
+    Observation,
+    Portfolio,
+    Verdict,
+    WitnessStatus,
+)
 from assessments.records.document import portfolio_evidence
 from units.models import Criterion, RangeItem
 
@@ -23,6 +34,7 @@ class Completeness:
     unconfirmed_witnesses: list[str] = field(default_factory=list)
     undecided: list[str] = field(default_factory=list)
     simulated: list[str] = field(default_factory=list)
+    unacknowledged: list[str] = field(default_factory=list)
 
     @property
     def is_complete(self) -> bool:
@@ -32,6 +44,7 @@ class Completeness:
             or self.unconfirmed_witnesses
             or self.undecided
             or self.simulated
+            or self.unacknowledged
         )
 
     def reasons(self, unit_code=None, *, for_learner: bool = False) -> list[str]:
@@ -52,23 +65,37 @@ class Completeness:
                 "show it in real work instead."
                 for ref in self.simulated
             ]
+            out += [
+                f"Your assessor's observation in {ref} is waiting for you to acknowledge it."
+                for ref in self.unacknowledged
+            ]
             return out
         out += [
             f"The witness statement in {ref} is not yet confirmed by the witness." for ref in self.unconfirmed_witnesses
         ]
         out += [f"{ref} has not been judged yet: accept it or send it back." for ref in self.undecided]
         out += [f"{ref} is from simulation but backs a performance criterion or the range." for ref in self.simulated]
+        out += [
+            f"The learner has not yet acknowledged the observation in {ref}: ask them to, from their own account "
+            "or with their password on your device."
+            for ref in self.unacknowledged
+        ]
         return out
 
 
 def completeness(portfolio: Portfolio) -> Completeness:
-    """Every criterion and range item confirmed on accepted evidence, every witness confirmed, nothing undecided."""
+    """Every criterion and range item confirmed on accepted evidence, every witness confirmed, every observation
+    acknowledged, nothing undecided."""
     unit = portfolio.unit
     criteria = list(
         Criterion.objects.filter(outcome__unit=unit).select_related("outcome").order_by("outcome__number", "number")
     )
     range_items = list(RangeItem.objects.filter(unit=unit).order_by("letter"))
-    items = {e.pk: e for e in portfolio_evidence(portfolio).select_related("method")}
+    # Asked in the same query as the items, so the rule's cost does not grow with the observations.
+    awaiting = Observation.objects.filter(evidence=OuterRef("pk"), acknowledgement=Acknowledgement.PENDING)
+    items = {
+        e.pk: e for e in portfolio_evidence(portfolio).select_related("method").annotate(awaiting=Exists(awaiting))
+    }
     accepted = {pk for pk, e in items.items() if e.decision == Decision.ACCEPTED}
     confirmed = ClaimJudgement.objects.filter(evidence_id__in=accepted, verdict=Verdict.CONFIRMED)
     covered_c: set[int] = set()
@@ -94,4 +121,6 @@ def completeness(portfolio: Portfolio) -> Completeness:
             result.unconfirmed_witnesses.append(e.reference)
         if pk in backing and e.setting == EvidenceSetting.SIMULATION and not unit.simulation_allowed_for_performance:
             result.simulated.append(e.reference)
+        if e.awaiting:
+            result.unacknowledged.append(e.reference)
     return result

@@ -4,10 +4,24 @@ sign, item by item, and how each reason reads to the assessor and to the learner
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from assessments import services
 from assessments.judgement.completeness import Completeness, completeness
-from assessments.models import ClaimJudgement, Decision, Evidence, EvidenceSetting, Verdict, WitnessStatus
+from assessments.models import (
+    Acknowledgement,
+    ClaimJudgement,
+    Decision,
+    Evidence,
+    EvidenceSetting,
+    Observation,
+    Verdict,
+    WitnessStatus,
+)
 from assessments.tests.test_cross_references import C4, SECOND, crit, rng, save
+from tests.assessor_records import discuss, observe, question
+from tests.factories import PASSWORD
 from units.models import Criterion, RangeItem
 
 WITNESS = {"witness_name": "Sam", "witness_email": "sam@example.org", "witness_statement": "I saw it."}
@@ -45,7 +59,7 @@ def test_a_new_unit_lacks_every_criterion_and_range_item_in_order(world):
     codes = [c.code for c in check.missing_criteria]
     assert codes == sorted(codes, key=lambda code: tuple(int(n) for n in code.split(".")))
     assert [r.letter for r in check.missing_range] == ["a", "b", "c", "d"]
-    assert (check.unconfirmed_witnesses, check.undecided, check.simulated) == ([], [], [])
+    assert (check.unconfirmed_witnesses, check.undecided, check.simulated, check.unacknowledged) == ([], [], [], [])
     assert not check.is_complete
 
 
@@ -148,6 +162,76 @@ def test_cross_referenced_evidence_counts_and_is_listed_after_the_units_own(smal
     assert undecided_there.reference in completeness(small.portfolio).undecided
 
 
+@pytest.fixture
+def covered(world):
+    """Every C4 criterion and range item confirmed on one accepted item of the learner's: complete so far."""
+    criteria, range_items = whole(C4)
+    judge(save(world.learner, world.portfolio, criteria=criteria, range_items=range_items, days_ago=3), world.assessor)
+    assert completeness(world.portfolio).is_complete
+    return world
+
+
+def test_an_observation_waiting_for_the_learners_acknowledgement_keeps_the_unit_incomplete(covered):
+    record = observe(covered, criteria=("1.1",))
+    check = completeness(covered.portfolio)
+    assert check.unacknowledged == [record.reference]
+    assert not check.is_complete
+    assert (check.missing_criteria, check.missing_range, check.undecided) == ([], [], [])
+    # Once the learner acknowledges it from their own account, nothing is left.
+    services.observation_acknowledge(actor=covered.learner, evidence=record)
+    check = completeness(covered.portfolio)
+    assert check.unacknowledged == [] and check.is_complete and check.reasons() == []
+
+
+def test_an_observation_acknowledged_either_way_is_not_listed_and_pending_again_is(covered):
+    record = observe(covered, criteria=("1.1",), learner_password=PASSWORD)
+    assert completeness(covered.portfolio).unacknowledged == []
+    for how, listed in (
+        (Acknowledgement.OWN_ACCOUNT, []),
+        (Acknowledgement.PENDING, [record.reference]),
+        (Acknowledgement.ON_DEVICE, []),
+    ):
+        Observation.objects.filter(evidence=record).update(acknowledgement=how)
+        assert completeness(covered.portfolio).unacknowledged == listed, how
+        assert completeness(covered.portfolio).is_complete is (listed == []), how
+
+
+def test_only_the_assessors_observations_wait_for_an_acknowledgement(covered):
+    # The learner's own item of method O, questioning and a discussion have nothing to acknowledge.
+    judge(save(covered.learner, covered.portfolio, criteria=[crit(C4, "1.2")], days_ago=2), covered.assessor)
+    question(covered)
+    discuss(covered)
+    check = completeness(covered.portfolio)
+    assert check.unacknowledged == [] and check.is_complete
+    first = observe(covered, criteria=("1.1",))
+    acknowledged = observe(covered, criteria=("1.2",), learner_password=PASSWORD)
+    last = observe(covered, criteria=("2.1",))
+    check = completeness(covered.portfolio)
+    assert check.unacknowledged == [first.reference, last.reference]
+    assert acknowledged.reference not in check.unacknowledged
+
+
+def _queries(portfolio) -> tuple[int, Completeness]:
+    with CaptureQueriesContext(connection) as queries:
+        check = completeness(portfolio)
+    return len(queries), check
+
+
+def test_the_rule_asks_as_many_queries_with_many_observations_as_with_one(covered):
+    observe(covered, criteria=("1.1",))
+    question(covered)
+    _queries(covered.portfolio)  # warms what is read once per process
+    one, check = _queries(covered.portfolio)
+    assert len(check.unacknowledged) == 1
+    for code in ("1.2", "1.3", "2.1", "2.2"):
+        observe(covered, criteria=(code,), title=f"Observed for {code}")
+    observe(covered, criteria=("3.1",), learner_password=PASSWORD)
+    discuss(covered)
+    many, check = _queries(covered.portfolio)
+    assert len(check.unacknowledged) == 5
+    assert many == one
+
+
 def test_items_are_listed_by_number(small):
     criteria, _ = whole(SECOND)
     first = save(small.learner, small.small, criteria=criteria[:1], days_ago=1)
@@ -168,6 +252,7 @@ def everything_missing(world):
         unconfirmed_witnesses=["E3"],
         undecided=["E1", "E2"],
         simulated=["E4"],
+        unacknowledged=["E5"],
     )
 
 
@@ -180,6 +265,8 @@ def test_the_assessor_is_told_each_thing_to_do(world, everything_missing):
         "E1 has not been judged yet: accept it or send it back.",
         "E2 has not been judged yet: accept it or send it back.",
         "E4 is from simulation but backs a performance criterion or the range.",
+        "The learner has not yet acknowledged the observation in E5: ask them to, from their own account "
+        "or with their password on your device.",
     ]
     assert everything_missing.reasons()[0] == "No confirmed evidence yet for 1.1, 1.2."
 
@@ -194,6 +281,7 @@ def test_the_learner_is_told_what_they_wait_for_and_what_to_do(world, everything
         "E2 is waiting for your assessor to accept it or send it back.",
         "E4 is from simulation, which cannot count for a performance criterion or the range: "
         "show it in real work instead.",
+        "Your assessor's observation in E5 is waiting for you to acknowledge it.",
     ]
 
 
@@ -206,6 +294,7 @@ def test_any_one_thing_missing_makes_it_incomplete(world):
         {"unconfirmed_witnesses": ["E1"]},
         {"undecided": ["E1"]},
         {"simulated": ["E1"]},
+        {"unacknowledged": ["E1"]},
     ):
         check = Completeness(**one)
         assert not check.is_complete and len(check.reasons()) == 1, one

@@ -531,6 +531,7 @@ def test_saving_an_item_unchanged_keeps_the_declaration(ready):
 def test_a_unit_handled_through_the_application_verifies_as_genuine(world):
     """Every step through the services people use: the learner changes an item after submitting and declares
     again; the witness confirms, and the assessor records an observation and judges, after the declaration."""
+    from assessments.evidence.services.acknowledgements import observation_acknowledge
     from assessments.evidence.services.witness import witness_confirm, witness_request_send
     from assessments.models import RecordCode
     from assessments.records.verification import record_verification
@@ -551,7 +552,9 @@ def test_a_unit_handled_through_the_application_verifies_as_genuine(world):
     assert status(world) == S.IN_PROGRESS
     submit(world)
     witness_confirm(token=witness_request_send(actor=world.learner, evidence=testimony).token)
-    observe(world, criteria=("1.1",), title="Observed at the counter", activity_date=timezone.localdate())
+    observed = observe(world, criteria=("1.1",), title="Observed at the counter", activity_date=timezone.localdate())
+    # The learner acknowledges it from their own account: until then the unit is not complete.
+    observation_acknowledge(actor=world.learner, evidence=observed)
     judge_pending(world)
     assert status(world) == S.SUBMITTED
     sign(world, world.assessor, K.ASSESSOR)
