@@ -2,7 +2,9 @@
 data protection officer to hand over (`manage.py subject_access_export EMAIL --output FILE`).
 
 The ZIP holds `account.json` (never the password hash), `memberships.csv`, `portfolios.json` (each registration
-with its evidence, mapping, judgements, feedback, witness testimony, plan, signatures, referrals and record codes),
+with its evidence, mapping, judgements, feedback, witness testimony, the assessor's records of them (an
+observation's times, notes, feedback and their acknowledgement; question and answer pairs; a discussion's topics,
+length and recording), plan, signatures, referrals and record codes),
 every evidence file under `files/` and every stored record PDF under `records/` (read through the storage API, so
 from the file system or the bucket alike), `notifications.csv`, the audit rows about them in `audit.csv` and
 `audit.json`, and `manifest.json` with each file's SHA-256. Files are read in chunks, so large videos do not fill
@@ -34,10 +36,14 @@ from django.utils.text import get_valid_filename
 
 from assessments.models import (
     AssessmentPlan,
+    Author,
     ClaimJudgement,
+    Discussion,
     Evidence,
     Feedback,
+    Observation,
     Portfolio,
+    QuestionAnswer,
     RecordRender,
     Referral,
     Signature,
@@ -131,6 +137,55 @@ def _account(person: User) -> dict[str, Any]:
     }
 
 
+def _assessor_record(item: Evidence, files: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What the assessor recorded of the learner beyond the item's common fields: an observation's times, notes,
+    feedback and the learner's acknowledgement; questioning's pairs; a discussion's topics, length and recording."""
+    if item.author != Author.ASSESSOR:
+        return None
+    out: dict[str, Any] = {}
+    observation = (
+        Observation.objects.filter(evidence=item)
+        .select_related("acknowledged_by")
+        .prefetch_related("notes__criterion__outcome", "notes__range_item")
+        .first()
+    )
+    if observation is not None:
+        out["observation"] = {
+            "start_time": observation.start_time.strftime("%H:%M"),
+            "end_time": observation.end_time.strftime("%H:%M"),
+            "notes": [
+                {"claim": n.criterion.code if n.criterion_id else f"range {n.range_item.letter}", "note": n.note}
+                for n in observation.notes.all()
+            ],
+            "feedback": observation.feedback,
+            "acknowledgement": {
+                "status": observation.acknowledgement,
+                "in_words": observation.get_acknowledgement_display(),
+                "at": _when(observation.acknowledged_at),
+                "by": observation.acknowledged_by.full_name if observation.acknowledged_by else None,
+            },
+        }
+    pairs = QuestionAnswer.objects.filter(evidence=item).prefetch_related("criteria__outcome").order_by("order")
+    if pairs:
+        out["questions_and_answers"] = [
+            {
+                "number": qa.order,
+                "question": qa.question,
+                "answer": qa.answer,
+                "criteria": sorted(c.code for c in qa.criteria.all()),
+            }
+            for qa in pairs
+        ]
+    if (discussion := Discussion.objects.filter(evidence=item).first()) is not None:
+        out["discussion"] = {
+            "topics": discussion.topics,
+            "duration_minutes": discussion.duration_minutes,
+            # A discussion's only files are its recording, copied in under files/ with the rest.
+            "recording": [f["in_this_zip"] or f["name"] for f in files],
+        }
+    return out
+
+
 def _evidence(item: Evidence, out: _Zip, folder: str) -> dict[str, Any]:
     files = []
     for f in item.files.order_by("pk"):
@@ -185,6 +240,7 @@ def _evidence(item: Evidence, out: _Zip, folder: str) -> dict[str, Any]:
             {"from": m.author.full_name, "role": m.role, "text": m.text, "at": _when(m.created_at)}
             for m in Feedback.objects.filter(evidence=item).select_related("author")
         ],
+        "assessor_record": _assessor_record(item, files),
         "created_at": _when(item.created_at),
         "files": files,
     }
@@ -307,8 +363,10 @@ README = """Subject-access export from the NVQ e-portfolio, made {made} (UTC) fo
 
 account.json        the account (the password is never stored in a readable form, so it is not here)
 memberships.csv     the roles held at each centre
-portfolios.json     each registration: evidence, mapping, judgements, feedback, witness testimony, plan,
-                    signatures, referrals and record codes
+portfolios.json     each registration: evidence, mapping, judgements, feedback, witness testimony, the
+                    assessor's records (observation times, notes, feedback and acknowledgement; question
+                    and answer pairs; discussion topics, length and recording), plan, signatures,
+                    referrals and record codes
 files/              every evidence file, as uploaded
 records/            every stored PDF of a signed unit record
 notifications.csv   what the site asked of this person

@@ -117,3 +117,81 @@ def test_an_unknown_email_or_an_existing_file_is_refused(two_learners, tmp_path)
         call_command("subject_access_export", "learner@example.org", "--output", str(tmp_path / "taken.zip"))
     assert (tmp_path / "taken.zip").read_bytes() == b"keep me"
     assert not AuditEvent.objects.filter(action="subject_access.exported").exists()
+
+
+# --- The assessor's records about the learner -----------------------------------------------------------------
+
+
+def test_the_zip_holds_the_assessors_observation_questioning_and_discussion_with_its_recording(world, tmp_path):
+    from assessments.evidence.services.records import note_key
+    from assessments.tests.test_assessor_record_views import wav
+    from tests.assessor_records import crit, discuss, observe, question, rng
+    from tests.factories import PASSWORD
+
+    notes = {note_key(crit("2.1")): "Let the customer finish.", note_key(rng("a")): "A routine delivery query."}
+    seen = observe(world, criteria=("2.1",), range_items=("a",), notes=notes, learner_password=PASSWORD)
+    waiting = observe(world, criteria=("2.2",), title="Observed at the till", feedback="Smile at the next one.")
+    asked = question(
+        world,
+        pairs=(
+            ("What upsets customers most?", "Being kept waiting.", ("3.1",)),
+            ("Who do you tell about a complaint?", "My supervisor, the same day.", ("3.2", "3.3")),
+        ),
+    )
+    talked = discuss(
+        world,
+        topics="Refunds; difficult callers",
+        duration_minutes=35,
+        files=[inspect_upload(SimpleUploadedFile("discussion.wav", wav()))],
+    )
+    archive = export(tmp_path, "learner@example.org")
+    [registration] = json.loads(archive.read("portfolios.json"))
+    by_ref = {e["reference"]: e for e in registration["evidence"]}
+    assert set(by_ref) == {seen.reference, waiting.reference, asked.reference, talked.reference}
+
+    observation = by_ref[seen.reference]["assessor_record"]["observation"]
+    assert (observation["start_time"], observation["end_time"]) == ("09:30", "10:15")
+    assert observation["notes"] == [
+        {"claim": "2.1", "note": "Let the customer finish."},
+        {"claim": "range a", "note": "A routine delivery query."},
+    ]
+    assert observation["feedback"] == "Well handled: you kept calm and agreed a next step."
+    assert observation["acknowledgement"]["status"] == "on_device"
+    assert observation["acknowledgement"]["by"] == "Lena Learner" and observation["acknowledgement"]["at"]
+    pending = by_ref[waiting.reference]["assessor_record"]["observation"]
+    assert pending["feedback"] == "Smile at the next one."
+    assert pending["acknowledgement"] == {
+        "status": "pending",
+        "in_words": "Waiting for the learner's acknowledgement",
+        "at": None,
+        "by": None,
+    }
+
+    pairs = by_ref[asked.reference]["assessor_record"]["questions_and_answers"]
+    assert pairs == [
+        {"number": 1, "question": "What upsets customers most?", "answer": "Being kept waiting.", "criteria": ["3.1"]},
+        {
+            "number": 2,
+            "question": "Who do you tell about a complaint?",
+            "answer": "My supervisor, the same day.",
+            "criteria": ["3.2", "3.3"],
+        },
+    ]
+
+    discussion = by_ref[talked.reference]["assessor_record"]["discussion"]
+    assert discussion["topics"] == "Refunds; difficult callers" and discussion["duration_minutes"] == 35
+    [recording] = discussion["recording"]
+    stored = EvidenceFile.objects.get(evidence=talked)
+    assert recording.startswith(f"files/registration-{world.portfolio.pk}/") and recording.endswith("discussion.wav")
+    assert hashlib.sha256(archive.read(recording)).hexdigest() == stored.sha256
+    # Each record carries only its own kind of part; the learner's own items carry none.
+    assert set(by_ref[asked.reference]["assessor_record"]) == {"questions_and_answers"}
+    assert set(by_ref[talked.reference]["assessor_record"]) == {"discussion"}
+    assert "portfolios.json" in archive.namelist() and "assessor's records" in archive.read("README.txt").decode()
+
+
+def test_a_learners_own_items_carry_no_assessor_record(two_learners, tmp_path):
+    archive = export(tmp_path, "learner@example.org")
+    [registration] = json.loads(archive.read("portfolios.json"))
+    own = [e for e in registration["evidence"] if e["author"] == "learner"]
+    assert own and all(e["assessor_record"] is None for e in own)
