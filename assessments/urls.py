@@ -27,6 +27,11 @@ urlpatterns = [
         qualifications.qualification_register,
         name="centre_qualification_register",
     ),
+    path(
+        "centre/qualifications/registrations/<int:registration_id>/units/",
+        qualifications.qualification_units_add,
+        name="centre_qualification_units_add",
+    ),
     path("centre/sufficiency/", centre.sufficiency_thresholds, name="centre_sufficiency"),
     path("centre/claims/", claims.claim_list, name="centre_claims"),
     path("centre/claims.csv", claims.claim_list_csv, name="centre_claims_csv"),

@@ -27,6 +27,7 @@ ACTION_LABELS: dict[str, str] = {
     "member.qualification_changed": "Qualification changed",
     "portfolio.registered": "Learner registered on a unit",
     "qualification.registered": "Learner registered on a qualification",
+    "qualification.units_added": "Units added to a learner's qualification",
     "portfolio.claimed": "Unit marked as claimed from the awarding body",
     "portfolio.identifiers_changed": "Learner's ULN or enrolment number changed",
     "sufficiency.thresholds_changed": "Centre's sufficiency thresholds changed",

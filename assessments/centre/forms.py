@@ -158,3 +158,25 @@ class CohortForm(AssignForm):
             cohort.append((learner, number))
         data["cohort"] = cohort
         return data
+
+
+class QualificationUnitsForm(AssignForm):
+    """More units of a learner's qualification: those loaded and not yet registered, ticked."""
+
+    units = forms.ModelMultipleChoiceField(
+        label="Units", queryset=QualificationUnit.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+
+    field_order = ["units", "assessor", "iv"]
+
+    def __init__(self, *args: object, centre: Centre, choices: list, registered: set[str], **kwargs: object) -> None:
+        super().__init__(*args, centre=centre, **kwargs)
+        offered = [c for c in choices if c.code is not None and c.unit.number not in registered]
+        labels = {
+            c.unit.pk: f"Unit {c.unit.number}: {c.code.unit} (group {c.group.number}, "
+            + ("mandatory)" if c.mandatory else "optional)" if c.group.kind else "group rules not stated)")
+            for c in offered
+        }
+        field = self.fields["units"]
+        field.queryset = QualificationUnit.objects.filter(pk__in=list(labels)).order_by("group__number", "position")
+        field.label_from_instance = lambda obj: labels[obj.pk]

@@ -9,13 +9,14 @@ from django.db.models import Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from assessments.centre.forms import CohortForm, people_with_role
+from assessments.centre.forms import CohortForm, QualificationUnitsForm, people_with_role
 from assessments.centre.qualifications import cohort_register, qualification_units
+from assessments.centre.qualifications import qualification_units_add as units_add
 from assessments.centre.views import _page_of
 from assessments.judgement.coverage import portfolios_progress
 from assessments.judgement.progress import RULE_IN_WORDS, attach, qualifications_standing, units_standing
-from assessments.models import Portfolio, QualificationRegistration
-from people.access import require_role
+from assessments.models import Portfolio, PortfolioStatus, QualificationRegistration
+from people.access import require_centre_admin, require_role
 from people.models import Role
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
@@ -84,7 +85,13 @@ def qualification_register(request: HttpRequest, qualification_id: int) -> HttpR
         .order_by("learner_id", "pk")
         .values_list("learner_id", "learner_number")
     )
-    form = CohortForm(request.POST or None, centre=role.centre, learners=learners, choices=choices, numbers=numbers)
+    form = CohortForm(
+        request.POST if request.method == "POST" else None,
+        centre=role.centre,
+        learners=learners,
+        choices=choices,
+        numbers=numbers,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -119,4 +126,36 @@ def qualification_register(request: HttpRequest, qualification_id: int) -> HttpR
             "more": more,
             "shown": LEARNERS_SHOWN,
         },
+    )
+
+
+@once_per_token
+def qualification_units_add(request: HttpRequest, registration_id: int) -> HttpResponse:
+    registration = get_object_or_404(
+        QualificationRegistration.objects.select_related("learner", "qualification__awarding_body"), pk=registration_id
+    )
+    role = require_centre_admin(request, {registration.centre_id})
+    choices = qualification_units(registration.qualification)
+    registered = set(
+        registration.portfolios.exclude(status=PortfolioStatus.WITHDRAWN).values_list("unit__codes__code", flat=True)
+    )
+    form = QualificationUnitsForm(
+        request.POST if request.method == "POST" else None, centre=role.centre, choices=choices, registered=registered
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            numbers = units_add(actor=request.user, registration=registration, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(
+                request,
+                f"{registration.learner.full_name} is registered on unit{'s' if len(numbers) > 1 else ''} "
+                f"{', '.join(numbers)} of {registration.qualification}.",
+            )
+            return redirect("centre_qualification_registrations")
+    return render(
+        request,
+        "assessments/centre/qualification_units_add.html",
+        {"form": form, "registration": registration, "choices": choices, "registered": registered},
     )

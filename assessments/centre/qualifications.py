@@ -272,3 +272,60 @@ def unit_on_qualification(
         iv=iv,
         qualification_registration=registration,
     )
+
+
+@transaction.atomic
+def qualification_units_add(
+    *,
+    actor: User,
+    registration: QualificationRegistration,
+    units: Iterable[QualificationUnit],
+    assessor: User | None = None,
+    iv: User | None = None,
+) -> list[str]:
+    """More of the qualification's units for a learner already on it (the optional units chosen later, or a
+    mandatory unit loaded since), on the registration's dates and learner number; the unit numbers added."""
+    registration = QualificationRegistration.objects.select_for_update().get(pk=registration.pk)
+    qualification = registration.qualification
+    units = list(units)
+    if not units:
+        raise ValidationError({"units": "Choose at least one unit."})
+    _check_people(learner=registration.learner, assessor=assessor, iv=iv, centre=registration.centre)
+    choices = {c.unit.pk: c for c in qualification_units(qualification)}
+    registered = set(
+        registration.portfolios.exclude(status=PortfolioStatus.WITHDRAWN).values_list("unit__codes__code", flat=True)
+    )
+    numbers = [u.number for u in units]
+    existing = _existing_portfolios(registration.learner, registration.centre, qualification, numbers)
+    for unit in units:
+        choice = choices.get(unit.pk)
+        if choice is None or choice.code is None:
+            raise ValidationError({"units": f"Unit {unit.number} is not a loaded unit of {qualification}."})
+        if unit.number in registered:
+            raise ValidationError({"units": f"{registration.learner.full_name} is already on unit {unit.number}."})
+        if unit.number in existing:
+            existing[unit.number].qualification_registration = registration
+            existing[unit.number].save(update_fields=["qualification_registration"])
+            continue
+        portfolio_register(
+            actor=actor,
+            centre=registration.centre,
+            learner=registration.learner,
+            unit_code=choice.code,
+            learner_number=registration.learner_number,
+            start_date=registration.start_date,
+            planned_end_date=registration.planned_end_date,
+            assessor=assessor,
+            iv=iv,
+            qualification_registration=registration,
+        )
+    audit_log(
+        actor=actor,
+        actor_role=Role.ADMIN,
+        centre=registration.centre,
+        action="qualification.units_added",
+        target=registration,
+        summary=f"{registration.learner.full_name}: units {', '.join(numbers)} of {qualification}",
+        data={"units": numbers, "joined": [n for n in numbers if n in existing]},
+    )
+    return numbers

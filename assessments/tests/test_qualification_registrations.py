@@ -173,7 +173,7 @@ def test_the_admin_registers_a_cohort_through_the_form(admin_client, world, qual
     ]
     assert QualificationRegistration.objects.filter(learner__in=cohort).count() == 2
     listed = response.content.decode()
-    assert listed.count("Nia Newcomer") == 1
+    assert listed.count(">Nia Newcomer<") == 1
     assert "0% done</span> · At risk" in listed or "0%<span" in listed
 
 
@@ -367,3 +367,33 @@ def test_the_admins_dashboard_lists_the_qualifications_ending_soonest(admin_clie
     assert "Long Ago" not in listed and "Next Year" not in listed
     assert listed.index("Last Month") < listed.index("Next Week")
     assert "Behind" in listed  # last month's ended unfinished
+
+
+# More units later ----------------------------------------------------------------------------------------------------
+
+
+def test_units_chosen_later_join_the_qualification_on_its_dates(admin_client, world, qualification, cohort):
+    from assessments.centre.qualifications import qualification_units_add
+
+    [registration] = register(world, qualification, cohort[:1], optional_units=[])
+    url = reverse("centre_qualification_units_add", args=[registration.pk])
+    page = admin_client.get(url).content.decode()
+    assert_one_layout(page)
+    assert "Unit 997: Keep customer records (test unit) (group 2, optional)" in page
+    assert "Unit 220" not in page and "Unit 996" not in page  # registered already; not loaded
+
+    # A form sent with nothing ticked (an empty post) is refused, not taken for the page opened again.
+    refused = admin_client.post(url, {})
+    assert "This field is required." in refused.content.decode()
+    response = admin_client.post(url, {"units": [optional("997").pk], "assessor": world.assessor.pk}, follow=True)
+    assert "Nia Newcomer is registered on unit 997 of Test Certificate in Customer Service." in [
+        str(m) for m in response.context["messages"]
+    ]
+    added = registration.portfolios.get(unit__codes__code="997")
+    assert (added.start_date, added.planned_end_date, added.learner_number) == (START, END, "CG-0100")
+    assert added.assessor == world.assessor
+    assert AuditEvent.objects.filter(action="qualification.units_added", data__units=["997"]).count() == 1
+    # Once on every loaded unit, the page says so; a unit already on is refused by the service too.
+    assert 'id="no-units"' in admin_client.get(url).content.decode()
+    with pytest.raises(ValidationError, match="already on unit 997"):
+        qualification_units_add(actor=world.admin, registration=registration, units=[optional("997")])
