@@ -17,6 +17,7 @@ from tests.access_rows import notifications as access_notifications
 from tests.access_rows import qualifications as access_qualifications
 from tests.access_rows import reports as access_reports
 from tests.access_rows import sampling as access_sampling
+from tests.access_rows import signoff as access_signoff
 from tests.access_rows import visits as access_visits
 from tests.access_rows.rulebook import ASKS, expected_status
 from tests.factories import external_verifier, member
@@ -168,46 +169,8 @@ MATRIX += [
 MORE_URLS = {}
 
 
-# The sign-off: everyone linked reads the page and the history; each signature, sample, release and referral
-# only by the link it needs (the services check the finer rules and say why in a message).
-def _learner_signature(world):
-    from assessments.signoff.services import unit_sign
-    from tests.factories import PASSWORD
-
-    return unit_sign(actor=world.learner, portfolio=world.portfolio, kind="learner", password=PASSWORD)
-
-
-def _linked_only(*allowed, status=302):
-    return {**dict.fromkeys(PERSONAS, 403), **dict.fromkeys(allowed, status), "outsider": 404}
-
-
-MORE_URLS.update(
-    {
-        "signoff": lambda w: reverse("signoff", args=[w.portfolio.pk]),
-        "portfolio_history": lambda w: reverse("portfolio_history", args=[w.portfolio.pk]),
-        "sign_learner": lambda w: reverse("signoff_sign", args=[w.portfolio.pk, "learner"]),
-        "sign_assessor": lambda w: reverse("signoff_sign", args=[w.portfolio.pk, "assessor"]),
-        "sign_iv": lambda w: reverse("signoff_sign", args=[w.portfolio.pk, "iv"]),
-        "sign_ev": lambda w: reverse("signoff_sign", args=[w.portfolio.pk, "ev"]),
-        "signoff_sample": lambda w: reverse("signoff_sample", args=[w.portfolio.pk]),
-        "signoff_release": lambda w: reverse("signoff_release", args=[w.portfolio.pk]),
-        "signoff_refer": lambda w: reverse("signoff_refer", args=[w.portfolio.pk]),
-        "signature_withdraw": lambda w: reverse("signature_withdraw", args=[_learner_signature(w).pk]),
-    }
-)
-MATRIX += [
-    ("signoff", "get", PORTFOLIO_READ),
-    ("portfolio_history", "get", PORTFOLIO_READ),
-    ("sign_learner", "post", _linked_only("learner")),
-    ("sign_assessor", "post", _linked_only("assessor")),
-    ("sign_iv", "post", _linked_only("iv")),
-    ("sign_ev", "post", _linked_only("ev")),
-    ("signoff_sample", "post", _linked_only("iv", "ev")),
-    ("signoff_release", "post", _linked_only("iv", "ev")),
-    ("signoff_refer", "post", _linked_only("assessor", "iv", "ev")),
-    # The learner's own declaration: its signer, or a centre admin, may withdraw it.
-    ("signature_withdraw", "post", _linked_only("learner", "admin")),
-]
+# The sign-off, the unit's history and its record PDF: tests/access_rows/signoff.py, each action's row with the unit in
+# the state the action needs.
 
 
 # The assessment plan: everyone linked reads it; only the learner's assessor adds, changes and deletes its actions
@@ -256,18 +219,15 @@ MATRIX += [
     ("plan_agree", "post", PLAN_AGREE_POST),
 ]
 
-# The unit record: everyone linked downloads its PDF (a draft until signed). Checking a record code is public,
-# so those pages are tested for anonymous visitors too, at the end of this file.
+# Checking a record code is public, so those pages are tested for anonymous visitors too, at the end of this file.
 MORE_URLS.update(
     {
-        "record_pdf": lambda w: reverse("record_pdf", args=[w.portfolio.pk]),
         "record_verify_code": lambda w: (
-            _learner_signature(w),
+            access_signoff.learner_signature(w),
             reverse("record_verify_code", args=[w.portfolio.record_codes.get().code]),
         )[1],
     }
 )
-MATRIX += [("record_pdf", "get", PORTFOLIO_READ)]
 
 
 # Exports: the cohort page is for admins (each sees their own centre's). One learner's export page, and an export
@@ -324,6 +284,7 @@ MATRIX += [
 
 # Rows for the quality assurance views live beside each other in tests/access_rows/, one module per area.
 for _rows in (
+    access_signoff,
     access_sampling,
     access_reports,
     access_visits,
@@ -358,7 +319,14 @@ def test_persona_gets_expected_status(client, world, persona, name, method, expe
 
 # The modules whose views ask a policy of their object; each of their views has its rows asked of the policy
 # (tests/access_rows/rulebook.py), or is here with the rule it follows instead.
-POLICY_VIEWS = ("assessments.evidence.views.", "assessments.judgement.views.", "quality.views.", "exports.views")
+POLICY_VIEWS = (
+    "assessments.evidence.views.",
+    "assessments.judgement.views.",
+    "assessments.signoff.views.",
+    "assessments.records.views.",
+    "quality.views.",
+    "exports.views",
+)
 ROLE_PAGE = "a page of the active role (people.access.require_role)"
 CENTRE_ADMINS = "an object of the centre for its admins (people.access.require_centre_admin)"
 ALLOCATED_EV = "the allocated EV's centre (people.access.get_allocated_centre)"
@@ -385,6 +353,8 @@ NOT_ASKED = {
     "file_download": "anyone linked reads it (assessments.access.get_evidence_file_for_user)",
     "file_thumbnail": "anyone linked reads it (assessments.access.get_evidence_file_for_user)",
     "witness_respond": "the witness's single-use link, no sign-in",
+    "signoff": "anyone linked reads it (assessments.access.get_portfolio_for_user); its buttons ask the policy",
+    **dict.fromkeys(["record_verify", "record_verify_code"], "public: anyone checks a record code"),
 }
 
 
@@ -406,6 +376,19 @@ def test_every_view_that_asks_a_policy_has_its_rows_asked_of_it(world):
     missing = views - asked - set(NOT_ASKED)
     assert not missing, "Views that ask a policy but whose rows do not: " + ", ".join(sorted(missing))
     assert not asked & set(NOT_ASKED)
+
+
+@pytest.mark.parametrize("name", sorted(access_signoff.DUE))
+def test_each_signoff_row_puts_the_unit_in_the_state_its_action_needs(world, name):
+    # Those the row expects to be let through are allowed by the policy outright, not refused on the page: the
+    # row takes the action's real path.
+    from urllib.parse import urlparse
+
+    from django.urls import resolve
+
+    kwargs = resolve(urlparse(_url(world, name)).path).kwargs
+    allowed = {p for p in PERSONAS if ASKS[name, "post"][0].decision(world.persona(p), kwargs)}
+    assert allowed == access_signoff.DUE[name]
 
 
 @pytest.mark.parametrize(("name", "method"), [(name, method) for name, method, _ in MATRIX])

@@ -6,6 +6,10 @@ the URL names (worked out by the same helper the view uses), the view's action, 
 policy says yes. The matrix and the rulebook cannot drift: change a rule and these rows expect the new answer over
 HTTP; change a view so that it no longer asks, and its row fails. The statuses written by hand beside each row in
 MATRIX stay as a second witness, asserted equal to the policy's.
+
+The sign-off's actions (assessments/policy.py) are asked as their views ask them: the link the action needs at the
+door (403 with the policy's words), and the rest of the policy's answer (the state, the order, the IV's own
+decisions) given by the service on the sign-off page, after a redirect (ON_THE_PAGE).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ class Ask:
     """One question to a policy: policy(user_id, links, action, target) -> Decision."""
 
     policy: Callable[..., Any]
-    action: str
+    action: str | Callable[[dict[str, Any]], str]  # or the action, from the URL's arguments
     target: Callable[[dict[str, Any]], Any]  # the object, from the URL's arguments
     links: Callable[[Any, Any], set]  # (request, target) -> the viewer's links to it
     allowed: int = 200  # what the view answers when the policy says yes
@@ -34,7 +38,8 @@ class Ask:
         request = RequestFactory().get("/")
         request.user = user
         request.session = {}  # the persona's own role, as the client signed in without switching has
-        return self.policy(user.pk, self.links(request, target), self.action, target)
+        action = self.action(kwargs) if callable(self.action) else self.action
+        return self.policy(user.pk, self.links(request, target), action, target)
 
 
 def expected_status(asks: tuple[Ask, ...], user, url: str) -> int:
@@ -62,6 +67,12 @@ def _evidence(kw):
     from assessments.models import Evidence
 
     return Evidence.objects.select_related("portfolio").get(pk=kw["evidence_id"])
+
+
+def _signature(kw):
+    from assessments.models import Signature
+
+    return Signature.objects.select_related("portfolio").get(pk=kw["signature_id"])
 
 
 def _plan_action_portfolio(kw):
@@ -111,9 +122,9 @@ def _export(kw):
 
 def _portfolio_links(request, target):
     from assessments.access import portfolio_links
-    from assessments.models import Evidence
+    from assessments.models import Evidence, Signature
 
-    return portfolio_links(request, target.portfolio if isinstance(target, Evidence) else target)
+    return portfolio_links(request, target.portfolio if isinstance(target, (Evidence, Signature)) else target)
 
 
 def _centre_links(request, target):
@@ -213,6 +224,53 @@ def _export_may(user_id, links, action, target):
     return export_may(user_id, links, action, target)
 
 
+def _record_may(user_id, links, action, target):
+    from assessments.records.policy import record_may
+
+    return record_may(user_id, links, action, target)
+
+
+# A refusal the sign-off's services give on the page: the view sends the person back to it (302) to read why.
+ON_THE_PAGE = 302
+# What a sign-off view does -> the policy's actions it may be, the first whose link the person holds, as the view
+# chooses (an IV samples as IV; the assessor refers as assessor, then the IV, then the EV).
+SIGNOFF_ACTIONS = {
+    "sample": ("iv_sample", "ev_sample"),
+    "release": ("iv_release", "ev_release"),
+    "refer": ("assessor_refer", "iv_refer", "ev_refer"),
+}
+
+
+def _signoff_may(user_id, links, action, target):
+    from assessments.decisions import refuse
+    from assessments.policy import NEEDS, portfolio_may
+
+    choices = SIGNOFF_ACTIONS.get(action, (action,))
+    chosen = next((a for a in choices if NEEDS[a][0] in links), choices[-1])
+    decision = portfolio_may(user_id, links, chosen, target)
+    if decision or decision.status == 404 or NEEDS[chosen][0] not in links:
+        return decision
+    return refuse(decision.reason, ON_THE_PAGE)
+
+
+def _withdraw_may(user_id, links, action, target):
+    from assessments.decisions import refuse
+    from assessments.policy import WITHDRAW_WHO, signature_may_withdraw
+
+    decision = signature_may_withdraw(user_id, links, target, target.portfolio)
+    if decision or decision.status == 404 or decision.reason == WITHDRAW_WHO:
+        return decision
+    return refuse(decision.reason, ON_THE_PAGE)
+
+
+def _sign_action(kw):
+    # The signature's kind in the URL names the action (assessments/policy.py, SIGN_ACTIONS).
+    from assessments.models import SignatureKind
+    from assessments.policy import SIGN_ACTIONS
+
+    return SIGN_ACTIONS[SignatureKind(kw["kind"])]
+
+
 def _library_may(user_id, links, action, target):
     # The library is one for every centre: the question has no object.
     from units.policy import library_may
@@ -244,6 +302,14 @@ def sampling(action: str, target=_sampling_plan, allowed: int = 200) -> tuple[As
 
 def export(action: str, allowed: int = 200) -> tuple[Ask, ...]:
     return (Ask(_export_may, action, _export, _export_links, allowed),)
+
+
+def record(action: str) -> tuple[Ask, ...]:
+    return (Ask(_record_may, action, _portfolio, _portfolio_links),)
+
+
+def signoff(action) -> tuple[Ask, ...]:
+    return (Ask(_signoff_may, action, _portfolio, _portfolio_links, ON_THE_PAGE),)
 
 
 # (name, method) of a row in the matrix -> the questions its view asks, in order.
@@ -307,6 +373,21 @@ ASKS: dict[tuple[str, str], tuple[Ask, ...]] = {
     ("export_progress", "get"): export("read"),
     ("export_download", "get"): export("download"),
     ("export_retry", "post"): export("retry", allowed=302),
+    # The unit's record: its PDF and its history, for everyone linked (assessments/records/policy.py).
+    ("record_pdf", "get"): record("pdf"),
+    ("portfolio_history", "get"): record("history"),
+    # The sign-off's actions, each row with the unit in the state its action needs (tests/access_rows/signoff.py).
+    ("sign_learner", "post"): signoff(_sign_action),
+    ("sign_assessor", "post"): signoff(_sign_action),
+    ("sign_assessor_countersign", "post"): signoff(_sign_action),
+    ("sign_iv", "post"): signoff(_sign_action),
+    ("sign_iv_countersign", "post"): signoff(_sign_action),
+    ("sign_ev", "post"): signoff(_sign_action),
+    ("signoff_sample", "post"): signoff("sample"),
+    ("signoff_release", "post"): signoff("release"),
+    ("signoff_refer", "post"): signoff("refer"),
+    ("signoff_refer_submitted", "post"): signoff("refer"),
+    ("signature_withdraw", "post"): (Ask(_withdraw_may, "withdraw", _signature, _portfolio_links, ON_THE_PAGE),),
     # The unit library's upload page: empty posts come back as the page with what is missing.
     ("library_import", "get"): library(),
     ("library_import_check", "post"): library(),

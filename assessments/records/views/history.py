@@ -13,7 +13,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from assessments.access import get_portfolio_for_user
+from assessments.decisions import enforce
 from assessments.models import PortfolioStatus, Referral, Signature
+from assessments.records.policy import QA_EVENTS, record_may
 from audit.models import AuditEvent
 from audit.trail import action_label, role_label
 
@@ -37,9 +39,14 @@ def _describe(event: AuditEvent, referral_times: list[Any]) -> None:
 
 def portfolio_history(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id)
+    links = portfolio.links  # type: ignore[attr-defined]
+    enforce(record_may(request.user.pk, links, "history", portfolio))
+    hidden = NOT_CHANGES
+    if not record_may(request.user.pk, links, "history_qa", portfolio):
+        hidden = [*NOT_CHANGES, *QA_EVENTS]
     events = (
         AuditEvent.objects.filter(portfolio=portfolio)
-        .exclude(action__in=NOT_CHANGES)
+        .exclude(action__in=hidden)
         .select_related("actor")
         .order_by("at", "pk")
     )

@@ -15,8 +15,10 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from assessments.access import get_portfolio_for_user, portfolio_links
+from assessments.decisions import enforce
 from assessments.evidence.views.files import altered_file_refused
 from assessments.models import normalise_record_code
+from assessments.records.policy import record_may
 from assessments.records.services.renders import StoredRecordAltered, record_file
 from assessments.records.verification import record_verification
 
@@ -24,6 +26,7 @@ from assessments.records.verification import record_verification
 @require_GET
 def record_pdf_download(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id)
+    enforce(record_may(request.user.pk, portfolio.links, "pdf", portfolio))  # type: ignore[attr-defined]
     try:
         found = record_file(portfolio)
     except StoredRecordAltered as altered:
@@ -88,7 +91,10 @@ def record_verify_code(request: HttpRequest, code: str) -> HttpResponse:
         cache.add(key, 0, 3600)
         cache.incr(key)
         return render(request, "assessments/verify.html", {"typed": code, "unknown": True}, status=404)
-    linked = request.user.is_authenticated and bool(portfolio_links(request, result.portfolio))
+    # Who signed is for those linked to the unit; a stranger reads the unit, the dates and whether it still matches.
+    linked = request.user.is_authenticated and bool(
+        record_may(request.user.pk, portfolio_links(request, result.portfolio), "signers", result.portfolio)
+    )
     return render(
         request, "assessments/verify.html", {"typed": result.code.display, "result": result, "linked": linked}
     )
