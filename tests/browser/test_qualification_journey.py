@@ -101,6 +101,7 @@ def test_a_learners_dashboard_shows_the_qualifications_progress(open_as, world, 
     [
         ("admin", "/centre/qualifications/"),
         ("admin", "register"),
+        ("admin", "units"),
         ("admin", "/"),
         ("admin", "/centre/registrations/"),
         ("learner", "/"),
@@ -121,7 +122,12 @@ def test_the_qualification_pages_have_no_wcag_violations(axe_page, world, qualif
         planned_end_date=world.portfolio.planned_end_date,
     )
     sign_in(axe_page, world.persona(persona).email)
-    axe_page.goto(f"/centre/qualifications/{qualification.pk}/register/" if path == "register" else path)
+    registration = QualificationRegistration.objects.get(learner=world.learner)
+    pages = {
+        "register": f"/centre/qualifications/{qualification.pk}/register/",
+        "units": f"/centre/qualifications/registrations/{registration.pk}/units/",
+    }
+    axe_page.goto(pages.get(path, path))
     assert violations(axe_page) == []
 
 
@@ -143,3 +149,29 @@ def test_the_assessor_and_iv_see_each_units_qualification_on_a_phone(open_as, wo
     page = open_as(world.persona(persona).email, phone=True)
     expect(page.get_by_text(f"{QUALIFICATION}, the whole qualification")).to_have_count(2)
     assert page.problems == []
+
+
+def test_admin_adds_an_optional_unit_later_on_a_phone(open_as, world, qualification):
+    from assessments.centre.qualifications import qualification_register
+
+    qualification_register(
+        actor=world.admin,
+        centre=world.centre,
+        learner=world.learner,
+        learner_number="CG-0001",
+        qualification=qualification,
+        start_date=world.portfolio.start_date,
+        planned_end_date=world.portfolio.planned_end_date,
+    )
+    admin = open_as(world.admin.email, phone=True)
+    admin.goto("/centre/qualifications/")
+    row = admin.get_by_role("row").filter(has_text="Lena Learner")
+    expect(row).to_contain_text("1 more unit needed in group 2 (Optional units).")
+    row.get_by_role("link", name="Add units for Lena Learner").click()
+    admin.get_by_label("Unit 997: Keep customer records (test unit) (group 2, optional)").check()
+    admin.get_by_role("button", name="Register on these units").click()
+    said_once(admin, f"Lena Learner is registered on unit 997 of {QUALIFICATION}.")
+    row = admin.get_by_role("row").filter(has_text="Lena Learner")
+    expect(row).to_contain_text("Keep customer records (test unit)")
+    expect(row).not_to_contain_text("more unit needed")
+    assert admin.problems == []
