@@ -105,3 +105,33 @@ def test_an_ev_page_view_is_not_a_change_to_the_unit(client, world):
 
 def test_someone_with_no_link_gets_404(client, world):
     assert history(client, world, user=world.outsider).status_code == 404
+
+
+def test_the_verifiers_reports_and_findings_are_left_out_of_the_learners_history(client, world):
+    # Internal quality assurance, which the sign-off page and the report pages keep from the learner too.
+    import datetime
+
+    from django.utils import timezone
+
+    from quality.services.reports import iv_report_unit
+
+    iv_report_unit(
+        actor=world.iv,
+        portfolio=world.portfolio,
+        agreement="disagree",
+        feedback="The witness testimony is not yet confirmed.",
+        actions=[("Chase the witness's confirmation", timezone.localdate() + datetime.timedelta(7))],
+    )
+    for action, who, summary in [
+        ("action_point.done", world.assessor, "Action point done: chased the witness"),
+        ("ev.findings_recorded", world.ev, "Findings by the EV: agrees"),
+    ]:
+        audit_log(actor=who, action=action, summary=summary, centre=world.centre, portfolio=world.portfolio)
+    many_events(world, 1)
+    verifiers = ["IV report by Ivan Verifier", "Action point done: chased the witness", "Findings by the EV: agrees"]
+    learners = history(client, world, user=world.learner).content.decode()
+    assert "Feedback number 0000" in learners
+    assert not [words for words in verifiers if words in learners]
+    for reader in (world.assessor, world.iv, world.admin, world.ev):
+        html = history(client, world, user=reader).content.decode()
+        assert [html.count(words) for words in verifiers] == [1, 1, 1], reader.full_name
