@@ -13,6 +13,7 @@ import contextvars
 import json
 import logging
 import re
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -67,10 +68,18 @@ class BelowErrorFilter(logging.Filter):
 
 
 class NotTaskProgressFilter(logging.Filter):
-    """django_tasks logs each task's start and end; the one line per task here replaces them (failures stay)."""
+    """The one line per task here (with the traceback when it failed) replaces the lines django_tasks and RQ write
+    about each task: django_tasks' start, end and failure, RQ's progress lines and its copy of a job's traceback.
+    RQ's progress lines name each job by its call with every argument (an email's address and body, a password
+    link), so they must never be kept; rqworker sets RQ's log levels itself, so only a filter on the handlers holds.
+    RQ's other warnings and errors (a lost connection, a worker killed) stay."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.name == "django_tasks" and record.levelno < logging.WARNING)
+        if record.name == "django_tasks":
+            return False
+        if record.name.startswith("rq."):
+            return record.levelno >= logging.WARNING and not hasattr(record, "job_id")
+        return True
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -154,6 +163,8 @@ def build_logging(*, log_format: str, level: str, requests: bool) -> dict[str, A
             # A scanner asking by the machine's address is not worth an email to ADMINS for each request.
             "django.security.DisallowedHost": {"handlers": both, "level": "ERROR", "propagate": False},
             "portfolio.requests": {"level": "INFO" if requests else "WARNING"},
+            # A failed task (an export, a record render, an email) is mailed to ADMINS as a server error is.
+            "portfolio.tasks": {"handlers": [*both, "mail_admins"], "propagate": False},
             "axes": {"handlers": both, "level": "INFO", "propagate": False},
             # WeasyPrint reports every layout step at INFO.
             "weasyprint.progress": {"level": "WARNING"},
@@ -220,21 +231,29 @@ def task_started(sender: object, task_result: Any, **kwargs: Any) -> None:
 
 
 def task_finished(sender: object, task_result: Any, **kwargs: Any) -> None:
+    # A task's start and end are seen by the same process (the db_worker, or RQ's work horse); a horse killed outright
+    # is reported by its parent, which never saw the start, so that line has no duration.
     started = _task_starts.pop(str(task_result.id), None)
     status = getattr(task_result.status, "value", task_result.status)
+    failed = status == "FAILED"
+    fields = {
+        "task_id": str(task_result.id),
+        "task": task_result.task.module_path,
+        "status": status,
+        "duration_ms": None if started is None else round((time.perf_counter() - started) * 1000, 1),
+    }
+    # Both backends report a failure while its exception is being handled; when there is none to hand (the horse
+    # was killed), the traceback the backend recorded.
+    exc_info = sys.exc_info() if failed and sys.exc_info()[0] is not None else None
+    if failed and exc_info is None and getattr(task_result, "errors", None):
+        fields["exception"] = task_result.errors[-1].traceback
     tasks_log.log(
-        logging.ERROR if status == "FAILED" else logging.INFO,
+        logging.ERROR if failed else logging.INFO,
         "task %s %s",
         task_result.task.module_path,
         status,
-        extra={
-            "fields": {
-                "task_id": str(task_result.id),
-                "task": task_result.task.module_path,
-                "status": status,
-                "duration_ms": None if started is None else round((time.perf_counter() - started) * 1000, 1),
-            }
-        },
+        exc_info=exc_info,
+        extra={"fields": fields},
     )
     request_id.set(None)
 

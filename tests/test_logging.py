@@ -14,6 +14,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
+from django.utils.log import AdminEmailHandler
 
 from portfolio.logging_config import JsonFormatter, RequestIdFilter, admins_from_env
 from tests.worker import run_worker
@@ -92,6 +93,44 @@ def test_each_task_run_has_one_line_with_its_name_status_and_duration(db, monkey
         str(result.id),
     )
     assert line["request_id"] == f"task-{result.id}" and line["duration_ms"] >= 0
+
+
+def test_a_failed_task_has_one_error_line_with_its_traceback_and_is_mailed_to_admins(db, monkeypatch, settings):
+    from notifications.tasks import send_email
+
+    settings.ADMINS = [("College IT", "it@college.example")]
+    logger = logging.getLogger("portfolio.tasks")
+    # The mail handler LOGGING gives the logger, kept beside the capture that stands in for stdout and stderr.
+    mailers = [handler for handler in logger.handlers if isinstance(handler, AdminEmailHandler)]
+    assert len(mailers) == 1
+    lines = _json_lines(monkeypatch, "portfolio.tasks")
+    monkeypatch.setattr(logger, "handlers", [*logger.handlers, *mailers])
+    result = send_email.enqueue("not a sealed email")
+    run_worker()
+    assert [(line["level"], line["status"], line["task_id"]) for line in lines] == [("ERROR", "FAILED", str(result.id))]
+    assert "ValueError: A queued email could not be opened" in lines[0]["exception"]
+    assert [message.to for message in mail.outbox] == [["it@college.example"]]
+    assert "notifications.tasks.send_email FAILED" in mail.outbox[0].subject
+    assert "A queued email could not be opened" in mail.outbox[0].body
+    # Without each frame's variables, which hold the task's arguments (an email's body, a password link).
+    assert "not a sealed email" not in mail.outbox[0].body and "Local Vars" not in mail.outbox[0].body
+
+
+def test_django_tasks_own_lines_about_each_task_are_left_out():
+    from portfolio.logging_config import NotTaskProgressFilter
+
+    keep = NotTaskProgressFilter().filter
+
+    def record(name, level, **extra):
+        made = logging.LogRecord(name, level, __file__, 1, "m", None, None)
+        made.__dict__.update(extra)
+        return made
+
+    assert not keep(record("django_tasks", logging.ERROR))
+    assert not keep(record("rq.worker", logging.INFO))
+    assert not keep(record("rq.worker", logging.ERROR, job_id="abc"))
+    assert keep(record("rq.worker", logging.WARNING))
+    assert keep(record("django_tasks_db", logging.INFO))
 
 
 def test_a_server_error_is_mailed_to_admins(settings):
