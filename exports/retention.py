@@ -12,7 +12,12 @@ chain, and the database refuses to change them), every audit row (its summary an
 audit chain and the database refuses to change it: some summaries name the learner), the evidence items, their
 files and the stored record PDFs (the signed record's digest covers the items' titles, descriptions through their
 SHA-256, the witnesses' names and statements and the files' names and SHA-256; each file and PDF is checked against
-its SHA-256; and once signed the database refuses any change to the evidence). Rewriting any of these would make
+its SHA-256; and once signed the database refuses any change to the evidence). The assessor's records are kept by
+the same rule, though their free text may name the learner: an observation's notes and feedback, questioning's
+questions and answers and a discussion's topics are each covered by the signed record through their SHA-256 (and
+the audit rows hold the questions and topics as written), and a discussion's recording is an evidence file. The
+assessor's feedback on an observation is part of that record; the feedback threads are not, and are replaced.
+Rewriting any of these would make
 `verify_records` report the very tampering it exists to find, and no record could be verified again. The learner's
 number with the awarding body stays too: it is in the signed record, and it is the awarding body's key to the
 certificate.

@@ -160,3 +160,91 @@ def test_start_up_refuses_a_retention_period_under_three_years():
     assert result.returncode != 0
     assert "RECORDS_RETENTION_YEARS=2 is too short" in result.stderr
     assert "at least 3 years after certification" in result.stderr
+
+
+# --- The assessor's records: kept as signed, as the evidence descriptions are --------------------------------
+
+
+@pytest.fixture
+def certified_with_records(world, covered):  # noqa: F811 (the fixture imported above)
+    """A certified unit whose assessor's records name the learner in their free text: an observation's notes and
+    feedback, a question's answer, a discussion's topics (with its recording)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from assessments.evidence.services.records import note_key
+    from assessments.evidence.uploads import inspect_upload
+    from assessments.models import PortfolioStatus
+    from assessments.models import SignatureKind as K
+    from assessments.signoff.services import unit_mark_sampled
+    from assessments.tests.test_assessor_record_views import wav
+    from assessments.tests.test_record_pdf import sign
+    from tests.assessor_records import crit, discuss, observe, question, rng
+    from tests.factories import ev_findings_agreeing, iv_report_agreeing
+
+    world.observed = observe(
+        world,
+        criteria=("2.1",),
+        range_items=("a",),
+        notes={note_key(crit("2.1")): "Lena Learner let the customer finish.", note_key(rng("a")): "Lena's round."},
+        feedback="Well handled, Lena Learner: you kept calm.",
+        learner_password=PASSWORD,
+    )
+    world.asked = question(
+        world, pairs=(("What upsets customers most?", "Lena Learner: being kept waiting.", ("3.1",)),)
+    )
+    world.talked = discuss(
+        world,
+        topics="Lena Learner's refunds",
+        files=[inspect_upload(SimpleUploadedFile("discussion.wav", wav()))],
+    )
+    sign(world, world.learner, K.LEARNER)
+    sign(world, world.assessor, K.ASSESSOR)
+    unit_mark_sampled(actor=world.iv, portfolio=world.portfolio, role=Role.IV)
+    unit_mark_sampled(actor=world.ev, portfolio=world.portfolio, role=Role.EV)
+    iv_report_agreeing(world.portfolio, world.iv)
+    sign(world, world.iv, K.IV)
+    ev_findings_agreeing(world.portfolio, world.ev)
+    sign(world, world.ev, K.EV)
+    world.portfolio.refresh_from_db()
+    assert world.portfolio.status == PortfolioStatus.COMPLETE
+    return world
+
+
+def _assessor_texts(world) -> list:
+    from assessments.models import Discussion, EvidenceFile, Observation, ObservationNote, QuestionAnswer
+
+    return [
+        sorted(ObservationNote.objects.filter(observation__evidence=world.observed).values_list("note", flat=True)),
+        list(Observation.objects.filter(evidence=world.observed).values_list("feedback", "acknowledgement")),
+        list(QuestionAnswer.objects.filter(evidence=world.asked).values_list("question", "answer")),
+        list(Discussion.objects.filter(evidence=world.talked).values_list("topics", "duration_minutes")),
+        list(EvidenceFile.objects.filter(evidence=world.talked).values_list("original_name", "sha256")),
+    ]
+
+
+def test_the_assessors_records_are_kept_as_signed_and_every_record_still_verifies(certified_with_records):
+    """Their notes, feedback, answers and topics are covered by the signed record's digest, through their SHA-256,
+    as an item's description is, and the audit rows keep the questions and topics: rewriting the learner's name in
+    them would be the very tampering verify_records finds, so they stay, as the descriptions do."""
+    from assessments.models import ObservationNote
+    from assessments.records.document import current_digest
+
+    world = certified_with_records
+    texts = _assessor_texts(world)
+    assert "Lena Learner let the customer finish." in texts[0]
+    digests = list(Signature.objects.filter(portfolio=world.portfolio).values_list("digest", flat=True))
+    assert current_digest(world.portfolio) == digests[-1]
+
+    anonymise(after=4 * YEAR)
+
+    world.learner.refresh_from_db()
+    assert world.learner.full_name == f"Learner {world.learner.pk}"
+    assert _assessor_texts(world) == texts
+    assert current_digest(world.portfolio) == digests[-1]
+    code, report = verify()
+    assert code == 0, report
+    # And why: a note rewritten to drop the name no longer matches what was signed.
+    ObservationNote.objects.filter(note__startswith="Lena Learner").update(note="Learner let the customer finish.")
+    assert current_digest(world.portfolio) != digests[-1]
+    code, report = verify()
+    assert code != 0
