@@ -178,6 +178,21 @@ class UnitCode(models.Model):
         help_text="The awarding body's own note on how the unit is assessed, shown to its learners (the workbook's "
         "'Assessed evidence' paragraph).",
     )
+    # The workbook's sign-off block gives the IV and the EV no sentence of their own: they sign in boxes under the
+    # statement heading the block. Empty where the awarding body's paperwork gives nothing (the OCR
+    # specification prints no sign-off block), and the application's own statement stands.
+    iv_statement = models.TextField(
+        "internal verifier's statement",
+        blank=True,
+        help_text="What the internal verifier signs to on this awarding body's sign-off, in its own words; empty "
+        "when its paperwork gives none.",
+    )
+    ev_statement = models.TextField(
+        "external verifier's statement",
+        blank=True,
+        help_text="What the external verifier signs to on this awarding body's sign-off, in its own words; empty "
+        "when its paperwork gives none.",
+    )
 
     # Every version of a unit carries the same number, so a number alone no longer names one row: the unit's slug
     # is part of the key. The import keeps each number to one unit's versions (units.library.importing).

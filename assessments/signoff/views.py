@@ -18,6 +18,7 @@ from assessments.policy import NEEDS, SIGN_ACTIONS, WITHDRAW_WHO, portfolio_may,
 from assessments.records.document import current_digest, signature_checks
 from assessments.records.integrity import unit_problems
 from assessments.signoff import services as signoff
+from assessments.signoff.statements import verifier_statement
 from people.models import Role
 
 S = PortfolioStatus
@@ -110,6 +111,11 @@ def signoff_page(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             "ledger": sufficiency(portfolio, portfolio.unit_code) if actions["assessor_sign"] else None,
             # Shown again beside the statement field it is about.
             "sufficiency_needed": signoff.SUFFICIENCY_NEEDED,
+            # Above the IV's and the EV's sign buttons: what they sign to, in the awarding body's words where given.
+            "verifier_statements": {
+                "iv": verifier_statement(portfolio, K.IV),
+                "ev": verifier_statement(portfolio, K.EV),
+            },
             # What the assessor wrote before a refused signature (a wrong password, a changed record): kept for
             # one page, never the password.
             "sufficiency_draft": request.session.pop(_statement_key(portfolio.pk), ""),

@@ -16,10 +16,15 @@ from assessments.signoff.services import MISSING_DIGEST, AlreadySigned, Transiti
 from assessments.tests.test_cross_references import save
 from audit.models import AuditEvent
 from people.models import Membership, Qualification, Role
-from tests.factories import PASSWORD, member
-from units.models import Criterion, RangeItem
+from tests.factories import PASSWORD, external_verifier, member
+from units.models import AwardingBody, Criterion, RangeItem, UnitCode
 
 S = PortfolioStatus
+# The City & Guilds workbook's unit sign-off block: the statement its IV and EV boxes stand under (seed 002).
+WORKBOOK_BLOCK = (
+    "The evidence for this unit is valid, sufficient and an authentic record of the candidate’s current competence "
+    "and has been assessed under the requirements of the assessment strategy."
+)
 
 
 def put(portfolio: Portfolio, status: str, **flags) -> Portfolio:
@@ -165,10 +170,7 @@ def test_a_qualifying_ivs_signature_is_countersigned_and_the_unit_completes(worl
     Membership.objects.filter(user=world.iv).update(qualification=Qualification.QUALIFYING)
     p = put(world.portfolio, S.ASSESSOR_SIGNED)
     signature = sign(p, world.iv, K.IV)
-    assert (signature.statement, signature.role) == (
-        "I have internally verified this unit and agree with the assessment decision.",
-        Role.IV,
-    )
+    assert (signature.statement, signature.role) == (WORKBOOK_BLOCK, Role.IV)
     p = Portfolio.objects.get(pk=p.pk)
     assert (p.status, p.iv_sampled) == (S.IV_SIGNED, True)
     senior = member(world.centre, Role.IV)
@@ -186,12 +188,32 @@ def test_a_qualified_ivs_signature_completes_the_unit_and_the_evs_follows_a_samp
     assert status(p) == S.COMPLETE
     p = put(world.portfolio, S.IV_SIGNED, ev_sampled=True)
     signature = sign(p, world.ev, K.EV)
-    assert (signature.statement, signature.role) == (
-        "I have externally verified this unit and agree with the assessment and verification decisions.",
-        Role.EV,
-    )
+    assert (signature.statement, signature.role) == (WORKBOOK_BLOCK, Role.EV)
     assert status(p) == S.COMPLETE
     assert AuditEvent.objects.get(action="signature.made", data__kind=K.EV).data["remote"] is True
+
+
+def test_an_ocr_units_verifiers_sign_the_applications_statements_as_its_specification_gives_none(world, no_checks):
+    Portfolio.objects.filter(pk=world.portfolio.pk).update(awarding_body=AwardingBody.objects.get(code="OCR"))
+    p = put(world.portfolio, S.ASSESSOR_SIGNED, ev_sampled=True)
+    assert sign(p, world.iv, K.IV).statement == (
+        "I have internally verified this unit and agree with the assessment decision."
+    )
+    ocr_ev = external_verifier(world.centre, body_code="OCR")
+    assert sign(Portfolio.objects.get(pk=p.pk), ocr_ev, K.EV).statement == (
+        "I have externally verified this unit and agree with the assessment and verification decisions."
+    )
+    assert status(p) == S.COMPLETE
+
+
+def test_the_verifiers_sign_whatever_the_units_code_holds_for_its_awarding_body(world, no_checks):
+    """The statements are data: a centre's own loaded unit carries its body's words, each box its own."""
+    UnitCode.objects.filter(unit=world.portfolio.unit, awarding_body__code="CG").update(
+        iv_statement="IV: sampled and agreed.", ev_statement="EV: sampled and agreed."
+    )
+    p = put(world.portfolio, S.ASSESSOR_SIGNED, ev_sampled=True)
+    assert sign(p, world.iv, K.IV).statement == "IV: sampled and agreed."
+    assert sign(Portfolio.objects.get(pk=p.pk), world.ev, K.EV).statement == "EV: sampled and agreed."
 
 
 def test_the_evs_signature_on_a_visit_is_not_remote(world, no_checks, monkeypatch):

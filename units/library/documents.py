@@ -22,6 +22,8 @@ UNIT_TEXT_FIELDS = (
     "additional_information",
 )
 SIGN_OFF_FIELDS = ("validity_statement", "learner_declaration", "assessor_statement")
+# A code's own sign-off wording for the verifiers, empty where the awarding body's paperwork gives none.
+CODE_SIGN_OFF_FIELDS = ("iv_statement", "ev_statement")
 
 
 def dumps(document: dict[str, Any]) -> str:
@@ -52,6 +54,7 @@ def unit_document(unit: Unit) -> dict[str, Any]:
                 "number": code.code,
                 "cross_reference_units": list(code.cross_reference_units),
                 "assessment_note": code.assessment_note,
+                **{field: getattr(code, field) for field in CODE_SIGN_OFF_FIELDS},
             }
             # Sorted here rather than by the database, whose collation could order them differently.
             for code in sorted(unit.codes.select_related("awarding_body"), key=lambda c: c.awarding_body.code)

@@ -16,7 +16,14 @@ from django.db.models import Q
 
 from audit.services import audit_log
 from units.library.checks import check, family_of, parse
-from units.library.documents import SIGN_OFF_FIELDS, UNIT_TEXT_FIELDS, canonical, qualification_document, unit_document
+from units.library.documents import (
+    CODE_SIGN_OFF_FIELDS,
+    SIGN_OFF_FIELDS,
+    UNIT_TEXT_FIELDS,
+    canonical,
+    qualification_document,
+    unit_document,
+)
 from units.models import (
     AssessmentMethod,
     AwardingBody,
@@ -215,6 +222,7 @@ def _save_unit(doc: dict[str, Any], unit: Unit | None, version: int) -> Unit:
             code=code["number"],
             cross_reference_units=code["cross_reference_units"],
             assessment_note=code["assessment_note"],
+            **{field: code[field] for field in CODE_SIGN_OFF_FIELDS},
         )
         for code in doc["codes"]
     )

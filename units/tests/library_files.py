@@ -26,6 +26,8 @@ def new_unit_document(unit: Unit) -> dict[str, Any]:
             "number": "T1",
             "cross_reference_units": [],
             "assessment_note": "",
+            "iv_statement": "",
+            "ev_statement": "",
         }
     ]
     document["evidence_requirements"] = [

@@ -247,7 +247,7 @@ def test_a_failure_part_way_through_writing_leaves_the_library_as_it_was(unit_fi
     document["slug"] = "test-new-unit"
     document["codes"] = [
         {"awarding_body": {"code": "NEW", "name": "New Body", "criterion_style": "plain"}, "number": "N1",
-         "cross_reference_units": [], "assessment_note": ""}
+         "cross_reference_units": [], "assessment_note": "", "iv_statement": "", "ev_statement": ""}
     ]  # fmt: skip
     # Requirements name one of the unit's own bodies: OCR's wording becomes the only body's.
     document["evidence_requirements"] = [

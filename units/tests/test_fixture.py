@@ -243,3 +243,20 @@ def test_outcome_guidance_bullets_occur_in_the_specification():
         assert normalise(outcome.guidance_intro) in spec
         assert normalise(outcome.element_title) in seed(WORKBOOK)
         assert normalise(" ".join(outcome.guidance)) in spec
+
+
+@pytest.mark.django_db
+def test_city_and_guilds_verifiers_sign_under_the_workbook_block_statement_and_ocr_gives_none():
+    load()
+    cg = UnitCode.objects.get(unit__slug=SLUG, awarding_body__code="CG")
+    workbook = seed(WORKBOOK)
+    # The workbook's block: its statement, then the boxes the IV and the EV sign in ("if sampled").
+    statement = normalise(cg.iv_statement)
+    assert cg.ev_statement == cg.iv_statement == cg.unit.validity_statement
+    assert workbook.index(statement) < workbook.index("Signature of IV (if sampled)")
+    assert workbook.index(statement) < workbook.index("Signature of EV (if sampled)")
+    ocr = UnitCode.objects.get(unit__slug=SLUG, awarding_body__code="OCR")
+    assert ocr.iv_statement == ocr.ev_statement == ""
+    # Nothing for OCR to have taken: its specification prints no sign-off block.
+    for copy in (seed(SPEC_PDF), seed(SPEC_HTML)):
+        assert "Signature of" not in copy and "valid, sufficient" not in copy

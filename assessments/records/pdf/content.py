@@ -28,6 +28,7 @@ from assessments.models import (
     Verdict,
 )
 from assessments.records.checkpoints import CoveringCheckpoint, checkpoint_covering
+from assessments.signoff.statements import verifier_statement
 from people.models import Role
 from units.models import AssessmentMethod, Criterion, LearningOutcome, RangeItem
 
@@ -311,7 +312,7 @@ def signoff_rows(portfolio: Portfolio, signatures: list[Signature]) -> list[Sign
         (
             K.IV,
             "Internal verifier (if sampled)",
-            "Internally verified: I agree with the assessment decision.",
+            verifier_statement(portfolio, K.IV),
             "Not sampled: released by the internal verifier." if released else "",
         ),
         (
@@ -323,7 +324,7 @@ def signoff_rows(portfolio: Portfolio, signatures: list[Signature]) -> list[Sign
         (
             K.EV,
             "External verifier (if sampled)",
-            "Externally verified: I agree with the assessment and verification decisions.",
+            verifier_statement(portfolio, K.EV),
             "Not sampled by the external verifier." if portfolio.status == PortfolioStatus.COMPLETE else "",
         ),
     ]

@@ -17,6 +17,7 @@ from assessments.notices import unit_notices_sync
 from assessments.policy import SIGN_ACTIONS
 from assessments.records.document import build_record, digest_of
 from assessments.records.services.renders import record_code_for
+from assessments.signoff.statements import EV_STATEMENT, IV_STATEMENT, verifier_statement  # noqa: F401 (the package's)
 from people.models import Role, User
 
 from .chain import (
@@ -43,8 +44,6 @@ class AlreadySigned(TransitionError):
 
 
 COUNTERSIGN_STATEMENT = "I countersign this decision by {name}, who is still qualifying, and agree with it."
-IV_STATEMENT = "I have internally verified this unit and agree with the assessment decision."
-EV_STATEMENT = "I have externally verified this unit and agree with the assessment and verification decisions."
 
 SUFFICIENCY_NEEDED = (
     "Some criteria fall below the centre's thresholds for different customers, occasions or weeks: "
@@ -148,9 +147,9 @@ def unit_sign(
         K.ASSESSOR_COUNTERSIGN: COUNTERSIGN_STATEMENT.format(
             name=portfolio.assessor.full_name if portfolio.assessor else ""
         ),
-        K.IV: IV_STATEMENT,
+        K.IV: verifier_statement(portfolio, K.IV),
         K.IV_COUNTERSIGN: COUNTERSIGN_STATEMENT.format(name=portfolio.iv.full_name if portfolio.iv else ""),
-        K.EV: EV_STATEMENT,
+        K.EV: verifier_statement(portfolio, K.EV),
     }[SignatureKind(kind)]
     if sufficiency_statement:
         # In the statement itself: it is what the assessor vouches for, on the record and in the chain.
