@@ -3,6 +3,7 @@ second run leaves as it is."""
 
 from __future__ import annotations
 
+import html
 from io import StringIO
 
 import pytest
@@ -92,7 +93,7 @@ def test_each_state_is_there_once_under_a_learner_named_after_it_and_everyone_ha
 
     # In progress: one item accepted, one waiting for the assessor, one for the witness, whose link went out.
     lena = unit_of(c.IN_PROGRESS)
-    decisions = sorted(lena.evidence.values_list("decision", flat=True))
+    decisions = sorted(lena.evidence.filter(author="learner").values_list("decision", flat=True))
     assert decisions == sorted([Decision.ACCEPTED, Decision.PENDING, Decision.PENDING])
     testimony = lena.evidence.get(method__code="WT")
     assert testimony.witness_status == WitnessStatus.UNCONFIRMED
@@ -140,6 +141,43 @@ def test_each_state_is_there_once_under_a_learner_named_after_it_and_everyone_ha
         assert person.email in demo and person.tries in demo
     assert c.WITNESS[1] in demo
     assert f"Sign in at {settings.SITE_URL}/ " in demo
+
+
+def test_the_in_progress_unit_shows_the_assessors_observation_and_questioning(demo):
+    from assessments.judgement.completeness import completeness
+    from assessments.models import Acknowledgement, Observation, QuestionAnswer
+
+    lena = unit_of(c.IN_PROGRESS)
+    observed, asked = lena.evidence.filter(author="assessor").order_by("number")
+    assert (observed.reference, observed.method.code, asked.reference, asked.method.code) == ("E4", "O", "E5", "Q")
+    observation = Observation.objects.get(evidence=observed)
+    assert (f"{observation.start_time:%H:%M}", f"{observation.end_time:%H:%M}") == ("10:05", "10:40")
+    assert observation.feedback == c.OBSERVATION.feedback and observed.place == c.OBSERVATION.place
+    assert sorted(observation.notes.values_list("note", flat=True)) == sorted(n for _, n in c.OBSERVATION.notes)
+    assert observation.acknowledgement == Acknowledgement.ON_DEVICE and observation.acknowledged_by == lena.learner
+    pairs = list(QuestionAnswer.objects.filter(evidence=asked).order_by("order"))
+    assert [(p.question, p.answer) for p in pairs] == [(q, a) for q, a, _ in c.QUESTIONS]
+    assert [sorted(x.code for x in p.criteria.all()) for p in pairs] == [["3.2"], ["3.5"]]
+    # Acknowledged, so it is no reason the unit is incomplete.
+    assert completeness(lena).unacknowledged == []
+    # Both are listed with the learner's evidence, and the observation's page shows its notes and feedback.
+    client = Client()
+    client.force_login(lena.learner)
+    listed = client.get(f"/portfolios/{lena.pk}/evidence/").content.decode()
+    assert listed.count(c.OBSERVATION.title) == 1 and listed.count(c.QUESTIONING_TITLE) == 1
+    shown = html.unescape(client.get(f"/evidence/{observed.pk}/").content.decode())
+    assert c.OBSERVATION.notes[0][1] in shown and c.OBSERVATION.feedback.split(":")[0] in shown
+    asked_page = html.unescape(client.get(f"/evidence/{asked.pk}/").content.decode())
+    assert all(q in asked_page and a in asked_page for q, a, _ in c.QUESTIONS)
+
+
+def test_a_demo_made_before_the_assessors_records_gains_them_once(demo):
+    from assessments.models import Evidence
+
+    Evidence.objects.filter(portfolio=unit_of(c.IN_PROGRESS), author="assessor").delete()
+    call_command("demo_data", stdout=StringIO())
+    call_command("demo_data", stdout=StringIO())
+    assert unit_of(c.IN_PROGRESS).evidence.filter(author="assessor").count() == 2
 
 
 def test_the_completed_demo_unit_verifies_as_genuine_to_anyone(demo):

@@ -15,10 +15,11 @@ from functools import cache
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from assessments.evidence.services.records import QuestionPair, note_key
 from assessments.evidence.uploads import inspect_upload
 from assessments.judgement.services import claims_in_unit
-from assessments.models import Decision, Evidence, Portfolio, SignatureKind, Verdict
-from assessments.services import evidence_judge, evidence_save, portfolio_register
+from assessments.models import Author, Decision, Evidence, Portfolio, PortfolioStatus, SignatureKind, Verdict
+from assessments.services import assessor_record_save, evidence_judge, evidence_save, portfolio_register
 from assessments.signoff.services import unit_mark_sampled, unit_refer, unit_sign
 from people.models import Centre, EVAllocation, ExternalVerifier, Membership, Role, User
 from quality.management.demo import content as c
@@ -270,6 +271,38 @@ def referred(demo: Demo, portfolio: Portfolio) -> None:
     unit_refer(actor=portfolio.assessor, portfolio=portfolio, role=Role.ASSESSOR, reasons=c.REFERRAL)
 
 
+def assessor_records(demo: Demo, portfolio: Portfolio) -> None:
+    """The assessor's observation of Lena, acknowledged with her password on the assessor's device, and their
+    questioning of her with two question and answer pairs."""
+    observed, criteria = c.OBSERVATION, demo.criteria(portfolio)
+    ranges = {f"range {r.letter}": r for r in RangeItem.objects.filter(unit=portfolio.unit)}
+    claims = [(criteria.get(key) or ranges[key], note) for key, note in observed.notes]
+    assessor_record_save(
+        actor=portfolio.assessor,
+        portfolio=portfolio,
+        method=AssessmentMethod.objects.get(code="O"),
+        title=observed.title,
+        activity_date=demo.today - datetime.timedelta(days=observed.days_ago),
+        description=observed.description,
+        place=observed.place,
+        start_time=datetime.time.fromisoformat(observed.start),
+        end_time=datetime.time.fromisoformat(observed.end),
+        feedback=observed.feedback,
+        criteria=[claim for claim, _ in claims if isinstance(claim, Criterion)],
+        range_items=[claim for claim, _ in claims if isinstance(claim, RangeItem)],
+        notes={note_key(claim): note for claim, note in claims},
+        learner_password=c.DEMO_PASSWORD,
+    )
+    assessor_record_save(
+        actor=portfolio.assessor,
+        portfolio=portfolio,
+        method=AssessmentMethod.objects.get(code="Q"),
+        title=c.QUESTIONING_TITLE,
+        activity_date=demo.today - datetime.timedelta(days=c.QUESTIONING_DAYS_AGO),
+        pairs=[QuestionPair(q, a, [criteria[code] for code in codes]) for q, a, codes in c.QUESTIONS],
+    )
+
+
 Builder = Callable[[Demo, Portfolio], None]
 # In the order they are built and printed: (learner, their assessor, the state's builder).
 STATES: list[tuple[c.Person, c.Person, Builder]] = [
@@ -293,4 +326,9 @@ def build(demo: Demo) -> Portfolio | None:
         elif portfolio.evidence.exists():
             continue  # built on an earlier run
         builder(demo, portfolio)
+    # Keyed by their own presence, so a demo made before they were added gains them too; left out once the
+    # unit has moved on (a visitor may have submitted or signed it), as a signed unit takes no new records.
+    lena = Portfolio.objects.filter(learner=demo[c.IN_PROGRESS], centre=demo.centre).first()
+    if lena.status == PortfolioStatus.IN_PROGRESS and not lena.evidence.filter(author=Author.ASSESSOR).exists():
+        assessor_records(demo, lena)
     return Portfolio.objects.filter(learner=demo[c.COMPLETE], centre=demo.centre).first()

@@ -73,7 +73,8 @@ IN_PROGRESS = Person(
     "learner@demo.example",
     "Lena Learner",
     "Learner, in progress",
-    "add evidence; read the feedback on E1; E2 waits for the assessor, E3 for its witness",
+    "add evidence; read the feedback on E1; E2 waits for the assessor, E3 for its witness; read the assessor's "
+    "observation E4 (acknowledged) and questioning E5",
 )
 SUBMITTED = Person(
     "submitted@demo.example",
@@ -214,6 +215,56 @@ IN_PROGRESS_ITEMS = [
         occasion_ref="Service desk shift",
     ),
 ]
+
+
+# The assessor's own records on the in-progress learner's unit, numbered after her items (E4 and E5): an
+# observation, with its times, a note per criterion and range item, feedback and Lena's acknowledgement (given with
+# her password on the assessor's tablet), and questioning with two question and answer pairs.
+@dataclass(frozen=True)
+class Observed:
+    title: str
+    days_ago: int
+    place: str
+    start: str  # HH:MM, Europe/London
+    end: str
+    description: str
+    feedback: str
+    notes: tuple[tuple[str, str], ...]  # (criterion number or "range x", what the assessor saw)
+
+
+OBSERVATION = Observed(
+    "Observed: a complaint about a missing delivery",
+    4,
+    "Service desk, Northgate store",
+    "10:05",
+    "10:40",
+    "A customer came to the desk upset that a sofa had not arrived on the day promised. Lena listened, checked "
+    "the order with him and agreed what would happen next.",
+    "Well handled: you let him finish before you answered, and you summarised the next steps clearly. Next time, "
+    "tell him when he will hear from us as well as what will happen.",
+    (
+        ("2.1", "Let the customer explain the whole problem without interrupting, nodding to show she was listening."),
+        ("2.3", "Repeated the order details and the missed date back to him, and asked if she had it right."),
+        ("2.8", "Summarised the redelivery and the call from the warehouse, and why it would happen that way."),
+        ("range c", "A quiet mid-morning at the desk, with no queue behind the customer."),
+    ),
+)
+QUESTIONING_TITLE = "Questions on why customers become difficult"
+QUESTIONING_DAYS_AGO = 2
+QUESTIONS = (
+    (
+        "Why might something about our own service make a customer difficult to deal with?",
+        "When a delivery slot is missed and nobody rings them, they have taken time off for nothing, so they "
+        "arrive angry before they have said a word.",
+        ("3.2",),
+    ),
+    (
+        "Who can you ask for help with a difficult customer, and when would you ask?",
+        "My supervisor, or the duty manager if she is not in. I ask when they want something I am not allowed to "
+        "give, like a refund over the limit, or when they start to threaten anyone.",
+        ("3.5",),
+    ),
+)
 FEEDBACK_ON_E1 = "Well handled: you kept calm and stayed within the refund limits. This covers all of outcome 1."
 SENT_BACK = "This does not show you agreeing a way forward (2.6): add what you and the customer agreed."
 REFERRAL = "E2 was sent back: it does not yet show 2.6. Add what you agreed with the customer, then submit again."
