@@ -79,6 +79,12 @@ def problems(path: Path) -> list[str]:
                 found.append(f"{name}: STORAGE_BACKEND is not s3")
             if env.get("DEBUG", "false").lower() not in ("false", "0", "no", "off"):
                 found.append(f"{name}: DEBUG is on")
+    worker = services.get("worker")
+    command = worker.get("command") if isinstance(worker, dict) else None
+    words = command if isinstance(command, list) else str(command or "").split()
+    # db_worker serves only the database's queue and rqworker only RQ's: either leaves the other's tasks waiting.
+    if isinstance(worker, dict) and "tasks_worker" not in words:
+        found.append("worker: its command is not `manage.py tasks_worker`, which follows TASKS_BACKEND")
     return found
 
 

@@ -51,6 +51,8 @@ def _broken(tmp_path: Path, change) -> list[str]:
         (lambda c: c["volumes"].pop("db-data"), "db: volume 'db-data' is not declared"),
         (lambda c: c["services"]["web"].update(depends_on={"cache": {}}), "web: depends on 'cache'"),
         (lambda c: c["services"]["web"]["build"].update(dockerfile="nowhere/Dockerfile"), "build file"),
+        # db_worker serves only the database's queue: with TASKS_BACKEND=rq the tasks would wait for ever.
+        (lambda c: c["services"]["worker"].update(command=["manage.py", "db_worker"]), "not `manage.py tasks_worker`"),
     ],
 )
 def test_the_compose_check_names_what_is_wrong(tmp_path, change, problem):
@@ -141,3 +143,142 @@ def test_the_example_settings_read_as_the_app_reads_them(example):
     assert values["DEFAULT_FROM_EMAIL"] == "NVQ e-portfolio <no-reply@example.org>"
     assert admins_from_env(values["ADMINS"]) == [("College IT", "it@example.org")]
     assert values["SECRET_KEY"] == "CHANGE"
+
+
+# --- One worker command and one maintenance command, whichever task backend is configured -------------------------
+
+
+def test_the_units_and_compose_run_the_worker_and_maintenance_that_follow_tasks_backend():
+    worker = (DEPLOY / "systemd" / "portfolio-worker.service").read_text()
+    maintenance = (DEPLOY / "systemd" / "portfolio-maintenance.service").read_text()
+    assert re.findall(r"^ExecStart=\S+ manage.py (.+)$", worker, flags=re.M) == ["tasks_worker --max-tasks 50"]
+    assert re.findall(r"^ExecStart=\S+ manage.py (.+)$", maintenance, flags=re.M) == ["maintenance"]
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    assert services["worker"]["command"][4:] == ["manage.py", "tasks_worker", "--max-tasks", "50"]
+    for command in _commands():
+        assert not {"db_worker", "rqworker", "prune_db_task_results"} & set(command), command
+
+
+@pytest.mark.parametrize(
+    ("kind", "command", "argv"),
+    [
+        ("database", "db_worker", ["--queue-name", "default", "--max-tasks", "50", "--batch"]),
+        ("rq", "rqworker", ["default", "--with-scheduler", "--max-jobs", "50", "--burst"]),
+    ],
+)
+def test_tasks_worker_runs_the_worker_of_the_configured_backend(monkeypatch, kind, command, argv):
+    from django.core.management import call_command
+
+    from portfolio.management.commands import tasks_worker
+
+    ran = []
+    monkeypatch.setattr(tasks_worker, "tasks_backend_kind", lambda: kind)
+    monkeypatch.setattr(tasks_worker, "call_command", lambda *args, **kwargs: ran.append(list(args)))
+    call_command("tasks_worker", "--max-tasks", "50", "--burst")
+    assert ran == [[command, *argv]]
+
+
+def test_tasks_worker_runs_what_the_database_queue_holds(db):
+    from unittest import mock
+
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    from assessments.tasks import render_unit_record
+
+    result = render_unit_record.enqueue(0)
+    # As tests/worker.py: the worker's own connection handling would drop the test's transaction.
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
+        call_command("tasks_worker", "--burst", verbosity=0)
+    assert DBTaskResult.objects.get(pk=result.id).status == "SUCCESSFUL"
+
+
+def test_maintenance_prunes_old_database_task_results_and_expired_sessions(db):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.core.management import call_command
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from assessments.tasks import render_unit_record
+    from portfolio.management.commands.maintenance import steps
+
+    assert [name for name, _ in steps()] == [
+        "exports_prune",
+        "ev_visits_close",
+        "prune_db_task_results",
+        "clearsessions",
+    ]
+    old, recent = render_unit_record.enqueue(0), render_unit_record.enqueue(1)
+    finished = timezone.now() - timedelta(days=31)
+    DBTaskResult.objects.filter(pk=old.id).update(status="SUCCESSFUL", finished_at=finished)
+    DBTaskResult.objects.filter(pk=recent.id).update(status="SUCCESSFUL", finished_at=timezone.now())
+    Session.objects.create(session_key="x" * 32, session_data="", expire_date=timezone.now() - timedelta(days=1))
+    call_command("maintenance")
+    assert [str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)] == [str(recent.id)]
+    assert not Session.objects.exists()
+
+
+def test_maintenance_runs_every_step_and_fails_if_one_did(db, monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    from portfolio.management.commands import maintenance
+
+    ran = []
+
+    def broken() -> str:
+        raise RuntimeError("storage unreachable")
+
+    monkeypatch.setattr(
+        maintenance,
+        "steps",
+        lambda: [("first", broken), ("second", lambda: ran.append("second") or "fine")],
+    )
+    with pytest.raises(CommandError, match="Maintenance steps failed: first"):
+        call_command("maintenance")
+    assert ran == ["second"]
+
+
+def test_with_rq_maintenance_cleans_rqs_registries_instead_of_pruning_the_database(tmp_path):
+    import json
+    import os
+
+    import redis
+
+    url = os.environ.get("TEST_LOGGING_REDIS_URL", "redis://127.0.0.1:6379/10")
+    connection = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        connection.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no Redis at {url}")
+    connection.flushdb()
+    # A finished job's id left in RQ's registry after the job itself expired: what cleaning the registries removes.
+    connection.zadd("rq:finished:default", {"long-gone-job": 1})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOG_", "TASKS_", "REDIS_", "DATABASE_"))}
+    env.update(
+        ENV_FILE="",
+        DEBUG="true",
+        TASKS_BACKEND="rq",
+        REDIS_URL=url,
+        LOG_FORMAT="json",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    )
+
+    def manage(*args):
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+        )
+
+    try:
+        assert manage("migrate", "-v0").returncode == 0
+        result = manage("maintenance")
+        assert result.returncode == 0, result.stderr
+        lines = [json.loads(line) for line in result.stdout.splitlines()]
+        done = [line["step"] for line in lines if line["message"].startswith("Maintenance step")]
+        assert done == ["exports_prune", "ev_visits_close", "rq_clean_registries", "clearsessions"]
+        assert connection.zcard("rq:finished:default") == 0
+    finally:
+        connection.flushdb()

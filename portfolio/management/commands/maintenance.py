@@ -1,0 +1,87 @@
+"""`manage.py maintenance`: the daily housekeeping (deploy/systemd/portfolio-maintenance.timer), one command for
+whichever task backend is configured. Old task results are removed from the database by django-tasks' prune, and
+from Redis by cleaning RQ's registries (RQ expires finished jobs by itself; the registries keep their ids until
+cleaned). Every step runs even when one fails, and the command fails if any did, so the timer's unit shows it."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from collections.abc import Callable
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from portfolio.tasks_backend import DATABASE, RQ, task_queue_names, tasks_backend_kind
+
+logger = logging.getLogger("portfolio.maintenance")
+
+# Finished task results are kept this long in the database: long enough to answer "why did my export fail last week".
+TASK_RESULTS_KEEP_DAYS = 30
+
+
+def _command(name: str, *args: str) -> Callable[[], str]:
+    """A management command as a step; what it says goes into the step's log line rather than a line of its own."""
+
+    def run() -> str:
+        said = io.StringIO()
+        call_command(name, *args, stdout=said)
+        return " ".join(said.getvalue().split())
+
+    return run
+
+
+def _clean_rq_registries() -> str:
+    import django_rq
+    from rq.registry import clean_registries
+
+    queues = task_queue_names()
+    for name in queues:
+        clean_registries(django_rq.get_queue(name))
+    return f"Cleaned RQ's registries of {', '.join(queues)}."
+
+
+def steps() -> list[tuple[str, Callable[[], str]]]:
+    """Each step by name, in order, for the configured task backend."""
+    found = [("exports_prune", _command("exports_prune")), ("ev_visits_close", _command("ev_visits_close"))]
+    kind = tasks_backend_kind()
+    if kind == DATABASE:
+        days = str(TASK_RESULTS_KEEP_DAYS)
+        found.append(
+            ("prune_db_task_results", _command("prune_db_task_results", "--queue-name", "*", "--min-age-days", days))
+        )
+    elif kind == RQ:
+        found.append(("rq_clean_registries", _clean_rq_registries))
+    found.append(("clearsessions", _command("clearsessions")))
+    return found
+
+
+class Command(BaseCommand):
+    help = (
+        "Daily housekeeping: expired exports and kept upload files, ended EV visits, old task results (database or "
+        "RQ, whichever TASKS_BACKEND names) and expired sessions."
+    )
+
+    def handle(self, *args, **options) -> None:
+        failed = []
+        planned = steps()
+        for name, step in planned:
+            started = time.perf_counter()
+            try:
+                said = step()
+            except Exception:
+                logger.exception(
+                    "Maintenance step %s failed", name, extra={"fields": {"step": name, "status": "failed"}}
+                )
+                failed.append(name)
+                continue
+            duration = round((time.perf_counter() - started) * 1000, 1)
+            logger.info(
+                "Maintenance step %s done",
+                name,
+                extra={"fields": {"step": name, "status": "done", "duration_ms": duration, "said": said}},
+            )
+        if failed:
+            raise CommandError(f"Maintenance steps failed: {', '.join(failed)} (their errors are logged above).")
+        logger.info("Maintenance done", extra={"fields": {"steps": [name for name, _ in planned]}})
