@@ -104,6 +104,14 @@ class EvidenceForm(forms.Form):
             .prefetch_related(Prefetch("unit__codes", queryset=UnitCode.objects.select_related("awarding_body")))
             .order_by("unit__title")
         )
+        # The cross-referencing list beside this unit leads the picker: the units it names come first, in its order,
+        # and say so. The others follow, as the workbook's list gives examples ("e.g."), not a limit.
+        self.listed = {
+            p.pk
+            for p in self.other_portfolios
+            if p.awarding_body_id == portfolio.awarding_body_id and _listed_at(portfolio, p) is not None
+        }
+        self.other_portfolios.sort(key=lambda p: (p.pk not in self.listed, _listed_at(portfolio, p) or 0))
         unit_ids = [unit.pk, *(p.unit_id for p in self.other_portfolios)]
         self.fields["criteria"].queryset = (
             Criterion.objects.filter(outcome__unit_id__in=unit_ids)
@@ -243,7 +251,7 @@ class EvidenceForm(forms.Form):
             outcomes = self.criteria_by_outcome(other.unit_id, other.unit_code)
             range_items = self.range_choices(other.unit_id)
             ticked = any(checked for _, rows in outcomes for _, _, checked in rows) or any(c for _, c in range_items)
-            sections.append(CrossReferenceSection(other, outcomes, range_items, ticked))
+            sections.append(CrossReferenceSection(other, outcomes, range_items, ticked, other.pk in self.listed))
         return sections
 
 
@@ -255,6 +263,15 @@ class CrossReferenceSection:
     outcomes: list[tuple[LearningOutcome, list[tuple[str, Criterion, bool]]]]
     range_items: list[tuple[RangeItem, bool]]
     ticked: bool
+    listed: bool = False  # named by the cross-referencing list beside the learner's unit
+
+
+def _listed_at(portfolio: Portfolio, other: Portfolio) -> int | None:
+    """Where the cross-referencing list beside `portfolio`'s unit names `other`'s unit, by its number under
+    the learner's awarding body; None when it does not."""
+    listed = portfolio.unit_code.cross_reference_units if portfolio.unit_code else []
+    number = other.unit_code.code if other.unit_code else None
+    return listed.index(number) if number in listed else None
 
 
 class PlanActionForm(forms.Form):
