@@ -24,6 +24,7 @@ from assessments.signoff.services import (
     unit_reopen,
 )
 from audit.models import AuditEvent
+from notifications.models import Notification
 from people.models import EVAllocation, Membership, Qualification, Role
 from tests.factories import external_verifier
 
@@ -41,9 +42,10 @@ def now(world) -> Portfolio:
 
 
 def signed(world, kind: str, who, role: str, **fields) -> Signature:
+    fields.setdefault("signed_at", timezone.now())
     return Signature.objects.create(
         portfolio=world.portfolio, kind=kind, round=world.portfolio.round, signer=who, signer_name=who.full_name,
-        role=role, statement="-", signed_at=timezone.now(), record={}, digest="0" * 64, **fields,
+        role=role, statement="-", record={}, digest="0" * 64, **fields,
     )  # fmt: skip
 
 
@@ -171,8 +173,12 @@ def test_ev_may_verify_only_through_an_active_allocation_to_the_centre_for_the_u
     assert not ev_may_verify(world.iv, world.portfolio)
     EVAllocation.objects.filter(external_verifier__user=world.ev).update(is_active=False)
     assert not ev_may_verify(world.ev, world.portfolio)
+
     # Or an open visit that has the unit in its sample.
-    monkeypatch.setattr(services.chain, "visit_reaches_user", lambda *, user_id, portfolio_id: user_id == world.ev.pk)
+    def on_visit(*, user_id, portfolio_id):
+        return (user_id, portfolio_id) == (world.ev.pk, world.portfolio.pk)
+
+    monkeypatch.setattr(services.chain, "visit_reaches_user", on_visit)
     assert ev_may_verify(world.ev, world.portfolio)
 
 
@@ -300,6 +306,13 @@ def test_the_iv_refers_back_closing_the_round_and_withdrawing_its_signatures(wor
     assert referred.summary == f"Referred back by {world.iv.full_name}: Too thin."
     assert (referred.data["reasons"], referred.data["closed_round"], referred.data["round"]) == ("Too thin.", 1, 2)
     assert [e.data["after"] for e in events("evidence.unlocked")] == [S.IN_PROGRESS]
+    # The learner is told why, the assessor that the IV referred it; the IV is told nothing of their own act.
+    told = Notification.objects.filter(kind="unit_referred").order_by("user__pk")
+    assert sorted((n.user.pk, n.title) for n in told) == sorted([
+        (world.learner.pk, "Your unit was referred back: Too thin."),
+        (world.assessor.pk, f"Referred back by the IV: {world.learner.full_name} – {world.portfolio.unit.title}"),
+    ])  # fmt: skip
+    assert not Notification.objects.filter(user=world.iv).exists()
 
 
 def test_a_referral_needs_reasons_a_referring_role_and_its_state(world):
@@ -364,6 +377,38 @@ def test_only_the_latest_standing_signature_goes(world):
         signature_withdraw(actor=world.learner, signature=declaration, reason="Wrong unit.")
     assert refusal(err) == ["Withdraw the later signatures first: only the latest one can be withdrawn."]
     assert now(world).status == S.ASSESSOR_SIGNED
+
+
+def test_the_latest_is_the_last_signed_whatever_order_the_rows_were_written_in(world):
+    put(world, S.ASSESSOR_SIGNED)
+    at = timezone.now()
+    # Written second but signed first (another machine's clock): the declaration is the latest.
+    decision = signed(world, K.ASSESSOR, world.assessor, Role.ASSESSOR, signed_at=at - timezone.timedelta(minutes=5))
+    signed(world, K.LEARNER, world.learner, Role.LEARNER, signed_at=at)
+    with pytest.raises(TransitionError) as err:
+        signature_withdraw(actor=world.assessor, signature=decision, reason="Too soon.")
+    assert refusal(err) == ["Withdraw the later signatures first: only the latest one can be withdrawn."]
+
+
+def test_of_two_signed_in_the_same_instant_the_one_written_last_is_the_latest(world):
+    put(world, S.ASSESSOR_SIGNED)
+    at = timezone.now()
+    first = signed(world, K.LEARNER, world.learner, Role.LEARNER, signed_at=at)
+    second = signed(world, K.ASSESSOR, world.assessor, Role.ASSESSOR, signed_at=at)
+    with pytest.raises(TransitionError):
+        signature_withdraw(actor=world.learner, signature=first, reason="Wrong unit.")
+    signature_withdraw(actor=world.assessor, signature=second, reason="Too soon.")
+    assert now(world).status == S.SUBMITTED
+
+
+def test_a_member_who_is_not_the_centres_admin_cannot_withdraw_as_admin(world):
+    put(world, S.SUBMITTED)
+    declaration = signed(world, K.LEARNER, world.learner, Role.LEARNER)
+    for member in (world.assessor, world.iv):
+        with pytest.raises(TransitionError) as err:
+            signature_withdraw(actor=member, signature=declaration, reason="Wrong unit.", as_admin=True)
+        assert refusal(err) == ["Only the signer or a centre admin can withdraw a signature."]
+    assert now(world).status == S.SUBMITTED and not events("signature.withdrawn")
 
 
 def test_a_centre_admin_withdraws_anyones_and_is_audited_as_admin(world):
@@ -452,9 +497,25 @@ def test_locking_and_unlocking_are_audited_on_their_own_rows(world):
     assert locked.summary == "Evidence locked: signed by the assessor"
     assert locked.data == {"before": S.SUBMITTED, "after": S.ASSESSOR_SIGNED, "round": 1}
     (moved,) = events("m")
+    assert by_on(locked, world.assessor, world) and by_on(moved, world.assessor, world)
+    assert locked.actor_role == Role.ASSESSOR
     assert moved.data == {"before": S.SUBMITTED, "after": S.ASSESSOR_SIGNED, "round": 1, "extra": 1}
     assert (moved.summary, moved.actor_role) == ("Signed.", Role.ASSESSOR)
     services.chain._move(world.portfolio, S.IN_PROGRESS, actor=world.iv, role=Role.IV, action="m", summary="Back.")
     (unlocked,) = events("evidence.unlocked")
     assert unlocked.summary == "Evidence unlocked: in progress"
     assert now(world).status == S.IN_PROGRESS
+
+
+def test_the_locked_row_comes_with_everything_the_chain_reads_in_one_query(world, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        locked = services.chain._lock(world.portfolio)
+    with django_assert_num_queries(0):
+        assert (locked.unit.pk, locked.centre.pk, locked.learner.pk, locked.assessor.pk, locked.iv.pk) == (
+            world.portfolio.unit_id,
+            world.centre.pk,
+            world.learner.pk,
+            world.assessor.pk,
+            world.iv.pk,
+        )
+        assert locked.awarding_body.pk == world.portfolio.awarding_body_id

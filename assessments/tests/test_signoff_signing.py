@@ -4,6 +4,8 @@ apps add, and whether the EV's work was remote."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -96,9 +98,12 @@ def test_the_record_the_signer_saw_must_be_named_and_current(world):
 
 def test_signing_again_or_after_someone_else_is_refused_in_words(world):
     first = sign(world.portfolio, world.learner, K.LEARNER)
+    # Signed on an earlier day (Signature rows cannot be updated: the date is asked of the message itself).
+    first.signed_at = datetime.datetime(2026, 11, 23, 9, 5, tzinfo=datetime.UTC)
+    assert AlreadySigned(first).messages == ["Already signed by you on 23/11/2026 at 09:05."]
     with pytest.raises(AlreadySigned) as err:
         sign(world.portfolio, world.learner, K.LEARNER)
-    when = timezone.localtime(first.signed_at)
+    when = timezone.localtime(Signature.objects.get(pk=first.pk).signed_at)
     assert err.value.messages == [f"Already signed by you on {when:%d/%m/%Y} at {when:%H:%M}."]
     assert err.value.signature == first
     Signature.objects.create(

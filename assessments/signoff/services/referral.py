@@ -17,7 +17,6 @@ from .chain import K, S, TransitionError, _lock, _may, _standing, _withdraw_and_
 REOPENED = "The evidence changed after submitting: "
 
 
-@transaction.atomic
 def unit_reopen(*, actor: User, portfolio: Portfolio, change: str) -> bool:
     """The learner changed evidence the submitted unit counts: their declaration covers an older record, so it
     falls and the unit is back in progress until they declare again. False when the unit was not submitted."""
@@ -41,7 +40,9 @@ def unit_reopen(*, actor: User, portfolio: Portfolio, change: str) -> bool:
     return True
 
 
-@transaction.atomic
+unit_reopen = transaction.atomic(unit_reopen)
+
+
 def unit_refer(*, actor: User, portfolio: Portfolio, role: str, reasons: str) -> Referral:
     """Send the unit back to the learner with reasons. This closes the round and unlocks the evidence."""
     portfolio = _lock(portfolio)
@@ -54,8 +55,6 @@ def unit_refer(*, actor: User, portfolio: Portfolio, role: str, reasons: str) ->
     if portfolio.status not in REFERRERS[Role(role)]:
         raise TransitionError(f"This unit is {portfolio.get_status_display().lower()}: you cannot refer it back now.")
     _may(actor, portfolio, action)
-    if role == Role.IV and not portfolio.iv_sampled:
-        portfolio.iv_sampled = True
     referral = Referral.objects.create(
         portfolio=portfolio, round=portfolio.round, referred_by=actor, role=role, reasons=reasons
     )
@@ -79,3 +78,6 @@ def unit_refer(*, actor: User, portfolio: Portfolio, role: str, reasons: str) ->
     )
     unit_notices_sync(portfolio, actor=actor, referral=referral)
     return referral
+
+
+unit_refer = transaction.atomic(unit_refer)

@@ -40,7 +40,6 @@ def _sample_flag_set(
     )
 
 
-@transaction.atomic
 def unit_mark_sampled(*, actor: User, portfolio: Portfolio, role: str) -> Portfolio:
     """The IV or the EV chooses this unit for their sample."""
     portfolio = _lock(portfolio)
@@ -70,7 +69,9 @@ def unit_mark_sampled(*, actor: User, portfolio: Portfolio, role: str) -> Portfo
     return portfolio
 
 
-@transaction.atomic
+unit_mark_sampled = transaction.atomic(unit_mark_sampled)
+
+
 def unit_release(*, actor: User, portfolio: Portfolio) -> Portfolio:
     """The IV lets the assessed unit through without sampling it."""
     portfolio = _lock(portfolio)
@@ -88,7 +89,9 @@ def unit_release(*, actor: User, portfolio: Portfolio) -> Portfolio:
     return portfolio
 
 
-@transaction.atomic
+unit_release = transaction.atomic(unit_release)
+
+
 def unit_ev_hold(*, actor: User, portfolio: Portfolio, role: str, summary: str, **data: object) -> bool:
     """Put the unit in the EV's sample, made by whoever chose it for them (an EV visit's sample): from now on
     it completes only after the EV's signature or release. False when it is already held, or finished."""
@@ -108,7 +111,9 @@ def unit_ev_hold(*, actor: User, portfolio: Portfolio, role: str, summary: str, 
     return True
 
 
-@transaction.atomic
+unit_ev_hold = transaction.atomic(unit_ev_hold)
+
+
 def unit_ev_release(
     *, actor: User | AnonymousUser, portfolio: Portfolio, role: str = Role.EV, summary: str = "", **data: object
 ) -> Portfolio:
@@ -133,3 +138,6 @@ def unit_ev_release(
     _complete_if_nothing_left(portfolio, actor=actor, role=role)
     unit_notices_sync(portfolio, actor=actor)
     return portfolio
+
+
+unit_ev_release = transaction.atomic(unit_ev_release)

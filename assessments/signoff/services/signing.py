@@ -68,7 +68,7 @@ SIGNED_STATUS = {
 
 
 def _check_password(actor: User, password: str) -> None:
-    if not actor.check_password(password or ""):
+    if not actor.check_password(password):
         raise ValidationError({"password": "That is not your password. Enter the password you sign in with."})
 
 
@@ -90,7 +90,6 @@ def _who_may_sign(portfolio: Portfolio, kind: str, actor: User) -> str:
     return {COUNTERSIGN_ASSESSOR: Role.ASSESSOR, COUNTERSIGN_IV: Role.IV}.get(link, link)
 
 
-@transaction.atomic
 def unit_sign(
     *,
     actor: User,
@@ -184,3 +183,6 @@ def unit_sign(
     _complete_if_nothing_left(portfolio, actor=actor, role=role)
     unit_notices_sync(portfolio, actor=actor)
     return signature
+
+
+unit_sign = transaction.atomic(unit_sign)

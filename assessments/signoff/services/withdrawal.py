@@ -21,7 +21,6 @@ _BACK = {
 }
 
 
-@transaction.atomic
 def signature_withdraw(*, actor: User, signature: Signature, reason: str, as_admin: bool = False) -> Signature:
     """Withdraw the latest signature, by its signer or a centre admin, with a reason. This unlocks what it locked."""
     portfolio = _lock(signature.portfolio)
@@ -65,3 +64,6 @@ def signature_withdraw(*, actor: User, signature: Signature, reason: str, as_adm
     )
     unit_notices_sync(portfolio, actor=actor)
     return signature
+
+
+signature_withdraw = transaction.atomic(signature_withdraw)
