@@ -1,7 +1,8 @@
 """Each awarding body's learner reads their own body's wording from the first page to the signed record, and never
 the other's: City & Guilds' 220.x.y numbers and the workbook's "you" wording, or OCR's 1.1 numbers and the
-specification's "the learner can" wording, on the portfolio, the evidence form, the item, the review, the sign-off
-(the verifiers signing under their body's statement) and the PDF record downloaded from the sign-off page."""
+specification's "the learner can" wording, with their own body's evidence requirements and note, on the portfolio,
+the evidence form, the item, the review, the sign-off (the verifiers signing under their body's statement) and the
+PDF record downloaded from the sign-off page."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ class Wording:
     iv: str  # what the IV signs to
     ev: str
     iv_box: str  # the IV's box on the sign-off
+    requirement: str  # words only this body's evidence requirements say
+    note: str  # the body's assessment note ("" where it gives none)
     others: tuple[str, ...]  # what only the other body's paperwork says
 
 
@@ -49,6 +52,8 @@ CITY_AND_GUILDS = Wording(
     iv=WORKBOOK_BLOCK,
     ev=WORKBOOK_BLOCK,
     iv_box="Signature of IV (if sampled)",
+    requirement="Assessment Strategy for Customer Service S/NVQs",
+    note="You need to show that you understand and are able to complete all the elements in this unit",
     others=("OCR", "C4", "Listen patiently to what their customer", "The learner can"),
 )
 OCR = Wording(
@@ -60,6 +65,8 @@ OCR = Wording(
     iv="I have internally verified this unit and agree with the assessment decision.",
     ev="I have externally verified this unit and agree with the assessment and verification decisions.",
     iv_box="Internal verifier",
+    requirement="OCR Customer Service Centre Handbook",
+    note="",
     # Not the block's validity statement: the unit holds it for every body, as OCR's specification prints none.
     others=("City & Guilds", "220.", "you must:", "listen patiently to what your customer"),
 )
@@ -122,6 +129,15 @@ def test_a_learners_pages_and_record_read_in_their_awarding_bodys_wording_to_the
     expect(learner.get_by_text(f"{w.body} unit {w.number}")).to_be_visible()
     expect(learner.get_by_role("heading", name=w.heading)).to_be_visible()
     expect(learner.get_by_role("rowheader", name=w.criterion)).to_have_count(1)
+    # The body's own evidence requirements and assessment note, opened from their summary.
+    learner.get_by_text(f"Evidence requirements ({w.body})", exact=True).click()
+    requirements = learner.locator("#evidence-requirements")
+    expect(requirements.locator("li")).to_have_count(4)
+    expect(requirements).to_contain_text(w.requirement)
+    if w.note:
+        expect(learner.locator("#assessment-note")).to_contain_text(w.note)
+    else:
+        expect(learner.locator("#assessment-note")).to_have_count(0)
     nothing_of_the_other_body(body_text(learner), w, "the portfolio")
 
     # The item the assessor accepted, as the learner reads its outcome.
