@@ -7,7 +7,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, When
+from django.db.models import Aggregate, Case, CharField, Count, F, Max, OuterRef, Q, Subquery, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -136,17 +136,12 @@ def reference_text(number: int, own: bool, home_unit_code: str | None) -> str:
     return f"E{number} (unit {home_unit_code})" if home_unit_code else f"E{number} (another unit)"
 
 
-def claims_in(
-    portfolio: Portfolio, criterion_ids: set[int] | None = None, range_ids: set[int] | None = None
-) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+def claims_in(portfolio: Portfolio) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
     """The evidence claimed for each of the portfolio's criteria and range items (ids to evidence ids), counting
-    items cross-referenced from the learner's other units; two queries. A caller that has read the unit's
-    criteria and range items passes their ids, which spares both queries a join for every claim."""
+    items cross-referenced from the learner's other units; two queries."""
     # Walked from the items' ids, with the unit compared here rather than in SQL: a filter on the unit lets
     # SQLite start from the unit's criteria and probe every item for each (or read every learner's claims).
     counted = Q(evidence__in=Evidence.objects.filter(in_portfolio(portfolio)).values("pk"))
-    if criterion_ids is not None and range_ids is not None:
-        return _claims_of(counted, criterion_ids, range_ids)
     unit_id = portfolio.unit_id
     by_criterion: dict[int, list[int]] = defaultdict(list)
     for evidence_id, criterion_id, criterion_unit in Evidence.criteria.through.objects.filter(counted).values_list(
@@ -163,22 +158,52 @@ def claims_in(
     return by_criterion, by_range
 
 
-def _claims_of(
-    counted: Q, criterion_ids: set[int], range_ids: set[int]
-) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
-    by_criterion: dict[int, list[int]] = defaultdict(list)
-    for evidence_id, criterion_id in Evidence.criteria.through.objects.filter(counted).values_list(
-        "evidence_id", "criterion_id"
+class _Joined(Aggregate):
+    """A group's values as one comma-separated string: GROUP_CONCAT on SQLite, STRING_AGG on PostgreSQL."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, function="STRING_AGG", template="%(function)s(CAST(%(expressions)s AS text), ',')"
+        )
+
+
+def _ids(joined: str | None) -> list[int]:
+    return [int(i) for i in joined.split(",")] if joined else []
+
+
+def _grouped_claims(
+    portfolio: Portfolio, criterion_ids: set[int], range_ids: set[int]
+) -> tuple[dict[int, list[int]], dict[int, int], dict[int, list[int]]]:
+    """claims_in for a page that has read the unit's criteria and range items: a row for each criterion and range
+    item, its items' ids joined into one string, rather than a row for each claim (thousands, each a tuple for the
+    database driver to build), and the number of different dates each criterion's items were on. Two queries."""
+    counted = Q(evidence__in=Evidence.objects.filter(in_portfolio(portfolio)).values("pk"))
+    by_criterion: dict[int, list[int]] = {}
+    dates: dict[int, int] = {}
+    for criterion_id, joined, different_dates in (
+        Evidence.criteria.through.objects.filter(counted)
+        .order_by()
+        .values("criterion_id")
+        .annotate(ids=_Joined("evidence_id"), dates=Count("evidence__activity_date", distinct=True))
+        .values_list("criterion_id", "ids", "dates")
     ):
-        if criterion_id in criterion_ids:
-            by_criterion[criterion_id].append(evidence_id)
-    by_range: dict[int, list[int]] = defaultdict(list)
-    for evidence_id, item_id in Evidence.range_items.through.objects.filter(counted).values_list(
-        "evidence_id", "rangeitem_id"
+        if criterion_id in criterion_ids:  # not the other units' criteria a cross-referenced item also claims
+            by_criterion[criterion_id] = _ids(joined)
+            dates[criterion_id] = different_dates
+    by_range: dict[int, list[int]] = {}
+    for item_id, joined in (
+        Evidence.range_items.through.objects.filter(counted)
+        .order_by()
+        .values("rangeitem_id")
+        .annotate(ids=_Joined("evidence_id"))
+        .values_list("rangeitem_id", "ids")
     ):
         if item_id in range_ids:
-            by_range[item_id].append(evidence_id)
-    return by_criterion, by_range
+            by_range[item_id] = _ids(joined)
+    return by_criterion, dates, by_range
 
 
 def portfolio_coverage(portfolio: Portfolio) -> Coverage:
@@ -197,21 +222,19 @@ def portfolio_coverage(portfolio: Portfolio) -> Coverage:
         # The home unit's number only for items cross-referenced from another unit, not a subquery an item.
         .annotate(home_unit_code=Case(When(portfolio_id=portfolio.pk, then=None), default=home_unit_code()))
         .order_by()
-        .values_list("pk", "number", "activity_date", "portfolio_id", "home_unit_code")
+        .values_list("pk", "number", "portfolio_id", "home_unit_code")
     )
     reference: dict[int, str] = {}
-    date: dict[int, datetime.date] = {}
     keys = []
     home = portfolio.pk
-    for pk, number, activity_date, portfolio_id, code in rows:
+    for pk, number, portfolio_id, code in rows:
         own = portfolio_id == home
         reference[pk] = reference_text(number, own, code)
-        date[pk] = activity_date
         # Own items first, then those from other units, each in reference order.
         keys.append((not own, code or "", number, pk))
     rank = {key[3]: n for n, key in enumerate(sorted(keys))}
     range_ids = [r.pk for r in range_items]  # in letter order, the matrix's columns
-    by_criterion, by_range = claims_in(portfolio, {c.pk for c in criteria}, set(range_ids))
+    by_criterion, dates, by_range = _grouped_claims(portfolio, {c.pk for c in criteria}, set(range_ids))
 
     def refs(ids) -> list[str]:
         return [reference[i] for i in sorted(ids, key=rank.__getitem__)]
@@ -232,7 +255,7 @@ def portfolio_coverage(portfolio: Portfolio) -> Coverage:
             criterion=criterion,
             label=criterion.label(unit_code),
             refs=[reference[i] for i in in_order],
-            one_date_only=performance and len({date[i] for i in ids}) == 1,
+            one_date_only=performance and dates.get(criterion.pk) == 1,
             text=criterion.wording(unit_code),
         )
         blocks.setdefault(criterion.outcome.pk, OutcomeBlock(criterion.outcome, [])).rows.append(row)
