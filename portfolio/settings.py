@@ -10,6 +10,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
+from whitenoise.compress import Compressor
 
 from portfolio.env import env_bool, env_int, env_list, env_str
 from portfolio.logging_config import admins_from_env, build_logging
@@ -245,6 +246,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# The record PDFs' fonts (static/pdf/fonts/) are read from disk by the renderer, never sent to a browser: compressing
+# them would only add half a minute to every collectstatic.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "ttf")
 
 # Evidence files. Limits are per file, by kind, in megabytes (MB = 1,000,000 bytes, as phones show them).
 EVIDENCE_MAX_MB = {

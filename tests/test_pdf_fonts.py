@@ -60,23 +60,39 @@ def test_each_face_the_record_uses_is_fetched_from_the_projects_own_files(monkey
     assert (ROOT / "static" / "pdf" / "fonts" / "LICENSE.txt").is_file()
 
 
-def test_a_machine_with_no_fonts_installed_renders_the_same_faces(tmp_path):
-    # Fontconfig told of no font folder at all: only the fonts the stylesheet brings can be used.
+def test_a_deployed_machine_with_no_fonts_installed_renders_the_same_faces(tmp_path):
+    """As deployed: DEBUG off, the static files collected by WhiteNoise's manifest storage, and fontconfig told of no
+    font folder at all, so only the fonts the stylesheet brings can be used."""
     conf = tmp_path / "fonts.conf"
     conf.write_text(f"<?xml version='1.0'?><fontconfig><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    env = {k: v for k, v in os.environ.items() if k != "STATICFILES_BACKEND"}
+    env.update(
+        FONTCONFIG_FILE=str(conf),
+        ENV_FILE="",
+        DEBUG="false",
+        SECRET_KEY="tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        ALLOWED_HOSTS="testserver",
+        STATIC_ROOT=str(tmp_path / "collected"),
+    )
+
+    def manage(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+
+    collected = manage("collectstatic", "--noinput", "-v0")
+    assert collected.returncode == 0, collected.stderr[-2000:]
+    assert (tmp_path / "collected" / "pdf" / "fonts" / "DejaVuSans.ttf").is_file()
+    # The stylesheet's font URLs are the renderer's own scheme, which the manifest storage leaves as they are.
+    css = (tmp_path / "collected" / "pdf" / "record.css").read_text()
+    assert css.count('url("static:pdf/fonts/') == 6
     out = tmp_path / "record.pdf"
     script = (
         "from assessments.records.pdf.render import render_html_pdf; from pathlib import Path; "
         f"Path({str(out)!r}).write_bytes(render_html_pdf({SAMPLE!r}))"
     )
-    env = {**os.environ, "FONTCONFIG_FILE": str(conf), "ENV_FILE": "", "DEBUG": "false"}
-    env.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
-    env.setdefault("ALLOWED_HOSTS", "testserver")
-    env["STATICFILES_BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    rendered = manage("shell", "-c", script)
+    assert rendered.returncode == 0, rendered.stderr[-2000:]
     check = subprocess.run(["fc-list"], env=env, capture_output=True, text=True)
     assert "DejaVu" not in check.stdout  # the machine really has none
     assert embedded_fonts(out.read_bytes()) == EXPECTED
