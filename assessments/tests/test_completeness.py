@@ -299,3 +299,29 @@ def test_any_one_thing_missing_makes_it_incomplete(world):
         check = Completeness(**one)
         assert not check.is_complete and len(check.reasons()) == 1, one
         assert len(check.reasons(for_learner=True)) == 1, one
+
+
+def test_the_assessors_signature_waits_for_the_learners_acknowledgement_and_says_why(covered):
+    from assessments.models import SignatureKind
+    from assessments.signoff.services import unit_sign
+    from assessments.signoff.services.chain import TransitionError
+
+    unit_sign(actor=covered.learner, portfolio=covered.portfolio, kind=SignatureKind.LEARNER, password=PASSWORD)
+    record = observe(covered, criteria=("1.1",))
+    with pytest.raises(TransitionError) as refused:
+        unit_sign(
+            actor=covered.assessor,
+            portfolio=covered.portfolio,
+            kind=SignatureKind.ASSESSOR,
+            password=PASSWORD,
+            sufficiency_statement="One occasion is enough here.",
+        )
+    assert f"The learner has not yet acknowledged the observation in {record.reference}" in str(refused.value)
+    services.observation_acknowledge(actor=covered.learner, evidence=record)
+    unit_sign(
+        actor=covered.assessor,
+        portfolio=covered.portfolio,
+        kind=SignatureKind.ASSESSOR,
+        password=PASSWORD,
+        sufficiency_statement="One occasion is enough here.",
+    )
