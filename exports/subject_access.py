@@ -143,11 +143,15 @@ def _assessor_record(item: Evidence, files: list[dict[str, Any]]) -> dict[str, A
     if item.author != Author.ASSESSOR:
         return None
     out: dict[str, Any] = {}
+    # Each method has its own part: only that one is asked for.
+    method = item.method.code
     observation = (
         Observation.objects.filter(evidence=item)
         .select_related("acknowledged_by")
         .prefetch_related("notes__criterion__outcome", "notes__range_item")
         .first()
+        if method == "O"
+        else None
     )
     if observation is not None:
         out["observation"] = {
@@ -165,7 +169,11 @@ def _assessor_record(item: Evidence, files: list[dict[str, Any]]) -> dict[str, A
                 "by": observation.acknowledged_by.full_name if observation.acknowledged_by else None,
             },
         }
-    pairs = QuestionAnswer.objects.filter(evidence=item).prefetch_related("criteria__outcome").order_by("order")
+    pairs = (
+        list(QuestionAnswer.objects.filter(evidence=item).prefetch_related("criteria__outcome").order_by("order"))
+        if method == "Q"
+        else []
+    )
     if pairs:
         out["questions_and_answers"] = [
             {
@@ -176,7 +184,8 @@ def _assessor_record(item: Evidence, files: list[dict[str, Any]]) -> dict[str, A
             }
             for qa in pairs
         ]
-    if (discussion := Discussion.objects.filter(evidence=item).first()) is not None:
+    discussion = Discussion.objects.filter(evidence=item).first() if method == "PD" else None
+    if discussion is not None:
         out["discussion"] = {
             "topics": discussion.topics,
             "duration_minutes": discussion.duration_minutes,

@@ -195,3 +195,16 @@ def test_a_learners_own_items_carry_no_assessor_record(two_learners, tmp_path):
     [registration] = json.loads(archive.read("portfolios.json"))
     own = [e for e in registration["evidence"] if e["author"] == "learner"]
     assert own and all(e["assessor_record"] is None for e in own)
+
+
+def test_an_observation_recorded_before_times_were_kept_is_exported_with_what_it_has(world, tmp_path):
+    from assessments.models import Observation
+    from tests.assessor_records import observe
+
+    older = observe(world, criteria=("2.1",))
+    Observation.objects.filter(evidence=older).delete()
+    archive = export(tmp_path, "learner@example.org")
+    [registration] = json.loads(archive.read("portfolios.json"))
+    [item] = registration["evidence"]
+    assert item["reference"] == older.reference and item["author"] == "assessor"
+    assert item["assessor_record"] == {} and item["description"] == older.description
