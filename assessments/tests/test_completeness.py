@@ -325,3 +325,39 @@ def test_the_assessors_signature_waits_for_the_learners_acknowledgement_and_says
         password=PASSWORD,
         sufficiency_statement="One occasion is enough here.",
     )
+
+
+def test_the_sign_off_page_tells_each_side_in_their_words_once(covered, client):
+    import html as html_module
+    import re
+
+    from django.urls import reverse
+
+    from assessments.models import SignatureKind
+    from assessments.signoff.services import unit_sign
+    from tests.pages import assert_one_layout
+
+    unit_sign(actor=covered.learner, portfolio=covered.portfolio, kind=SignatureKind.LEARNER, password=PASSWORD)
+    record = observe(covered, criteria=("1.1",))
+    url = reverse("signoff", args=[covered.portfolio.pk])
+
+    def items(who) -> list[str]:
+        client.force_login(who)
+        page = client.get(url).content.decode()
+        assert_one_layout(page)
+        return [
+            html_module.unescape(" ".join(re.sub(r"<[^>]+>", " ", li).split()))
+            for li in re.findall(r"<li>(.*?)</li>", page)
+        ]
+
+    learner_sees = items(covered.learner)
+    assert (
+        learner_sees.count(f"Your assessor's observation in {record.reference} is waiting for you to acknowledge it.")
+        == 1
+    )
+    assert not any("The learner has not yet acknowledged" in li for li in learner_sees)
+    assessor_sees = items(covered.assessor)
+    assert [li for li in assessor_sees if "acknowledged the observation" in li] == [
+        f"The learner has not yet acknowledged the observation in {record.reference}: ask them to, from their own "
+        "account or with their password on your device."
+    ]
