@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.centre import claims
+from assessments.centre import claims, library
 from assessments.centre import qualification_views as qualifications
 from assessments.centre import views as centre
 from assessments.dashboards import views as dashboards
@@ -12,6 +12,10 @@ from assessments.records.views import history, records
 from assessments.signoff import views as signoff
 
 urlpatterns = [
+    # The library's loading pages are the centre admin's; included before units/, whose unit address would
+    # otherwise read "import" as a unit's slug.
+    path("units/import/", library.library_import_check, name="library_import"),
+    path("units/import/confirm/", library.library_import_confirm, name="library_import_confirm"),
     path("", dashboards.home, name="home"),
     path("centre/registrations/", centre.portfolio_list, name="centre_portfolios"),
     path("centre/registrations/new/", centre.portfolio_register, name="centre_portfolio_register"),

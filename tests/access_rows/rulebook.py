@@ -273,13 +273,13 @@ def _sign_action(kw):
 
 def _library_may(user_id, links, action, target):
     # The library is one for every centre: the question has no object.
-    from units.policy import library_may
+    from assessments.centre.library_policy import library_may
 
     return library_may(user_id, links, action)
 
 
 def _library_links(request, target):
-    from units.policy import library_links
+    from assessments.centre.library_policy import library_links
 
     return library_links(request)
 

@@ -1,4 +1,5 @@
-"""Who may load units and qualifications into the library, now: the library's pages and the unit list ask this,
+"""Who may load units and qualifications into the library, now: the library's pages and the unit list ask this
+(units/ itself sits below the roles this rule needs),
 with the same Decision as every other policy (assessments/decisions.py).
 
 The library is shared by every centre and is public to everyone signed in (it is the published specification).

@@ -1,4 +1,4 @@
-"""Who may load a file into the unit library (units/policy.py): a centre admin acting as admin, or the site's staff."""
+"""Who may load a file into the unit library (assessments/centre/library_policy.py): a centre admin acting as admin, or the site's staff."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from django.test import RequestFactory
 
 from people.models import Role
-from units.policy import ADMINS_ONLY, STAFF, library_links, library_may
+from assessments.centre.library_policy import ADMINS_ONLY, STAFF, library_links, library_may
 
 
 @pytest.mark.parametrize(
