@@ -17,10 +17,9 @@ the same rule, though their free text may name the learner: an observation's not
 questions and answers and a discussion's topics are each covered by the signed record through their SHA-256 (and
 the audit rows hold the questions and topics as written), and a discussion's recording is an evidence file. The
 assessor's feedback on an observation is part of that record; the feedback threads are not, and are replaced.
-Rewriting any of these would make
-`verify_records` report the very tampering it exists to find, and no record could be verified again. The learner's
-number with the awarding body stays too: it is in the signed record, and it is the awarding body's key to the
-certificate.
+Rewriting any of these would make `verify_records` report the very tampering it exists to find, and no record could
+be verified again. The learner's number with the awarding body stays too: it is in the signed record, and it is the
+awarding body's key to the certificate.
 """
 
 from __future__ import annotations
