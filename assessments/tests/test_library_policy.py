@@ -1,12 +1,13 @@
-"""Who may load a file into the unit library (assessments/centre/library_policy.py): a centre admin acting as admin, or the site's staff."""
+"""Who may load a file into the unit library (assessments/centre/library_policy.py): a centre admin acting as
+admin, or the site's staff."""
 
 from __future__ import annotations
 
 import pytest
 from django.test import RequestFactory
 
-from people.models import Role
 from assessments.centre.library_policy import ADMINS_ONLY, STAFF, library_links, library_may
+from people.models import Role
 
 
 @pytest.mark.parametrize(

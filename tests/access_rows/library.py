@@ -1,7 +1,7 @@
 """The unit library's upload page: the library is shared by every centre, so any centre admin acting as admin
 (the outsider is one, at another centre) may check and load a file; everyone else signed in is linked to the
-library (it is public to them) but in the wrong role, so 403 with the reason (assessments/centre/library_policy.py). An empty check
-or confirmation comes back as the page with what is missing."""
+library (it is public to them) but in the wrong role, so 403 with the reason
+(assessments/centre/library_policy.py). An empty check or confirmation comes back as the page with what is missing."""
 
 from __future__ import annotations
 
