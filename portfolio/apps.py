@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class PortfolioConfig(AppConfig):
-    """The project package as an app, only so that the task worker's processes get its log lines (the web's come
-    from middleware): it has no models."""
+    """The project package as an app: the task worker's processes get its log lines (the web's come from middleware),
+    and the database queue's workers their heartbeat (portfolio/heartbeat.py)."""
 
     name = "portfolio"
     label = "portfolio_site"

@@ -27,7 +27,8 @@ from django.views.decorators.http import require_safe
 logger = logging.getLogger("portfolio.health")
 
 OK, FAILING, DELAYED, NOT_CHECKED = "ok", "failing", "delayed", "not checked"
-# The RQ queue has no worker listening to it: what is queued waits until one starts.
+# No worker is listening to the queue (RQ's list of live workers, or the database workers' heartbeats): what is
+# queued waits until one starts.
 NOT_RUNNING = "not running"
 # How far into an RQ queue the delayed count looks: the oldest jobs are first, and one delayed is enough to know.
 RQ_LOOK_AHEAD = 500
@@ -120,20 +121,33 @@ def _rq_worker_listening(backend) -> bool:
     return all(Worker.all(queue=queue) for queue in _rq_queues(backend))
 
 
+def _db_workers_gone() -> bool:
+    """Whether every database-queue worker that has said it is alive has since gone quiet (portfolio/heartbeat.py).
+    With no worker ever heard from (one started by `db_worker` itself), the queue alone tells."""
+    from django_tasks import task_backends
+    from django_tasks_db.backend import DatabaseBackend
+
+    from portfolio.heartbeat import workers_alive
+
+    return isinstance(task_backends["default"], DatabaseBackend) and workers_alive() is False
+
+
 def _worker() -> str:
     rq_backend = _rq_backend()
     if rq_backend is not None and not _rq_worker_listening(rq_backend):
-        logger.warning("No RQ worker is listening to the task queue: is `manage.py rqworker` running?")
+        logger.warning("No RQ worker is listening to the task queue: is `manage.py tasks_worker` running?")
+        return NOT_RUNNING
+    if rq_backend is None and _db_workers_gone():
+        logger.warning("No task worker has said it is alive lately: is `manage.py tasks_worker` running?")
         return NOT_RUNNING
     delayed = delayed_tasks_count()
     if delayed is None:
         return NOT_CHECKED
     if delayed:
         logger.warning(
-            "%d task(s) waiting longer than %d minutes: is the worker (%s) running?",
+            "%d task(s) waiting longer than %d minutes: is the worker (manage.py tasks_worker) running?",
             delayed,
             settings.TASKS_DELAYED_MINUTES,
-            "manage.py rqworker" if rq_backend is not None else "manage.py db_worker",
         )
         return DELAYED
     return OK

@@ -162,7 +162,7 @@ def test_the_units_and_compose_run_the_worker_and_maintenance_that_follow_tasks_
 @pytest.mark.parametrize(
     ("kind", "command", "argv"),
     [
-        ("database", "db_worker", ["--queue-name", "default", "--max-tasks", "50", "--batch"]),
+        ("database", "db_worker", ["--queue-name", "default", "--worker-id", "W", "--max-tasks", "50", "--batch"]),
         ("rq", "rqworker", ["default", "--with-scheduler", "--max-jobs", "50", "--burst"]),
     ],
 )
@@ -171,11 +171,26 @@ def test_tasks_worker_runs_the_worker_of_the_configured_backend(monkeypatch, kin
 
     from portfolio.management.commands import tasks_worker
 
-    ran = []
+    ran, beating = [], []
+
+    class Heartbeat:  # the database worker's (tests/test_health_heartbeat.py): here, only which worker it is for
+        def __init__(self, worker_id):
+            beating.append(worker_id)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
     monkeypatch.setattr(tasks_worker, "tasks_backend_kind", lambda: kind)
+    monkeypatch.setattr(tasks_worker, "Heartbeat", Heartbeat)
     monkeypatch.setattr(tasks_worker, "call_command", lambda *args, **kwargs: ran.append(list(args)))
     call_command("tasks_worker", "--max-tasks", "50", "--burst")
+    # The database worker runs under the id its heartbeat carries.
+    ran = [["W" if word in beating else word for word in line] for line in ran]
     assert ran == [[command, *argv]]
+    assert len(beating) == (1 if kind == "database" else 0)
 
 
 def test_tasks_worker_runs_what_the_database_queue_holds(db):

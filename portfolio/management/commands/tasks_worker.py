@@ -8,7 +8,9 @@ import logging
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.crypto import get_random_string
 
+from portfolio.heartbeat import Heartbeat
 from portfolio.tasks_backend import DATABASE, RQ, task_queue_names, tasks_backend_kind
 
 logger = logging.getLogger("portfolio.tasks")
@@ -41,10 +43,13 @@ class Command(BaseCommand):
             extra={"fields": {"backend": kind, "queues": queues, "max_tasks": max_tasks}},
         )
         if kind == DATABASE:
-            argv = ["--queue-name", ",".join(queues)]
+            # The database queue keeps no list of its workers, as RQ's does: each says it is alive (/readyz asks).
+            worker_id = get_random_string(32)
+            argv = ["--queue-name", ",".join(queues), "--worker-id", worker_id]
             argv += ["--max-tasks", str(max_tasks)] if max_tasks else []
             argv += ["--batch"] if burst else []
-            call_command("db_worker", *argv, verbosity=verbosity)
+            with Heartbeat(worker_id):
+                call_command("db_worker", *argv, verbosity=verbosity)
         elif kind == RQ:
             argv = [*queues, "--with-scheduler"]
             argv += ["--max-jobs", str(max_tasks)] if max_tasks else []
