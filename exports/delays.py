@@ -20,6 +20,7 @@ from assessments.tasks import render_unit_record
 from exports.models import Export, ExportStatus
 from exports.tasks import build_export
 from people.models import Centre
+from portfolio.tasks_backend import DATABASE, RQ, tasks_backend_kind
 
 logger = logging.getLogger("exports.delays")
 
@@ -102,13 +103,10 @@ def _rq_waiting(cutoff: datetime.datetime) -> set[int]:
 def record_renders_delayed(centre: Centre, now: datetime.datetime | None = None) -> int | None:
     """How many of the centre's record PDFs have waited TASKS_DELAYED_MINUTES for a worker to make them, in the
     database's queue or RQ's; None when the queue is another (the tests' immediate one), with nothing to look into."""
-    from django_tasks import task_backends
-    from django_tasks_db.backend import DatabaseBackend
-
-    backend = task_backends[render_unit_record.backend]
-    if isinstance(backend, DatabaseBackend):
+    kind = tasks_backend_kind()
+    if kind == DATABASE:
         portfolio_ids = _db_waiting(_cutoff(now))
-    elif type(backend).__module__.startswith("django_tasks_rq"):
+    elif kind == RQ:
         try:
             portfolio_ids = _rq_waiting(_cutoff(now))
         except RedisError:
