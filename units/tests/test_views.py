@@ -51,3 +51,14 @@ def test_unknown_unit_is_404(signed_in):
 def test_unit_list_names_each_awarding_body_number(signed_in, unit):
     html = signed_in.get(reverse("unit_list")).content.decode()
     assert "OCR C4" in html and "City &amp; Guilds 220" in html
+
+
+def test_unit_page_shows_the_sign_off_wording_and_each_bodys_own_verifier_statements(signed_in, unit):
+    html = signed_in.get(reverse("unit_detail", args=[unit.slug])).content.decode()
+    start = html.index('id="unit-sign-off"')
+    block = html[start : html.index("</section>", start)]
+    assert unit.learner_declaration in block and unit.assessor_statement in block
+    # City & Guilds' workbook gives its verifiers their words; OCR's specification gives none, so none is listed.
+    assert block.count("Internal verifier (City &amp; Guilds)") == 1
+    assert block.count("External verifier (City &amp; Guilds)") == 1
+    assert "(OCR)" not in block
