@@ -4,35 +4,26 @@ read-only."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Case, Prefetch, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from assessments import services
-from assessments.access import get_evidence_for_user, get_portfolio_for_user, links_reach_sibling
+from assessments.access import get_evidence_for_user, get_portfolio_for_user
 from assessments.decisions import enforce
 from assessments.evidence.forms import EvidenceForm
-from assessments.evidence.policy import evidence_may, evidence_who
+from assessments.evidence.listing import evidence_page
+from assessments.evidence.policy import evidence_who
 from assessments.evidence.services.files import files_hold, files_release
 from assessments.evidence.views.upload_checks import upload_checked
-from assessments.judgement.coverage import home_unit_code, in_portfolio, portfolio_coverage, shown_reference
+from assessments.judgement.coverage import portfolio_coverage
 from assessments.judgement.sufficiency import sufficiency
-from assessments.models import Evidence, EvidenceFile, Portfolio
-from people.models import Role
+from assessments.models import Evidence
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
-from units.models import Criterion
-
-SORTS = {"ref": "number", "-ref": "-number", "date": "activity_date", "-date": "-activity_date"}
 
 
 def _learners_item(request: HttpRequest, evidence_id: int, action: str) -> Evidence:
@@ -41,14 +32,6 @@ def _learners_item(request: HttpRequest, evidence_id: int, action: str) -> Evide
     evidence = get_evidence_for_user(request, evidence_id)
     enforce(evidence_who(evidence.portfolio.links, action, evidence))  # type: ignore[attr-defined]
     return evidence
-
-
-def _url_for_each(name: str) -> Callable[[int], str]:
-    """The URL of `name` for any object's id, reversed once: a page of rows would otherwise resolve the same pattern
-    for each row and link."""
-    marker = 918273645
-    before, after = reverse(name, args=[marker]).split(str(marker))
-    return lambda pk: f"{before}{pk}{after}"
 
 
 def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
@@ -65,135 +48,10 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 def evidence_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = get_portfolio_for_user(request, portfolio_id)
-    # Its own items and those cross-referenced to it from the learner's other units, filtered and sorted as ids
-    # alone; only the page's 25 are then read in full. Sorting whole rows (with their unit's long texts) made
-    # the page cost grow with the portfolio.
-    ids = Evidence.objects.filter(in_portfolio(portfolio)).annotate(
-        elsewhere=Case(When(portfolio_id=portfolio.pk, then=Value(0)), default=Value(1))
-    )
-    method = request.GET.get("method", "")
-    criterion = request.GET.get("criterion", "")
-    sort = request.GET.get("sort", "-ref")
-    if method:
-        ids = ids.filter(method__code=method)
-    if criterion.isdigit():
-        ids = ids.filter(criteria__pk=int(criterion))
-    order = SORTS.get(sort, "-number")
-    # By reference: own items first, then the other units' (whose numbers are their own); by date: all together.
-    ids = ids.order_by(*(("elsewhere", order, "portfolio_id") if "number" in order else (order, "elsewhere")))
-    page = Paginator(ids.values_list("pk", flat=True), 25).get_page(request.GET.get("page"))
-    # The page's items with only what the rows show: their portfolio is the page's own (its unit read once) for
-    # all but the few cross-referenced from the learner's other units, read below only when there are any.
-    items = (
-        Evidence.objects.filter(pk__in=list(page.object_list))
-        .select_related("method")
-        .defer("description", "witness_statement")
-        .prefetch_related(
-            Prefetch("files", queryset=EvidenceFile.objects.order_by("pk")),
-            # The units each item also counts towards: the row names them, and the evidence policy reads their
-            # status for the lock. Only the columns those read, not the portfolio's and its unit's every field.
-            Prefetch(
-                "cross_references",
-                queryset=Portfolio.objects.select_related("unit")
-                .only("status", "unit__title")
-                .annotate(code=home_unit_code(via=""))
-                .order_by("unit__title", "pk"),
-            ),
-        )
-        .in_bulk()
-    )
-    page.object_list = [items[pk] for pk in page.object_list]
-    others = {e.portfolio_id for e in page if e.portfolio_id != portfolio.pk}
-    # Read as the learner's portfolios (a few) so that the page runs this query whether or not it shows any.
-    homes = (
-        Portfolio.objects.filter(Q(learner_id=portfolio.learner_id) | Q(pk__in=others))
-        .select_related("unit")
-        .annotate(code=home_unit_code(via=""))
-        .in_bulk()
-    )
-    unit_code = portfolio.unit_code
-    criteria = list(
-        Criterion.objects.filter(outcome__unit_id=portfolio.unit_id)
-        .select_related("outcome")
-        .order_by("outcome__number", "number")
-    )
-    # What each item covers in this unit only (a cross-referenced item covers other units' criteria too), as
-    # ids looked up in the unit's criteria already read for the filter: no instance per claim.
-    place = {c.pk: n for n, c in enumerate(criteria)}
-    covers: dict[int, list[int]] = defaultdict(list)
-    for evidence_id, criterion_id in Evidence.criteria.through.objects.filter(
-        evidence_id__in=list(items), criterion_id__in=list(place)
-    ).values_list("evidence_id", "criterion_id"):
-        covers[evidence_id].append(place[criterion_id])
-    letters: dict[int, list[str]] = defaultdict(list)
-    for evidence_id, letter in (
-        Evidence.range_items.through.objects.filter(evidence_id__in=list(items), rangeitem__unit_id=portfolio.unit_id)
-        .order_by("rangeitem__letter")
-        .values_list("evidence_id", "rangeitem__letter")
-    ):
-        letters[evidence_id].append(letter)
-    is_learner, is_assessor = Role.LEARNER in portfolio.links, Role.ASSESSOR in portfolio.links
-    user_id = request.user.pk
-    names = ("evidence_detail", "assessor_record_edit", "evidence_review", "evidence_edit", "evidence_delete_confirm")
-    detail_url, record_url, review_url, edit_url, delete_url = (_url_for_each(name) for name in names)
-
-    def links(e: Evidence) -> set:
-        return getattr(e.portfolio, "links", set())  # a cross-referenced item's own portfolio: none of the viewer's
-
-    for e in page:
-        e.is_home = e.portfolio_id == portfolio.pk  # type: ignore[attr-defined]
-        if e.is_home:  # type: ignore[attr-defined]
-            # The page's own portfolio, with the viewer's links on it, for the evidence policy asked of each row.
-            e.portfolio = portfolio
-        else:
-            e.portfolio = homes[e.portfolio_id]
-            e.home_unit_code = e.portfolio.code  # type: ignore[attr-defined]
-        e.shown_reference = shown_reference(e, portfolio)  # type: ignore[attr-defined]
-        e.home_link = not e.is_home and links_reach_sibling(request, portfolio, e.portfolio)  # type: ignore[attr-defined]
-        e.also = (  # type: ignore[attr-defined]
-            [f"unit {p.code} {p.unit.title}" if p.code else p.unit.title for p in e.cross_references.all()]
-            if e.is_home
-            else []
-        )
-        # One string a row rather than a loop of template nodes over each criterion and range item.
-        covered = ", ".join(criteria[n].code for n in sorted(covers[e.pk]))
-        e.covers_text = covered + (f"; range {''.join(letters[e.pk])}" if letters[e.pk] else "")  # type: ignore[attr-defined]
-        e.detail_url = detail_url(e.pk)  # type: ignore[attr-defined]
-        # The row's actions as the evidence policy answers the viewer, asked here once an action rather than by a
-        # template tag: (link, words) pairs, the words followed on the page by the item's reference.
-        e.assessor_actions = (  # type: ignore[attr-defined]
-            [(record_url(e.pk), "Change")]
-            if is_assessor and evidence_may(user_id, links(e), "record_edit", e)
-            else [(review_url(e.pk), "Review")]
-            if is_assessor and evidence_may(user_id, links(e), "review", e)
-            else []
-        )
-        e.learner_actions = (  # type: ignore[attr-defined]
-            [
-                (url(e.pk), words)
-                for action, url, words in (("edit", edit_url, "Edit"), ("delete", delete_url, "Delete"))
-                if evidence_may(user_id, links(e), action, e)
-            ]
-            if is_learner
-            else []
-        )
-    # The filter's options as words worked out here, not a filter chain for each of the unit's criteria.
-    options = [(str(c.pk), f"{c.label(unit_code)} {Truncator(c.wording(unit_code)).chars(50)}") for c in criteria]
     return render(
         request,
         "assessments/evidence_list.html",
-        {
-            "portfolio": portfolio,
-            "page": page,
-            "methods": portfolio.unit.methods.order_by("order"),
-            "criteria": [(c.label(unit_code), c) for c in criteria],
-            "criterion_options": options,
-            "method": method,
-            "criterion": criterion,
-            "sort": sort,
-            "is_learner": is_learner,
-            "is_assessor": is_assessor,
-        },
+        {"portfolio": portfolio, **evidence_page(request, portfolio)},
     )
 
 
