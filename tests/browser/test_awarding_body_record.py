@@ -125,6 +125,11 @@ def test_a_learners_pages_and_record_read_in_their_awarding_bodys_wording_to_the
     assert Portfolio.objects.get(pk=portfolio.pk).status == PortfolioStatus.COMPLETE
 
     learner = open_as(world.learner.email)
+    # Their dashboard, where they land, then the unit page.
+    expect(
+        learner.get_by_role("link", name="Deliver customer service to difficult customers", exact=True)
+    ).to_be_visible()
+    nothing_of_the_other_body(body_text(learner), w, "the dashboard")
     learner.goto(f"/portfolios/{portfolio.pk}/")
     expect(learner.get_by_text(f"{w.body} unit {w.number}")).to_be_visible()
     expect(learner.get_by_role("heading", name=w.heading)).to_be_visible()
@@ -139,6 +144,12 @@ def test_a_learners_pages_and_record_read_in_their_awarding_bodys_wording_to_the
     else:
         expect(learner.locator("#assessment-note")).to_have_count(0)
     nothing_of_the_other_body(body_text(learner), w, "the portfolio")
+
+    learner.goto(f"/portfolios/{portfolio.pk}/evidence/")
+    expect(learner.get_by_role("link", name="E2")).to_have_count(1)
+    nothing_of_the_other_body(body_text(learner), w, "the evidence list")
+    learner.goto(f"/portfolios/{portfolio.pk}/history/")
+    nothing_of_the_other_body(body_text(learner), w, "the unit's history")
 
     # The item the assessor accepted, as the learner reads its outcome.
     item = Evidence.objects.get(portfolio=portfolio, title="Queue at the busy till")
