@@ -261,7 +261,7 @@ def test_with_rq_maintenance_cleans_rqs_registries_instead_of_pruning_the_databa
 
     import redis
 
-    url = os.environ.get("TEST_LOGGING_REDIS_URL", "redis://127.0.0.1:6379/10")
+    url = os.environ.get("TEST_MAINTENANCE_REDIS_URL", "redis://127.0.0.1:6379/11")
     connection = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
         connection.ping()
