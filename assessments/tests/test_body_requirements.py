@@ -29,7 +29,7 @@ def test_a_city_and_guilds_learner_reads_the_workbooks_requirements_and_note_and
     assert block.count("<li>") == 4
 
 
-def test_an_ocr_learner_reads_ocrs_requirements_and_no_workbook_note(client, world):
+def test_an_ocr_learner_reads_ocrs_requirements_and_its_own_note_not_the_workbooks(client, world):
     portfolio = PortfolioFactory(centre=world.centre, awarding_body=AwardingBody.objects.get(code="OCR"))
     client.force_login(portfolio.learner)
     block = requirements_block(client.get(reverse("portfolio_detail", args=[portfolio.pk])).content.decode())
@@ -37,7 +37,8 @@ def test_an_ocr_learner_reads_ocrs_requirements_and_no_workbook_note(client, wor
     assert "OCR Customer Service Centre Handbook" in block
     assert "Assessment Strategy for Customer Service" not in block
     assert "Your must" not in block
-    assert 'id="assessment-note"' not in block
+    assert block.count('id="assessment-note"') == 1
+    assert "externally verified by OCR Assessors" in block and "You need to show that you understand" not in block
     assert block.count("<li>") == 4
 
 

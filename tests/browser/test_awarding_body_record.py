@@ -66,7 +66,7 @@ OCR = Wording(
     ev="I have externally verified this unit and agree with the assessment and verification decisions.",
     iv_box="Internal verifier",
     requirement="OCR Customer Service Centre Handbook",
-    note="",
+    note="This qualification is internally assessed by centre staff and externally verified by OCR Assessors.",
     # Not the block's validity statement: the unit holds it for every body, as OCR's specification prints none.
     others=("City & Guilds", "220.", "you must:", "listen patiently to what your customer"),
 )

@@ -179,7 +179,10 @@ def test_city_and_guilds_requirements_and_note_are_the_workbooks_wording_typo_in
     note = UnitCode.objects.get(unit__slug=SLUG, awarding_body__code="CG").assessment_note
     assert note.startswith("You need to show that you understand")
     assert f"Assessed evidence {normalise(note)}" in workbook
-    assert UnitCode.objects.get(unit__slug=SLUG, awarding_body__code="OCR").assessment_note == ""
+    # OCR's own note is its specification's "Assessment" statement, word for word.
+    ocr_note = UnitCode.objects.get(unit__slug=SLUG, awarding_body__code="OCR").assessment_note
+    assert ocr_note.startswith("This qualification is internally assessed") and ocr_note.endswith("by OCR Assessors.")
+    assert f"Assessment {ocr_note}" in seed(SPEC_HTML) and ocr_note in seed(SPEC_PDF)
 
 
 @pytest.mark.django_db
