@@ -297,3 +297,45 @@ def test_with_rq_maintenance_cleans_rqs_registries_instead_of_pruning_the_databa
         assert connection.zcard("rq:finished:default") == 0
     finally:
         connection.flushdb()
+
+
+def test_with_log_format_json_every_line_a_web_server_writes_is_json(tmp_path):
+    """gunicorn as the unit and compose start it (deploy/gunicorn.conf.py): its own lines and the app's alike."""
+    import json
+    import os
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOG_", "DATABASE_"))}
+    env.update(ENV_FILE="", DEBUG="true", LOG_FORMAT="json", STATIC_ROOT=str(tmp_path))
+    web = [line for line in _commands() if Path(line[0]).name == "gunicorn"]
+    assert web and all(line[2:4] == ["-c", "deploy/gunicorn.conf.py"] for line in web)
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "portfolio.wsgi", "-c", "deploy/gunicorn.conf.py"]
+        + ["--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                    assert answer.status == 200
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("gunicorn did not answer")
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=30)
+    lines = [json.loads(line) for line in (out + err).splitlines() if line.strip()]
+    assert any(line["logger"] == "gunicorn.error" and line["message"].startswith("Booting worker") for line in lines)
+    assert [line for line in lines if line["level"] == "ERROR"] == []
