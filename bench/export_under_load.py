@@ -157,8 +157,8 @@ def main() -> None:
             )
             print(
                 f"{'PASS' if figures[2] <= GOAL_MB else 'FAIL'}  {label}: worker peak memory {figures[2]:.0f} MB "
-                f"at {args.learners} learners (goal <= {GOAL_MB:.0f} MB at 500; the export streams, so it should "
-                f"not grow with the cohort: run --learners 500 to see)"
+                f"at {args.learners} learners (goal <= {GOAL_MB:.0f} MB at 500: compare two sizes, or run "
+                f"--learners 500)"
             )
 
 
