@@ -7,6 +7,7 @@ next request as soon as the last is answered. Prints requests a second and the m
 for each, and the page's rate as a share of the floor's.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nvq_bench .venv/bin/python bench/throughput.py
+    .venv/bin/python bench/throughput.py                # SQLite in a temporary folder, for comparison
     ... bench/throughput.py --workers 2 --threads 4     # gthread workers instead of sync ones
 
 The load generator runs on the same machine as the server, so it takes some of the cores it measures: the
@@ -46,8 +47,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each load (default 8 s)")
     parser.add_argument("--concurrency", default="1,8,32")
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        sys.exit("Set DATABASE_URL=postgres://postgres@127.0.0.1:5432/<your own database>: this measures PostgreSQL.")
 
     with tempfile.TemporaryDirectory(prefix="nvq-bench-") as tmp:
         configure(Path(tmp))
@@ -69,8 +68,8 @@ def main() -> None:
         }
         kind = f"gthread, {args.threads} threads each" if args.threads > 1 else "sync"
         print(
-            f"gunicorn: {args.workers} {kind} workers on {os.cpu_count()} cores, PostgreSQL, persistent connections "
-            f"(CONN_MAX_AGE 600); {args.items} evidence items; {args.seconds:.0f} s a load; "
+            f"gunicorn: {args.workers} {kind} workers on {os.cpu_count()} cores, {connection.vendor}, "
+            f"persistent connections (CONN_MAX_AGE 600); {args.items} evidence items; {args.seconds:.0f} s a load; "
             f"load average {os.getloadavg()[0]:.1f} at the start\n"
         )
         server = start_gunicorn(args.workers, args.threads)
