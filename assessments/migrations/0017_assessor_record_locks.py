@@ -7,6 +7,8 @@ unit it is cross-referenced to is signed). The services change these rows only w
 refuses an edit or the learner's acknowledgement after signing), so in use the triggers never fire and need no way
 through. Unlike 0006, an UPDATE is checked against the row's new evidence item as well as its old one, so a row
 cannot be moved under a signed item either. SQLite keeps DELETE open for Django's test flush, as in 0006.
+SQLite drops a table's triggers when a later migration rebuilds it: such a migration sets them aside and puts them
+back (_sqlite_triggers.triggers_set_aside); test_record_locks fails for any table left without them.
 """
 
 from django.db import migrations
