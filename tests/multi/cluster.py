@@ -239,7 +239,8 @@ def start_cluster(base_env: dict[str, str], folder: Path, *, instances: int = 2,
             command += ["--workers", str(workers_each), "--timeout", "120", "--graceful-timeout", "5"]
             cluster.processes.append(start(f"web-{n}", command, here, folder / f"web-{n}"))
         worker_env = machine_env(env, folder / "worker")
-        command = [sys.executable, "manage.py", "rqworker", "default", "--with-scheduler"]
+        # The deployed command: the worker of TASKS_BACKEND (rq here), with its heartbeat.
+        command = [sys.executable, "manage.py", "tasks_worker"]
         cluster.processes.append(start("worker", command, worker_env, folder / "worker"))
         for port in ports:
             wait_until(
