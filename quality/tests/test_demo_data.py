@@ -16,6 +16,7 @@ from assessments.models import (
     Evidence,
     Portfolio,
     PortfolioStatus,
+    QualificationRegistration,
     RecordCode,
     RecordRender,
     Referral,
@@ -39,6 +40,7 @@ MADE = [
     Membership,
     ExternalVerifier,
     Portfolio,
+    QualificationRegistration,
     Evidence,
     Signature,
     Referral,
@@ -178,6 +180,46 @@ def test_a_demo_made_before_the_assessors_records_gains_them_once(demo):
     call_command("demo_data", stdout=StringIO())
     call_command("demo_data", stdout=StringIO())
     assert unit_of(c.IN_PROGRESS).evidence.filter(author="assessor").count() == 2
+
+
+def test_every_demo_learner_is_on_the_qualification_with_their_unit_under_it(demo):
+    registrations = QualificationRegistration.objects.select_related("qualification", "learner")
+    assert sorted(r.learner.email for r in registrations) == sorted(p.email for p in c.LEARNERS)
+    assert {r.qualification.title for r in registrations} == {"Level 2 NVQ Certificate in Customer Service"}
+    for registration in registrations:
+        unit = unit_of(next(p for p in c.LEARNERS if p.email == registration.learner.email))
+        # The unit joined the qualification: not a second registration on the same unit.
+        assert list(registration.portfolios.all()) == [unit]
+        assert (registration.learner_number, registration.start_date, registration.planned_end_date) == (
+            unit.learner_number,
+            unit.start_date,
+            unit.planned_end_date,
+        )
+
+
+def test_the_demo_learners_dashboard_shows_progress_across_the_qualification(demo):
+    from assessments.judgement.progress import qualifications_standing
+
+    registration = QualificationRegistration.objects.get(learner__email=c.COMPLETE.email)
+    assert qualifications_standing([registration])[registration.pk].percent == 100
+    client = Client()
+    client.force_login(User.objects.get(email=c.IN_PROGRESS.email))
+    page = client.get("/")
+    assert page.status_code == 200
+    body = html.unescape(page.content.decode())
+    section = body.split('id="qualifications-heading"', 1)[1].split("</section>", 1)[0]
+    assert section.count("Level 2 NVQ Certificate in Customer Service") == 1
+
+
+def test_a_demo_made_before_the_qualification_registrations_gains_them_once(demo):
+    before = Portfolio.objects.count()
+    Portfolio.objects.update(qualification_registration=None)
+    QualificationRegistration.objects.all().delete()
+    call_command("demo_data", stdout=StringIO())
+    call_command("demo_data", stdout=StringIO())
+    assert QualificationRegistration.objects.count() == len(c.LEARNERS)
+    assert Portfolio.objects.count() == before
+    assert not Portfolio.objects.filter(qualification_registration__isnull=True).exists()
 
 
 def test_the_completed_demo_unit_verifies_as_genuine_to_anyone(demo):

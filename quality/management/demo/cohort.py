@@ -18,7 +18,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from assessments.evidence.services.records import QuestionPair, note_key
 from assessments.evidence.uploads import inspect_upload
 from assessments.judgement.services import claims_in_unit
-from assessments.models import Author, Decision, Evidence, Portfolio, PortfolioStatus, SignatureKind, Verdict
+from assessments.centre.qualifications import qualification_register
+from assessments.models import (
+    Author,
+    Decision,
+    Evidence,
+    Portfolio,
+    PortfolioStatus,
+    QualificationRegistration,
+    SignatureKind,
+    Verdict,
+)
 from assessments.services import assessor_record_save, evidence_judge, evidence_save, portfolio_register
 from assessments.signoff.services import unit_mark_sampled, unit_refer, unit_sign
 from people.models import Centre, EVAllocation, ExternalVerifier, Membership, Role, User
@@ -28,7 +38,7 @@ from quality.services.reports import iv_report_unit
 from quality.services.sampling import sample_item_add, sampling_plan_create
 from quality.services.visits import ev_visit_create, ev_visit_update_sample
 from quality.visits import open_visits
-from units.models import AssessmentMethod, AwardingBody, Criterion, RangeItem, UnitCode
+from units.models import AssessmentMethod, AwardingBody, Criterion, QualificationUnit, RangeItem, UnitCode
 
 K = SignatureKind
 
@@ -101,6 +111,44 @@ def _register(demo: Demo, learner: c.Person, number: int, *, assessor: c.Person 
         assessor=demo[assessor],
         iv=demo[c.IV],
     )
+
+
+def qualification_unit(unit_code: UnitCode) -> QualificationUnit | None:
+    """Where the unit sits in its awarding body's qualification, on the newest version of the qualification that
+    lists it (the seeds name one: City & Guilds' Level 2 NVQ Certificate in Customer Service)."""
+    return (
+        QualificationUnit.objects.filter(
+            number=unit_code.code, group__qualification__awarding_body_id=unit_code.awarding_body_id
+        )
+        .select_related("group__qualification")
+        .order_by("-group__qualification__version")
+        .first()
+    )
+
+
+def _on_qualification(demo: Demo, portfolio: Portfolio, listed: QualificationUnit) -> None:
+    """The learner registered on the qualification with their unit under it, on the unit's own dates and learner
+    number, so the dashboards show progress across the qualification. The registration service joins the unit
+    already there rather than registering it again; a learner already on the qualification is left as they are."""
+    qualification = listed.group.qualification
+    if QualificationRegistration.objects.filter(
+        learner=portfolio.learner, centre=demo.centre, qualification=qualification
+    ).exists():
+        return
+    qualification_register(
+        actor=demo[c.ADMIN],
+        centre=demo.centre,
+        learner=portfolio.learner,
+        learner_number=portfolio.learner_number,
+        qualification=qualification,
+        start_date=portfolio.start_date,
+        planned_end_date=portfolio.planned_end_date,
+        optional_units=[] if listed.group.kind == listed.group.Kind.MANDATORY else [listed],
+        assessor=portfolio.assessor,
+        iv=portfolio.iv,
+    )
+    # The service joined another copy of this row; a later full save of this one must not undo it.
+    portfolio.refresh_from_db()
 
 
 def _add(demo: Demo, portfolio: Portfolio, item: c.Item, **witness: str) -> Evidence:
@@ -319,11 +367,16 @@ STATES: list[tuple[c.Person, c.Person, Builder]] = [
 
 def build(demo: Demo) -> Portfolio | None:
     """Every state not already there; returns the complete unit, whose record the caller renders."""
+    listed = qualification_unit(demo.unit_code)
     for number, (learner, assessor, builder) in enumerate(STATES, start=1):
         portfolio = Portfolio.objects.filter(learner=demo[learner], centre=demo.centre).first()
         if portfolio is None:
             portfolio = _register(demo, learner, number, assessor=assessor)
-        elif portfolio.evidence.exists():
+        # Before the state is built, so a new unit joins the qualification while nothing on it is signed; a demo
+        # made before the demo registered anyone on a qualification gains its registrations here too.
+        if listed is not None:
+            _on_qualification(demo, portfolio, listed)
+        if portfolio.evidence.exists():
             continue  # built on an earlier run
         builder(demo, portfolio)
     # Keyed by their own presence, so a demo made before they were added gains them too; left out once the
