@@ -4,7 +4,8 @@ data protection officer to hand over (`manage.py subject_access_export EMAIL --o
 The ZIP holds `account.json` (never the password hash), `memberships.csv`, `portfolios.json` (each registration
 with its evidence, mapping, judgements, feedback, witness testimony, the assessor's records of them (an
 observation's times, notes, feedback and their acknowledgement; question and answer pairs; a discussion's topics,
-length and recording), plan, signatures, referrals and record codes),
+length and recording), plan, signatures, referrals and record codes), `qualifications.json` (each qualification
+registration: qualification, version, learner number, dates, its units, and its progress as the dashboard shows it),
 every evidence file under `files/` and every stored record PDF under `records/` (read through the storage API, so
 from the file system or the bucket alike), `notifications.csv`, the audit rows about them in `audit.csv` and
 `audit.json`, and `manifest.json` with each file's SHA-256. Files are read in chunks, so large videos do not fill
@@ -25,6 +26,7 @@ import json
 import os
 import tempfile
 import zipfile
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from assessments.judgement.progress import RULE_IN_WORDS, qualifications_standing
 from assessments.models import (
     AssessmentPlan,
     Author,
@@ -43,6 +46,7 @@ from assessments.models import (
     Feedback,
     Observation,
     Portfolio,
+    QualificationRegistration,
     QuestionAnswer,
     RecordRender,
     Referral,
@@ -75,7 +79,12 @@ def audit_rows_about(person: User) -> QuerySet[AuditEvent]:
     theirs = Portfolio.objects.filter(learner=person).values("pk")
     own_account = Q(target_type="people.user", target_id=str(person.pk))
     own_doing = Q(actor=person, portfolio__isnull=True) & (~Q(target_type="people.user") | own_account)
-    return AuditEvent.objects.filter(Q(portfolio__in=theirs) | own_account | own_doing).order_by("pk")
+    # Registering them on a qualification names no unit of theirs: the row targets the qualification registration.
+    ids = QualificationRegistration.objects.filter(learner=person).values_list("pk", flat=True)
+    registered = [str(pk) for pk in ids]
+    own_qualifications = Q(target_type="assessments.qualificationregistration", target_id__in=registered)
+    about = Q(portfolio__in=theirs) | own_account | own_doing | own_qualifications
+    return AuditEvent.objects.filter(about).order_by("pk")
 
 
 class _Zip:
@@ -281,6 +290,7 @@ def _portfolio(p: Portfolio, out: _Zip) -> dict[str, Any]:
         "unit": {"title": p.unit.title, "number": f"{code}" if code else ""},
         "awarding_body": p.awarding_body.name,
         "learner_number": p.learner_number,
+        "qualification_registration": p.qualification_registration_id,
         "assessor": p.assessor.full_name if p.assessor else None,
         "internal_verifier": p.iv.full_name if p.iv else None,
         "start_date": _when(p.start_date),
@@ -321,6 +331,49 @@ def _portfolio(p: Portfolio, out: _Zip) -> dict[str, Any]:
     }
 
 
+def _qualifications(person: User) -> dict[str, Any]:
+    """Each qualification they are registered on, with its progress as their dashboard shows it today."""
+    registrations = list(
+        QualificationRegistration.objects.filter(learner=person)
+        .select_related("qualification__awarding_body", "centre")
+        .order_by("pk")
+    )
+    today = timezone.localdate()
+    standings = qualifications_standing(registrations, today=today)
+    units = defaultdict(list)
+    for portfolio_id, registration_id in Portfolio.objects.filter(
+        qualification_registration__in=registrations
+    ).values_list("pk", "qualification_registration"):
+        units[registration_id].append(portfolio_id)
+    return {
+        "progress_on": _when(today),
+        "progress_rule": RULE_IN_WORDS,
+        "registrations": [
+            {
+                "id": r.pk,
+                "centre": {"name": r.centre.name, "number": r.centre.number},
+                "qualification": r.qualification.title,
+                "version": r.qualification.version,
+                "level": r.qualification.level,
+                "awarding_body": r.qualification.awarding_body.name,
+                "qualification_number": r.qualification.number,
+                "learner_number": r.learner_number,
+                "start_date": _when(r.start_date),
+                "planned_end_date": _when(r.planned_end_date),
+                "registered_at": _when(r.created_at),
+                "progress": {
+                    "percent": standings[r.pk].percent,
+                    "status": standings[r.pk].label,
+                    "still_needed": standings[r.pk].shortfalls,
+                },
+                # The ids of its units in portfolios.json.
+                "registrations_of_units": sorted(units[r.pk]),
+            }
+            for r in registrations
+        ],
+    }
+
+
 def _write(person: User, out: _Zip) -> dict[str, int]:
     out.json("account.json", _account(person))
     memberships = Membership.objects.filter(user=person).select_related("centre").order_by("created_at", "pk")
@@ -338,6 +391,8 @@ def _write(person: User, out: _Zip) -> dict[str, int]:
         .order_by("pk")
     )
     out.json("portfolios.json", [_portfolio(p, out) for p in portfolios])
+    qualifications = _qualifications(person)
+    out.json("qualifications.json", qualifications)
     notifications = Notification.objects.filter(user=person).order_by("created_at", "pk")
     out.csv(
         "notifications.csv",
@@ -365,7 +420,11 @@ def _write(person: User, out: _Zip) -> dict[str, int]:
     columns = ["id", "at", "actor", "actor_role", "centre", "action", "registration", "target", "summary", "data"]
     out.csv("audit.csv", columns, ([json.dumps(r[c]) if c == "data" else r[c] for c in columns] for r in rows))
     out.json("audit.json", rows)
-    return {"registrations": len(portfolios), "audit_rows": len(rows)}
+    return {
+        "registrations": len(portfolios),
+        "qualification_registrations": len(qualifications["registrations"]),
+        "audit_rows": len(rows),
+    }
 
 
 README = """Subject-access export from the NVQ e-portfolio, made {made} (UTC) for account {id}.
@@ -376,6 +435,9 @@ portfolios.json     each registration: evidence, mapping, judgements, feedback, 
                     assessor's records (observation times, notes, feedback and acknowledgement; question
                     and answer pairs; discussion topics, length and recording), plan, signatures,
                     referrals and record codes
+qualifications.json each qualification registration: the qualification, its version, the learner
+                    number, the dates, which registrations of units are under it, and its progress
+                    (percentage, status and what is still needed) as the dashboard showed it that day
 files/              every evidence file, as uploaded
 records/            every stored PDF of a signed unit record
 notifications.csv   what the site asked of this person

@@ -208,3 +208,53 @@ def test_an_observation_recorded_before_times_were_kept_is_exported_with_what_it
     [item] = registration["evidence"]
     assert item["reference"] == older.reference and item["author"] == "assessor"
     assert item["assessor_record"] == {} and item["description"] == older.description
+
+
+def test_the_zip_holds_the_learners_qualification_registrations_with_their_progress_and_no_one_elses(
+    two_learners, tmp_path
+):
+    import datetime
+
+    from assessments.centre.qualifications import qualification_register
+    from assessments.judgement.progress import qualifications_standing
+    from units.models import Qualification, QualificationUnit
+
+    world = two_learners
+    qualification = Qualification.objects.get(slug="level-2-nvq-certificate-in-customer-service")
+    listed = QualificationUnit.objects.get(group__qualification=qualification, number="220")
+    start, end = datetime.date(2026, 9, 1), datetime.date(2027, 8, 31)
+    for learner, number in ((world.learner, "CG-0001"), (world.other, "CG-9999")):
+        qualification_register(
+            actor=world.admin,
+            centre=world.centre,
+            learner=learner,
+            learner_number=number,
+            qualification=qualification,
+            start_date=start,
+            planned_end_date=end,
+            optional_units=[listed],
+        )
+    mine = world.learner.qualification_registrations.get()
+    shown = qualifications_standing([mine])[mine.pk]
+
+    archive = export(tmp_path, "learner@example.org")
+    exported = json.loads(archive.read("qualifications.json"))
+    [registration] = exported["registrations"]
+    assert registration["qualification"] == "Level 2 NVQ Certificate in Customer Service"
+    assert registration["version"] == 1 and registration["awarding_body"] == "City & Guilds"
+    assert registration["learner_number"] == "CG-0001"
+    assert (registration["start_date"], registration["planned_end_date"]) == ("2026-09-01", "2027-08-31")
+    # The signed unit joined the qualification: the same figures the dashboard shows.
+    assert registration["progress"] == {"percent": shown.percent, "status": shown.label, "still_needed": []}
+    assert shown.percent == 100
+    assert registration["registrations_of_units"] == [world.portfolio.pk]
+    [unit] = json.loads(archive.read("portfolios.json"))
+    assert unit["qualification_registration"] == registration["id"]
+    assert exported["progress_rule"].startswith("A unit's percentage")
+    assert "qualifications.json" in archive.read("README.txt").decode()
+    # Registering them is about them, though it names no unit of theirs; Oscar's registration is not.
+    audit = json.loads(archive.read("audit.json"))
+    assert [row["target"] for row in audit if row["action"] == "qualification.registered"] == [
+        f"assessments.qualificationregistration {mine.pk}"
+    ]
+    assert b"CG-9999" not in b"".join(archive.read(name) for name in archive.namelist())

@@ -15,10 +15,10 @@ from functools import cache
 from django.contrib.auth.hashers import make_password
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from assessments.centre.qualifications import qualification_register
 from assessments.evidence.services.records import QuestionPair, note_key
 from assessments.evidence.uploads import inspect_upload
 from assessments.judgement.services import claims_in_unit
-from assessments.centre.qualifications import qualification_register
 from assessments.models import (
     Author,
     Decision,
