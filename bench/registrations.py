@@ -15,6 +15,7 @@ With DATABASE_URL the database is created if it does not exist and emptied first
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -104,24 +105,39 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1000, help="learners at the small centre (default 1,000)")
     parser.add_argument("--large", type=int, default=100_000, help="learners at the large centre (default 100,000)")
     parser.add_argument("--runs", type=int, default=20, help="requests of each page at each size (default 20)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="PostgreSQL: keep the database a previous run filled (migrated again), instead of building it anew",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="nvq-bench-") as tmp:
         configure(Path(tmp))
-        prepare_postgres()
+        reuse = args.reuse and os.environ["DATABASE_URL"].startswith("postgres")
+        if not reuse:
+            prepare_postgres()
         start_django()
         from django.core.management import call_command
         from django.db import connection
         from django.test import Client
         from django.urls import reverse
 
+        from people.models import User
+
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
-        call_command("loaddata", "unit_c4", verbosity=0)
-        admins = [fill_centre("91001", args.small), fill_centre("91002", args.large)]
+        filled = User.objects.filter(email__in=["admin@c91001.example", "admin@c91002.example"]).order_by("email")
+        if reuse and len(filled) == 2:
+            admins = list(filled)
+        else:
+            call_command("loaddata", "unit_c4", verbosity=0)
+            admins = [fill_centre("91001", args.small), fill_centre("91002", args.large)]
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")  # as autovacuum would have after so many inserts
+                # As autovacuum would have after so many inserts: the planner's statistics, and the trigram
+                # indexes' pending entries merged.
+                cursor.execute("VACUUM ANALYZE")
         print(
             f"Filled centres of {args.small:,} and {args.large:,} learners (one assessor to 40) "
             f"in {time.perf_counter() - started:.1f} s"

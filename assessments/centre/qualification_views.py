@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from assessments.centre.forms import CohortForm, QualificationUnitsForm, people_with_role
+from assessments.centre.forms import CohortForm, QualificationUnitsForm, name_or_email, people_with_role
 from assessments.centre.qualifications import cohort_register, qualification_units
 from assessments.centre.qualifications import qualification_units_add as units_add
 from assessments.centre.views import _page_of
@@ -75,7 +75,7 @@ def qualification_register(request: HttpRequest, qualification_id: int) -> HttpR
         )
     )
     if query:
-        candidates = candidates.filter(Q(full_name__icontains=query) | Q(email__icontains=query))
+        candidates = candidates.filter(name_or_email(query))
     learners = list(candidates[: LEARNERS_SHOWN + 1])
     more = len(learners) > LEARNERS_SHOWN
     learners = learners[:LEARNERS_SHOWN]

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from assessments import services
-from assessments.centre.forms import AssignForm, RegisterForm, people_with_role
+from assessments.centre.forms import AssignForm, RegisterForm, name_or_email, people_with_role
 from assessments.centre.imports import MAX_BYTES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, MalformedFile, learners_import
 from assessments.centre.thresholds import FIELDS as THRESHOLD_FIELDS
 from assessments.centre.thresholds import ThresholdsForm, thresholds_save
@@ -19,7 +19,7 @@ from assessments.judgement.progress import RULE_IN_WORDS, attach, units_standing
 from assessments.models import Portfolio, PortfolioStatus, SufficiencyThresholds
 from people.access import require_centre_admin, require_role
 from people.forms import ImportForm
-from people.models import Role
+from people.models import Role, User
 from people.roles import ActiveRole
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
@@ -32,6 +32,7 @@ def _get_portfolio_for_admin(request: HttpRequest, portfolio_id: int) -> tuple[A
 
 PER_PAGE = 50
 ASSESSORS_FOUND = 20  # an assessor search names one person or a few; more is a search too broad to help
+LEARNERS_FOUND = 500  # beyond this many people a learner search is broad, and matched row by row (_learner_matches)
 
 
 @dataclass
@@ -69,6 +70,24 @@ def _page_of(portfolios: QuerySet, number: str | None) -> Page:
     return Page(rows[:PER_PAGE], page, len(rows) > PER_PAGE)
 
 
+def _learner_matches(query: str) -> Q:
+    """Registrations whose learner's name or email, or whose learner number, contains the text. The people are
+    found first (on PostgreSQL off trigram indexes on names and emails, migration people 0003), so a search for one
+    learner reads their registrations off the learner index and the learner numbers off their own trigram index,
+    rather than comparing the text with every registration of the centre. A text that many people match (more than
+    LEARNERS_FOUND) is matched row by row instead: so many rows match that a page of them comes early."""
+    found = list(
+        User.objects.filter(name_or_email(query)).order_by().values_list("pk", flat=True)[: LEARNERS_FOUND + 1]
+    )
+    if len(found) > LEARNERS_FOUND:
+        return (
+            Q(learner__full_name__icontains=query)
+            | Q(learner__email__icontains=query)
+            | Q(learner_number__icontains=query)
+        )
+    return Q(learner_id__in=found) | Q(learner_number__icontains=query)
+
+
 def portfolio_list(request: HttpRequest) -> HttpResponse:
     role = require_role(request, Role.ADMIN)
     # Newest first, read off an index on (centre, id): sorting a large centre by learner name would read every row.
@@ -93,16 +112,12 @@ def portfolio_list(request: HttpRequest) -> HttpResponse:
         # index instead of matching a name against every registration at the centre.
         found = (
             people_with_role(role.centre, Role.ASSESSOR)
-            .filter(Q(full_name__icontains=assessor) | Q(email__icontains=assessor))
+            .filter(name_or_email(assessor))
             .values_list("pk", flat=True)[:ASSESSORS_FOUND]
         )
         portfolios = portfolios.filter(assessor_id__in=list(found))
     if query:
-        portfolios = portfolios.filter(
-            Q(learner__full_name__icontains=query)
-            | Q(learner__email__icontains=query)
-            | Q(learner_number__icontains=query)
-        )
+        portfolios = portfolios.filter(_learner_matches(query))
     page = _page_of(portfolios, request.GET.get("page"))
     # The page's rows only, in bulk: the same queries for a page of one registration or of fifty.
     attach(page.rows, units_standing(page.rows))

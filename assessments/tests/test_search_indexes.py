@@ -1,0 +1,90 @@
+"""The name, email and learner number searches of the registrations list and the cohort page: what they find, that
+their queries do not grow with the centre, and (on PostgreSQL) that they read off the trigram indexes of migrations
+people 0003 and assessments 0018 rather than scanning every person."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from assessments.centre import views
+from assessments.centre.forms import name_or_email
+from assessments.models import Portfolio
+from people.models import Role, User
+from tests.factories import PortfolioFactory, member
+
+
+@pytest.fixture
+def admin_client(client, world):
+    client.force_login(world.admin)
+    return client
+
+
+@pytest.fixture
+def omar(world):
+    learner = member(world.centre, Role.LEARNER, user__full_name="Omar Okafor", user__email="o.okafor@example.org")
+    PortfolioFactory(centre=world.centre, learner=learner, learner_number="OK-0042")
+    return learner
+
+
+def listed(client, **params) -> list[str]:
+    response = client.get(reverse("centre_portfolios"), params)
+    assert response.status_code == 200
+    return sorted(p.learner_number for p in response.context["page"])
+
+
+@pytest.mark.parametrize("text", ["omar oka", "OKAFOR", "o.okafor@EXAMPLE", "ok-0042", "0042"])
+def test_the_learner_search_finds_a_registration_by_name_email_or_number_in_any_case(admin_client, omar, text):
+    assert listed(admin_client, q=text) == ["OK-0042"]
+
+
+def test_a_search_many_people_match_finds_the_same_registrations(admin_client, world, omar, monkeypatch):
+    # Beyond LEARNERS_FOUND people the text is matched row by row instead of through the people found first.
+    PortfolioFactory(centre=world.centre, learner_number="NO-MATCH-1")
+    PortfolioFactory(centre=world.other_centre, learner=omar, learner_number="ELSEWHERE-1")
+    narrow = listed(admin_client, q="o")
+    monkeypatch.setattr(views, "LEARNERS_FOUND", 1)
+
+    assert User.objects.filter(name_or_email("o")).count() > 1
+    assert listed(admin_client, q="o") == narrow
+    assert "OK-0042" in narrow and "ELSEWHERE-1" not in narrow
+    assert listed(admin_client, q="okafor") == ["OK-0042"]
+
+
+def test_the_searches_make_the_same_queries_at_a_centre_ten_times_larger(admin_client, world, omar):
+    def queries(url: str, params: dict) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert admin_client.get(url, params).status_code == 200
+        return len(ctx.captured_queries)
+
+    def add(n: int) -> None:
+        assessor = member(world.centre, Role.ASSESSOR)
+        for _ in range(n):
+            PortfolioFactory(centre=world.centre, assessor=assessor, learner=member(world.centre, Role.LEARNER))
+
+    registrations = reverse("centre_portfolios")
+    searches = [
+        (registrations, {"q": "okafor"}),
+        (registrations, {"q": "ok-0042"}),
+        (registrations, {"assessor": world.assessor.full_name[:4]}),
+    ]
+    admin_client.get(registrations)  # settle the session first
+    add(3)
+    few = [queries(url, params) for url, params in searches]
+    add(30)
+    assert [queries(url, params) for url, params in searches] == few
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")
+def test_on_postgresql_the_searches_read_off_the_trigram_indexes(world, omar):
+    # A test database is small enough for a scan to be cheaper, so scans are turned off for the plan: what is
+    # checked is that the indexes match the expressions Django writes, so the planner can use them at all.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    people = User.objects.filter(name_or_email("okafor")).explain()
+    numbers = Portfolio.objects.filter(learner_number__icontains="ok-00").explain()
+
+    assert "people_user_full_name_trgm" in people and "people_user_email_trgm" in people
+    assert "portfolio_learner_number_trgm" in numbers
