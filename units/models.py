@@ -155,10 +155,32 @@ class Unit(Versioned):
     additional_information = models.TextField(blank=True)
     simulation_allowed_for_performance = models.BooleanField(default=False)
     methods = models.ManyToManyField(AssessmentMethod, related_name="units")
+    # Whose words the unit's own text is: a unit numbered by two bodies prints one body's specification, and its
+    # pages say so rather than show one body's text to the other's learners as if it were theirs.
+    text_awarding_body = models.ForeignKey(
+        AwardingBody,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The awarding body whose specification the purpose and aim, the knowledge, understanding and "
+        "skills, the assessment statement, evidence guidance, NOS mapping and additional information are taken "
+        "from; empty when not stated.",
+    )
     # The sign-off block's fixed wording.
     validity_statement = models.TextField()
     learner_declaration = models.TextField()
     assessor_statement = models.TextField()
+    sign_off_awarding_body = models.ForeignKey(
+        AwardingBody,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The awarding body whose paperwork prints the sign-off block's wording (the validity statement, "
+        "the candidate's declaration and the assessor's statement); empty when not stated. Another body's learners "
+        "sign to the same words where their own paperwork prints none.",
+    )
 
 
 class UnitCode(models.Model):

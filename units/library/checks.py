@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Q
 
+from units.library.documents import SOURCE_FIELDS
 from units.library.schema import join, load_schema, validate
 from units.models import AssessmentMethod, AwardingBody, Qualification, Unit, UnitCode, versioned_slug
 
@@ -119,6 +120,12 @@ def check_unit(doc: dict[str, Any]) -> list[str]:
     errors += _twice(doc["methods"], "methods", lambda m: m["code"], "code", "method")
     errors += _twice(doc["codes"], "codes", lambda c: c["awarding_body"]["code"], "awarding_body.code", "body")
     errors += _requirement_bodies(doc)
+    numbered = sorted(code["awarding_body"]["code"] for code in doc["codes"])
+    errors += [
+        f"{field}: {doc[field]} is not one of the unit's awarding bodies ({', '.join(numbered)})"
+        for field in SOURCE_FIELDS
+        if doc[field] is not None and doc[field] not in numbered
+    ]
     for index, code in enumerate(doc["codes"]):
         path = f"codes[{index}].cross_reference_units"
         errors += _twice(code["cross_reference_units"], path, lambda n: n, "", "unit")

@@ -22,6 +22,8 @@ UNIT_TEXT_FIELDS = (
     "additional_information",
 )
 SIGN_OFF_FIELDS = ("validity_statement", "learner_declaration", "assessor_statement")
+# Whose words the unit's text and its sign-off block are, by awarding body code (null: not stated).
+SOURCE_FIELDS = ("text_awarding_body", "sign_off_awarding_body")
 # A code's own sign-off wording for the verifiers, empty where the awarding body's paperwork gives none.
 CODE_SIGN_OFF_FIELDS = ("iv_statement", "ev_statement")
 
@@ -46,8 +48,10 @@ def unit_document(unit: Unit) -> dict[str, Any]:
         "credit_value": unit.credit_value,
         "guided_learning_hours": unit.guided_learning_hours,
         **{field: getattr(unit, field) for field in UNIT_TEXT_FIELDS},
+        "text_awarding_body": unit.text_awarding_body.code if unit.text_awarding_body else None,
         "simulation_allowed_for_performance": unit.simulation_allowed_for_performance,
         **{field: getattr(unit, field) for field in SIGN_OFF_FIELDS},
+        "sign_off_awarding_body": unit.sign_off_awarding_body.code if unit.sign_off_awarding_body else None,
         "codes": [
             {
                 "awarding_body": awarding_body_document(code.awarding_body),

@@ -19,6 +19,7 @@ from units.library.checks import check, family_of, parse
 from units.library.documents import (
     CODE_SIGN_OFF_FIELDS,
     SIGN_OFF_FIELDS,
+    SOURCE_FIELDS,
     UNIT_TEXT_FIELDS,
     canonical,
     qualification_document,
@@ -207,6 +208,10 @@ def _save_unit(doc: dict[str, Any], unit: Unit | None, version: int) -> Unit:
     for name in ("title", "level", "credit_value", "guided_learning_hours", *UNIT_TEXT_FIELDS, *SIGN_OFF_FIELDS):
         setattr(unit, name, doc[name])
     unit.simulation_allowed_for_performance = doc["simulation_allowed_for_performance"]
+    bodies = {code["awarding_body"]["code"]: code["awarding_body"] for code in doc["codes"]}
+    for name in SOURCE_FIELDS:
+        # Checked to be one of the unit's own awarding bodies before anything is written.
+        setattr(unit, name, _body(bodies[doc[name]]) if doc[name] else None)
     unit.save()
     methods = []
     for data in doc["methods"]:

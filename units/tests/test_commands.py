@@ -86,6 +86,8 @@ def test_the_file_is_json_in_utf_8_with_the_specifications_wording(unit_file):
     assert [c["number"] for c in document["codes"]] == ["220", "C4"]
     assert document["codes"][0]["cross_reference_units"][:3] == ["101", "102", "103"]
     assert sum(len(o["criteria"]) for o in document["outcomes"]) == 27
+    # Whose words the unit's text and its sign-off block are: OCR's specification, City & Guilds' workbook.
+    assert (document["text_awarding_body"], document["sign_off_awarding_body"]) == ("OCR", "CG")
 
 
 @pytest.mark.parametrize("code", ["deliver-customer-service-to-difficult-customers", "CG:220", "cg:220", "220", "C4"])
@@ -180,6 +182,18 @@ def test_a_version_2_file_loads_as_version_2_into_an_empty_library(unit_file):
             "evidence_requirements[0].awarding_body: AQA is not one of the unit's awarding bodies (CG, OCR)",
         ),
         (
+            lambda d: d.update(text_awarding_body="AQA"),
+            "text_awarding_body: AQA is not one of the unit's awarding bodies (CG, OCR)",
+        ),
+        (
+            lambda d: d.update(sign_off_awarding_body="AQA"),
+            "sign_off_awarding_body: AQA is not one of the unit's awarding bodies (CG, OCR)",
+        ),
+        (
+            lambda d: d.pop("sign_off_awarding_body"),
+            "sign_off_awarding_body",
+        ),
+        (
             lambda d: d["codes"][0]["cross_reference_units"].append("220"),
             "codes[0].cross_reference_units[17]: the unit's own number cannot be a cross-reference",
         ),
@@ -253,6 +267,7 @@ def test_a_failure_part_way_through_writing_leaves_the_library_as_it_was(unit_fi
     document["evidence_requirements"] = [
         {**r, "awarding_body": "NEW"} for r in document["evidence_requirements"] if r["awarding_body"] == "OCR"
     ]
+    document["text_awarding_body"] = document["sign_off_awarding_body"] = "NEW"
     document["methods"].append(
         {"code": "XX", "name": "New method", "description": "", "in_workbook_key": False, "order": 9}
     )
@@ -326,6 +341,7 @@ def test_a_number_two_units_share_under_different_bodies_asks_for_the_body(unit,
     document["slug"] = "test-other-unit"
     document["codes"] = [{**document["codes"][1], "number": "220"}]  # OCR 220, while City & Guilds 220 is C4
     document["evidence_requirements"] = [r for r in document["evidence_requirements"] if r["awarding_body"] == "OCR"]
+    document["sign_off_awarding_body"] = "OCR"  # City & Guilds is not one of this unit's bodies
     import_file(write(unit_file.parent, document, "other.json"))
     with pytest.raises(CommandError, match="'220' could be any of deliver-customer-service-to-difficult-customers"):
         export("220")
