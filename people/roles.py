@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connections, router
 from django.http import HttpRequest
 
 from people.models import Centre, ExternalVerifier, Membership, Role, User
@@ -43,26 +44,86 @@ class ActiveRole:
 
 
 def roles_for(user: User) -> list[ActiveRole]:
-    """Every active role the user holds, centre roles first, in a stable order."""
+    """Every active role the user holds, centre roles first, in a stable order.
+
+    Asked on every signed-in request (roles are checked against the database each time), so the memberships with
+    their centres and the EV roles with their awarding bodies come in one query, whose SQL is written once per
+    database (`_roles_query`) rather than built by the ORM on each request."""
+    alias = router.db_for_read(Membership)
+    connection = connections[alias]
+    sql, parts = _roles_query(connection.vendor, alias)
     roles: list[ActiveRole] = []
-    memberships = (
-        Membership.objects.filter(user=user, is_active=True, centre__is_active=True)
-        .select_related("centre")
-        .order_by("centre__name", "role")
-    )
-    for membership in memberships:
-        roles.append(
-            ActiveRole(
-                key=f"m{membership.pk}",
-                role=Role(membership.role),
-                centre=membership.centre,
-                membership=membership,
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, True, True, user.pk, True])
+        rows = cursor.fetchall()
+    for row in rows:
+        if row[0] == 0:
+            membership, centre = (_instance(alias, connection, part, row) for part in parts[:2])
+            membership.centre = centre
+            roles.append(
+                ActiveRole(key=f"m{membership.pk}", role=Role(membership.role), centre=centre, membership=membership)
             )
-        )
-    evs = ExternalVerifier.objects.filter(user=user, is_active=True).select_related("awarding_body")
-    for ev in evs:
-        roles.append(ActiveRole(key=f"ev{ev.pk}", role=Role.EV, external_verifier=ev))
+        else:
+            ev, body = (_instance(alias, connection, part, row) for part in parts[2:])
+            ev.awarding_body = body
+            roles.append(ActiveRole(key=f"ev{ev.pk}", role=Role.EV, external_verifier=ev))
     return roles
+
+
+def _instance(alias: str, connection, part: tuple, row: tuple):
+    """One model's instance from its columns of a row, through the fields' converters (SQLite's 0/1 to booleans,
+    its text to aware datetimes), as the ORM would."""
+    model, start, fields, converters = part
+    values = list(row[start : start + len(fields)])
+    for index, expression, field_converters in converters:
+        for convert in field_converters:
+            values[index] = convert(values[index], expression, connection)
+    return model.from_db(alias, [f.attname for f in fields], values)
+
+
+_ROLES_SQL: dict[tuple[str, str], tuple[str, list[tuple]]] = {}
+
+
+def _roles_query(vendor: str, alias: str) -> tuple[str, list[tuple]]:
+    """The SQL of `roles_for` and where each model's columns are in its rows: memberships (kind 0) joined to their
+    centres, by centre name and role, then EV roles (kind 1) joined to their awarding bodies, by id; each branch
+    padded with NULLs where the other's columns are."""
+    key = (vendor, alias)
+    if key not in _ROLES_SQL:
+        from units.models import AwardingBody
+
+        connection = connections[alias]
+        qn = connection.ops.quote_name
+        tables = [(Membership, "m"), (Centre, "c"), (ExternalVerifier, "ev"), (AwardingBody, "ab")]
+        parts, columns, start = [], [], 1
+        for model, table_alias in tables:
+            fields = list(model._meta.concrete_fields)
+            converters = []
+            for index, field in enumerate(fields):
+                expression = field.get_col(model._meta.db_table)
+                found = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+                if found:
+                    converters.append((index, expression, found))
+            parts.append((model, start, fields, converters))
+            columns.append([f"{table_alias}.{qn(f.column)}" for f in fields])
+            start += len(fields)
+        nulls = [["NULL"] * len(c) for c in columns]
+        m, c, ev, ab = (qn(model._meta.db_table) for model, _ in tables)
+        centre_roles = ", ".join(
+            ["0", *columns[0], *columns[1], *nulls[2], *nulls[3], f"c.{qn('name')}", f"m.{qn('role')}", f"m.{qn('id')}"]
+        )
+        ev_roles = ", ".join(["1", *nulls[0], *nulls[1], *columns[2], *columns[3], "NULL", "NULL", f"ev.{qn('id')}"])
+        width = start + 3
+        sql = (
+            f"SELECT {centre_roles} FROM {m} m INNER JOIN {c} c ON m.{qn('centre_id')} = c.{qn('id')} "
+            f"WHERE m.{qn('user_id')} = %s AND m.{qn('is_active')} = %s AND c.{qn('is_active')} = %s "
+            f"UNION ALL SELECT {ev_roles} FROM {ev} ev "
+            f"INNER JOIN {ab} ab ON ev.{qn('awarding_body_id')} = ab.{qn('id')} "
+            f"WHERE ev.{qn('user_id')} = %s AND ev.{qn('is_active')} = %s "
+            f"ORDER BY 1, {width - 2}, {width - 1}, {width}"
+        )
+        _ROLES_SQL[key] = (sql, parts)
+    return _ROLES_SQL[key]
 
 
 # The order in which a new session picks a role when the person holds several:

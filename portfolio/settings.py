@@ -146,6 +146,10 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "portfolio"),
         }
     }
+    # Every signed-in request reads its session: from the shared cache, the database only on a miss. Writes go to
+    # both, and signing out deletes from both, so every process and machine sees it at once. Not with a cache of
+    # each process's own, where a session signed out in one worker would live on in another's.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
