@@ -182,6 +182,23 @@ class Unit(Versioned):
         "sign to the same words where their own paperwork prints none.",
     )
 
+    def sign_off_borrowed_note(self, awarding_body: AwardingBody | None) -> str:
+        """What a learner of `awarding_body` is told beside the sign-off wording when it is another body's (their
+        own paperwork gives none: OCR's specification prints no sign-off block); empty when it is their body's own
+        or whose it is is not stated."""
+        if awarding_body is None or self.sign_off_awarding_body_id in (None, awarding_body.pk):
+            return ""
+        owner = self.sign_off_awarding_body
+        return (
+            f"{awarding_body.name} gives no wording of its own for the unit sign-off, so these are "
+            f"{possessive(owner.name)} words."
+        )
+
+
+def possessive(name: str) -> str:
+    """ "OCR's", "City & Guilds'": a body's name as the owner of its words."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
 
 class UnitCode(models.Model):
     """The number a unit carries under one awarding body (OCR "C4", City & Guilds "220")."""

@@ -20,7 +20,7 @@ def unit_list(request: HttpRequest) -> HttpResponse:
 def unit_detail(request: HttpRequest, slug: str) -> HttpResponse:
     # The unit library is public to everyone signed in: it is the published specification.
     unit = get_object_or_404(
-        Unit.objects.prefetch_related(
+        Unit.objects.select_related("text_awarding_body", "sign_off_awarding_body").prefetch_related(
             Prefetch("codes", queryset=UnitCode.objects.select_related("awarding_body")),
             Prefetch(
                 "outcomes",

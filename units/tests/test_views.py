@@ -62,3 +62,60 @@ def test_unit_page_shows_the_sign_off_wording_and_each_bodys_own_verifier_statem
     assert block.count("Internal verifier (City &amp; Guilds)") == 1
     assert block.count("External verifier (City &amp; Guilds)") == 1
     assert "(OCR)" not in block
+
+
+def _between(html: str, start: str, end: str) -> str:
+    at = html.index(start)
+    return html[at : html.index(end, at)]
+
+
+@pytest.mark.parametrize("numbering", ["", "?numbering=CG"])
+def test_ocrs_own_text_is_labelled_as_ocrs_whatever_the_numbering(signed_in, unit, numbering):
+    html = signed_in.get(reverse("unit_detail", args=[unit.slug]) + numbering).content.decode()
+    label = "OCR&#x27;s specification"
+    purpose = _between(html, 'id="purpose"', "</section>")
+    assert purpose.count(label) == 1 and purpose.index(label) < purpose.index(unit.purpose[:40].replace("’", "&#x27;"))
+    # Each outcome's knowledge, understanding and skills are OCR's: labelled on each summary.
+    summaries = html.count("<summary>Knowledge, understanding and skills")
+    assert (
+        summaries
+        == LearningOutcome.objects.filter(unit=unit).count()
+        == html.count(f'skills <span class="text-source">({label})')
+    )
+    assessment = _between(html, 'id="assessment"', 'id="unit-sign-off"')
+    assert f'<span class="text-source">{label}:</span> {unit.assessment_statement}' in assessment
+    assert f'National Occupational Standards mapping <span class="text-source">({label})' in assessment
+    requirements = _between(html, 'id="requirements"', 'aria-labelledby="methods"')
+    assert f'<span class="text-source">{label}:</span> {unit.evidence_guidance}' in requirements
+    assert f'Additional information <span class="text-source">({label})' in html
+    # City & Guilds' text is never labelled OCR's.
+    assert "City &amp; Guilds&#x27; specification" not in html
+
+
+def test_the_sign_off_block_says_it_is_the_workbooks_wording_and_that_ocr_gives_none(signed_in, unit):
+    html = signed_in.get(reverse("unit_detail", args=[unit.slug])).content.decode()
+    block = _between(html, 'id="unit-sign-off"', "</section>")
+    note = _between(block, 'text-source">', "</p>")
+    assert note == (
+        'text-source">City &amp; Guilds&#x27; wording. OCR gives no wording of its own for the unit sign-off, so these'
+        " are City &amp; Guilds&#x27; words."
+    )
+    assert block.index(note) < block.index(unit.learner_declaration)
+
+
+def test_a_unit_not_saying_whose_words_it_holds_labels_nothing(signed_in, unit):
+    unit.text_awarding_body = unit.sign_off_awarding_body = None
+    unit.save(update_fields=["text_awarding_body", "sign_off_awarding_body"])
+    html = signed_in.get(reverse("unit_detail", args=[unit.slug])).content.decode()
+    assert "text-source" not in html
+
+
+def test_the_sign_off_note_is_for_the_other_bodys_learners_only(unit):
+    from units.models import AwardingBody
+
+    ocr, cg = AwardingBody.objects.get(code="OCR"), AwardingBody.objects.get(code="CG")
+    assert unit.sign_off_borrowed_note(cg) == ""
+    assert unit.sign_off_borrowed_note(ocr) == (
+        "OCR gives no wording of its own for the unit sign-off, so these are City & Guilds' words."
+    )
+    assert unit.sign_off_borrowed_note(None) == ""
