@@ -123,6 +123,10 @@ class Membership(models.Model):
 
     class Meta:
         ordering = ["centre__name", "role"]
+        indexes = [
+            # The admin's dashboard counts the centre's people by role from this index alone, without the rows.
+            models.Index(fields=["centre", "is_active", "role"], name="membership_centre_counts"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["user", "centre", "role"], name="membership_unique_role"),
             # Only assessors and IVs are qualified or qualifying, and they must be one or the other.

@@ -118,14 +118,16 @@ def _iv(request: HttpRequest, role: ActiveRole) -> HttpResponse:
 
 def _admin(request: HttpRequest, role: ActiveRole) -> HttpResponse:
     centre = role.centre
-    people = Membership.objects.filter(centre=centre, is_active=True).values("role").annotate(n=Count("id"))
-    counts = {row["role"]: row["n"] for row in people}
+    # Counting a column of the index (never null), not the id, so each count reads only its index
+    # (membership_centre_counts, portfolio_centre_totals) and not the rows themselves.
+    people = Membership.objects.filter(centre=centre, is_active=True).values("role").annotate(n=Count("role"))
+    counts = {row["role"]: row["n"] for row in people.order_by()}
     portfolios = Portfolio.objects.filter(centre=centre)
     totals = portfolios.aggregate(
-        current=Count("id", filter=~Q(status=PortfolioStatus.WITHDRAWN)),
-        complete=Count("id", filter=Q(status=PortfolioStatus.COMPLETE)),
+        current=Count("status", filter=~Q(status=PortfolioStatus.WITHDRAWN)),
+        complete=Count("status", filter=Q(status=PortfolioStatus.COMPLETE)),
         unassigned=Count(
-            "id", filter=~Q(status=PortfolioStatus.WITHDRAWN) & (Q(assessor__isnull=True) | Q(iv__isnull=True))
+            "status", filter=~Q(status=PortfolioStatus.WITHDRAWN) & (Q(assessor__isnull=True) | Q(iv__isnull=True))
         ),
     )
     # The qualification registrations whose planned end comes soonest (those ended in the last quarter too, which

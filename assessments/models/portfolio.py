@@ -136,6 +136,8 @@ class Portfolio(models.Model):
         indexes = [
             # The centre admin's registrations list, newest first, a page at a time without sorting the centre.
             models.Index(fields=["centre", "-id"], name="portfolio_centre_newest"),
+            # The admin's dashboard totals (current, complete, needing an assessor or IV) from this index alone.
+            models.Index(fields=["centre", "status", "assessor", "iv"], name="portfolio_centre_totals"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["learner", "centre", "unit"], name="portfolio_one_per_unit"),
