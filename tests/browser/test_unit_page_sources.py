@@ -45,3 +45,20 @@ def test_the_unit_page_with_its_labels_has_no_wcag_violations(axe_page, world, u
     axe_page.goto(PAGE + "?numbering=CG")
     expect(axe_page.locator(".text-source").first).to_be_visible()
     assert violations(axe_page) == []
+
+
+def test_an_ocr_learner_submitting_is_told_the_declaration_is_city_and_guilds_words(open_as, world):
+    from assessments.models import Portfolio
+    from assessments.tests.test_signoff import cover_everything
+    from units.models import AwardingBody
+
+    Portfolio.objects.filter(pk=world.portfolio.pk).update(awarding_body=AwardingBody.objects.get(code="OCR"))
+    world.portfolio = Portfolio.objects.get(pk=world.portfolio.pk)
+    cover_everything(world)
+    learner = open_as(world.learner.email, phone=True)
+    learner.goto(f"/portfolios/{world.portfolio.pk}/signoff/")
+    declaration = learner.get_by_label("I confirm that the evidence provided is a result of my own work.")
+    expect(declaration).to_have_accessible_description(
+        "OCR gives no wording of its own for the unit sign-off, so these are City & Guilds' words."
+    )
+    expect(learner.locator("#sign-off-wording-source")).to_be_visible()
