@@ -383,8 +383,8 @@ def test_the_latest_is_the_last_signed_whatever_order_the_rows_were_written_in(w
     put(world, S.ASSESSOR_SIGNED)
     at = timezone.now()
     # Written second but signed first (another machine's clock): the declaration is the latest.
-    decision = signed(world, K.ASSESSOR, world.assessor, Role.ASSESSOR, signed_at=at - timezone.timedelta(minutes=5))
     signed(world, K.LEARNER, world.learner, Role.LEARNER, signed_at=at)
+    decision = signed(world, K.ASSESSOR, world.assessor, Role.ASSESSOR, signed_at=at - timezone.timedelta(minutes=5))
     with pytest.raises(TransitionError) as err:
         signature_withdraw(actor=world.assessor, signature=decision, reason="Too soon.")
     assert refusal(err) == ["Withdraw the later signatures first: only the latest one can be withdrawn."]

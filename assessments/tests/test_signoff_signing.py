@@ -34,6 +34,14 @@ def put(portfolio: Portfolio, status: str, **flags) -> Portfolio:
     return Portfolio.objects.get(pk=portfolio.pk)
 
 
+def decided(portfolio: Portfolio, who, kind: str, role: str) -> Signature:
+    """A standing signature made before the test's own, as a unit put straight into a signed status would have."""
+    return Signature.objects.create(
+        portfolio=portfolio, kind=kind, round=portfolio.round, signer=who, signer_name=who.full_name, role=role,
+        statement="-", signed_at=timezone.now(), record={}, digest="0" * 64,
+    )  # fmt: skip
+
+
 def sign(portfolio: Portfolio, who, kind: str, **kwargs) -> Signature:
     return unit_sign(actor=who, portfolio=portfolio, kind=kind, password=PASSWORD, **kwargs)
 
@@ -71,6 +79,7 @@ def test_the_learner_declares_over_the_record_without_judgements(world):
     assert signature.statement == p.unit.learner_declaration and signature.digest == digest
     assert status(p) == S.SUBMITTED
     (made,) = AuditEvent.objects.filter(action="signature.made")
+    assert (made.actor, made.actor_role) == (world.learner, Role.LEARNER)
     assert made.summary == f"Learner's declaration signed by {world.learner.full_name}"
     assert made.data == {
         "before": S.IN_PROGRESS,
@@ -163,7 +172,10 @@ def test_a_qualifying_assessor_is_countersigned_by_a_qualified_colleague_only(wo
         sign(p, novice, K.ASSESSOR_COUNTERSIGN)
     assert err.value.messages == ["Only a qualified assessor at this centre can countersign."]
     senior = member(world.centre, Role.ASSESSOR)
-    signature = sign(p, senior, K.ASSESSOR_COUNTERSIGN)
+    decided(p, world.assessor, K.ASSESSOR, Role.ASSESSOR)
+    # Reassigned since the decision: the countersignature still names who made it.
+    Portfolio.objects.filter(pk=p.pk).update(assessor=novice)
+    signature = sign(Portfolio.objects.get(pk=p.pk), senior, K.ASSESSOR_COUNTERSIGN)
     assert signature.role == Role.ASSESSOR
     assert signature.statement == (
         f"I countersign this decision by {world.assessor.full_name}, who is still qualifying, and agree with it."
@@ -185,6 +197,8 @@ def test_a_qualifying_ivs_signature_is_countersigned_and_the_unit_completes(worl
         f"I countersign this decision by {world.iv.full_name}, who is still qualifying, and agree with it."
     )
     assert status(p) == S.COMPLETE
+    (completed,) = AuditEvent.objects.filter(action="portfolio.completed")
+    assert (completed.actor, completed.actor_role) == (senior, Role.IV)
 
 
 def test_a_qualified_ivs_signature_completes_the_unit_and_the_evs_follows_a_sample(world, no_checks):

@@ -44,6 +44,8 @@ class AlreadySigned(TransitionError):
 
 
 COUNTERSIGN_STATEMENT = "I countersign this decision by {name}, who is still qualifying, and agree with it."
+# The decision each countersignature is made over.
+COUNTERSIGNS = {K.ASSESSOR_COUNTERSIGN: K.ASSESSOR, K.IV_COUNTERSIGN: K.IV}
 
 SUFFICIENCY_NEEDED = (
     "Some criteria fall below the centre's thresholds for different customers, occasions or weeks: "
@@ -140,16 +142,17 @@ def unit_sign(
         raise TransitionError("The record changed after you opened this page. Check it again, then sign.")
     if kind == K.IV:
         portfolio.iv_sampled = True
-    statement = {
-        K.LEARNER: portfolio.unit.learner_declaration,
-        K.ASSESSOR: portfolio.unit.assessor_statement,
-        K.ASSESSOR_COUNTERSIGN: COUNTERSIGN_STATEMENT.format(
-            name=portfolio.assessor.full_name if portfolio.assessor else ""
-        ),
-        K.IV: verifier_statement(portfolio, K.IV),
-        K.IV_COUNTERSIGN: COUNTERSIGN_STATEMENT.format(name=portfolio.iv.full_name if portfolio.iv else ""),
-        K.EV: verifier_statement(portfolio, K.EV),
-    }[SignatureKind(kind)]
+    if kind in COUNTERSIGNS:
+        # Names who signed the decision, which stands whenever a countersignature is due: the unit may have been
+        # reassigned since, and the countersigner vouches for that person's decision, not the assignee's.
+        statement = COUNTERSIGN_STATEMENT.format(name=_standing(portfolio, COUNTERSIGNS[kind]).signer_name)
+    else:
+        statement = {
+            K.LEARNER: portfolio.unit.learner_declaration,
+            K.ASSESSOR: portfolio.unit.assessor_statement,
+            K.IV: verifier_statement(portfolio, K.IV),
+            K.EV: verifier_statement(portfolio, K.EV),
+        }[SignatureKind(kind)]
     if sufficiency_statement:
         # In the statement itself: it is what the assessor vouches for, on the record and in the chain.
         statement = f"{statement}\nSufficiency: {sufficiency_statement}"
