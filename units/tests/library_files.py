@@ -33,6 +33,8 @@ def new_unit_document(unit: Unit) -> dict[str, Any]:
     document["evidence_requirements"] = [
         {**r, "awarding_body": "TST"} for r in document["evidence_requirements"] if r["awarding_body"] == "OCR"
     ]
+    # Its own body's words throughout: the bodies named must be among the unit's own.
+    document["text_awarding_body"] = document["sign_off_awarding_body"] = "TST"
     return document
 
 
