@@ -12,6 +12,7 @@ from django.urls import reverse
 from assessments.centre import views
 from assessments.centre.forms import name_or_email
 from assessments.models import Portfolio
+from assessments.tests.qualifications import made_qualification
 from people.models import Role, User
 from tests.factories import PortfolioFactory, member
 
@@ -77,14 +78,43 @@ def test_the_searches_make_the_same_queries_at_a_centre_ten_times_larger(admin_c
     assert [queries(url, params) for url, params in searches] == few
 
 
+def test_the_cohort_pages_learners_make_the_same_queries_searched_or_not_at_a_larger_centre(
+    admin_client, world, omar, unit, second_unit, third_unit
+):
+    url = reverse("centre_qualification_register", args=[made_qualification().pk])
+
+    def queries(params: dict) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = admin_client.get(url, params)
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    admin_client.get(url)  # settle the session first
+    few = [queries({}), queries({"q": "okafor"})]
+    found = admin_client.get(url, {"q": "OKAFOR"}).content.decode()
+    for _ in range(30):
+        member(world.centre, Role.LEARNER)
+
+    assert [queries({}), queries({"q": "okafor"})] == few
+    assert found.count('name="learners"') == 1 and "Omar Okafor" in found
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")
 def test_on_postgresql_the_searches_read_off_the_trigram_indexes(world, omar):
     # A test database is small enough for a scan to be cheaper, so scans are turned off for the plan: what is
     # checked is that the indexes match the expressions Django writes, so the planner can use them at all.
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-    people = User.objects.filter(name_or_email("okafor")).explain()
+    people = User.objects.filter(name_or_email("okafor")).order_by().explain()
     numbers = Portfolio.objects.filter(learner_number__icontains="ok-00").explain()
 
     assert "people_user_full_name_trgm" in people and "people_user_email_trgm" in people
     assert "portfolio_learner_number_trgm" in numbers
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the plan is PostgreSQL's")
+def test_on_postgresql_people_in_name_order_are_read_off_an_index(world):
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    assert "user_name_order" in User.objects.order_by("full_name", "email")[:50].explain()
