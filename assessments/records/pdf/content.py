@@ -117,6 +117,8 @@ class RecordContent:
     image_files: dict[str, str] = field(default_factory=dict)
     images_left_out: int = 0
     assessor_records: list[AssessorRecord] = field(default_factory=list)
+    # Said beside the sign-off wording when it is another awarding body's (OCR prints none of its own).
+    sign_off_note: str = ""
 
     @property
     def is_draft(self) -> bool:
@@ -228,6 +230,7 @@ def record_content(portfolio: Portfolio, signatures: list[Signature] | None = No
         do_sections=do_sections,
         know_sections=know_sections,
         signoff=signoff_rows(portfolio, signatures),
+        sign_off_note=portfolio.unit.sign_off_borrowed_note(portfolio.awarding_body),
         latest=signatures[-1] if signatures else None,
         code=code,
         checkpoint=checkpoint_covering(signatures[-1], portfolio.centre_id) if signatures else None,
