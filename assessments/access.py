@@ -15,6 +15,7 @@ from assessments.models import Evidence, EvidenceFile, Portfolio
 from people.access import available_roles
 from people.models import EVAllocation, Membership, Qualification, Role
 from people.visit_links import visit_reaches
+from portfolio.prepared import PreparedGet
 
 # Not roles of their own: a qualified assessor (or IV) at the centre is linked to the portfolios of a colleague
 # who is still qualifying, to read them and countersign their decisions.
@@ -115,12 +116,18 @@ def _check(
     return links
 
 
+_WITH_PEOPLE = PreparedGet(lambda: Portfolio.objects.with_people())
+
+
 def get_portfolio_for_user(
     request: HttpRequest, portfolio_id: int, allowed: set[Role] | None = None, *, reason: str | None = None
 ) -> Portfolio:
     """The portfolio, if the user is linked to it (404 otherwise) in one of `allowed` ways (403 otherwise, saying
     `reason`, or who may)."""
-    portfolio = get_object_or_404(Portfolio.objects.with_people(), pk=portfolio_id)
+    # Every portfolio page asks this first: the query's SQL is built once per process (portfolio/prepared.py).
+    portfolio = _WITH_PEOPLE.get(portfolio_id)
+    if portfolio is None:
+        raise Http404("No Portfolio matches the given query.")
     # Kept on the object so the view can tell the learner from readers without asking again.
     portfolio.links = _check(request, portfolio, allowed, reason)  # type: ignore[attr-defined]
     request.audit_portfolio = portfolio  # type: ignore[attr-defined]  # the EV page log (quality/middleware.py)
