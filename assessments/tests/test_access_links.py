@@ -245,6 +245,26 @@ def test_getting_the_portfolio_is_404_unlinked_403_wrongly_linked_and_keeps_the_
     assert get_portfolio_for_user(as_user(rf, world.admin), world.portfolio.pk).links == {Role.ADMIN}
 
 
+def test_a_portfolio_that_does_not_exist_is_404_for_everyone_and_one_that_does_comes_with_its_people(
+    world, rf, django_assert_num_queries
+):
+    missing = Portfolio.objects.order_by("-pk").first().pk + 1
+    for person in (world.admin, world.learner, world.outsider):
+        with pytest.raises(Http404) as err:
+            get_portfolio_for_user(as_user(rf, person), missing)
+        assert str(err.value) == "No Portfolio matches the given query."
+    request = as_user(rf, world.learner)
+    portfolio = get_portfolio_for_user(request, world.portfolio.pk)
+    assert portfolio.pk == world.portfolio.pk and portfolio.links == {Role.LEARNER}
+    with django_assert_num_queries(0):  # read with the portfolio, for the page
+        assert (portfolio.learner, portfolio.assessor, portfolio.iv) == (world.learner, world.assessor, world.iv)
+        assert (portfolio.unit.pk, portfolio.centre.pk, portfolio.awarding_body.code) == (
+            world.portfolio.unit_id,
+            world.centre.pk,
+            "CG",
+        )
+
+
 def test_getting_an_item_asks_about_its_portfolio(world, rf, django_assert_num_queries):
     add(world, title="Another")
     item = add(world)
