@@ -8,6 +8,8 @@ database, DELETE stays open because Django's test flush empties tables with it; 
 
 from django.db import migrations
 
+from assessments.migrations._triggers import triggers_create
+
 # Frozen here on purpose: a migration must not change when the model's constant does.
 LOCKED = (
     "('assessor_signed', 'assessor_countersigned', 'iv_signed', 'iv_countersigned', 'iv_released', "
@@ -142,25 +144,10 @@ SQLITE_REVERSE = [
 ]
 
 
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        # No parameters: the function bodies use % placeholders of their own (RAISE's).
-        schema_editor.execute(PG_FORWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-
-
-def reverse(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_REVERSE)
-    elif vendor == "sqlite":
-        for statement in SQLITE_REVERSE:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("assessments", "0005_signoff_judgements_plans")]
-    operations = [migrations.RunPython(forward, reverse)]
+    operations = [
+        triggers_create(
+            postgresql=PG_FORWARD, postgresql_reverse=PG_REVERSE, sqlite=SQLITE_FORWARD, sqlite_reverse=SQLITE_REVERSE
+        )
+    ]

@@ -3,6 +3,8 @@ PostgreSQL DELETE too (SQLite keeps DELETE open for Django's test flush, as in 0
 
 from django.db import migrations
 
+from assessments.migrations._triggers import triggers_create
+
 TABLES = ["assessments_recordrender", "assessments_recordcode"]
 
 PG_FORWARD = """
@@ -29,24 +31,10 @@ SQLITE_FORWARD = [
 SQLITE_REVERSE = [f"DROP TRIGGER IF EXISTS {t}_immutable;" for t in TABLES]
 
 
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-
-
-def reverse(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_REVERSE)
-    elif vendor == "sqlite":
-        for statement in SQLITE_REVERSE:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("assessments", "0007_record_codes_renders")]
-    operations = [migrations.RunPython(forward, reverse)]
+    operations = [
+        triggers_create(
+            postgresql=PG_FORWARD, postgresql_reverse=PG_REVERSE, sqlite=SQLITE_FORWARD, sqlite_reverse=SQLITE_REVERSE
+        )
+    ]

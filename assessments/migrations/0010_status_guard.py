@@ -6,6 +6,8 @@ settings to announce with: there `manage.py verify_records` compares each status
 
 from django.db import migrations
 
+from assessments.migrations._triggers import triggers_create
+
 PG_FORWARD = """
 CREATE OR REPLACE FUNCTION assessments_portfolio_status_guard() RETURNS trigger AS $$
 BEGIN
@@ -28,16 +30,6 @@ DROP FUNCTION IF EXISTS assessments_portfolio_status_guard();
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_FORWARD, params=None)
-
-
-def reverse(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_REVERSE)
-
-
 class Migration(migrations.Migration):
     dependencies = [("assessments", "0009_signature_chain")]
-    operations = [migrations.RunPython(forward, reverse)]
+    operations = [triggers_create(postgresql=PG_FORWARD, postgresql_reverse=PG_REVERSE)]

@@ -2,9 +2,9 @@
 
 from django.db import migrations, models
 
-from assessments.migrations._sqlite_triggers import triggers_set_aside
+from assessments.migrations._triggers import triggers_set_aside
 
-# The triggers naming the table are set aside for SQLite's rebuild of it (see _sqlite_triggers).
+# The triggers naming the table are set aside for SQLite's rebuild of it (see _triggers).
 SET_ASIDE, PUT_BACK = triggers_set_aside("assessments_evidence")
 
 

@@ -8,10 +8,12 @@ refuses an edit or the learner's acknowledgement after signing), so in use the t
 through. Unlike 0006, an UPDATE is checked against the row's new evidence item as well as its old one, so a row
 cannot be moved under a signed item either. SQLite keeps DELETE open for Django's test flush, as in 0006.
 SQLite drops a table's triggers when a later migration rebuilds it: such a migration sets them aside and puts them
-back (_sqlite_triggers.triggers_set_aside); test_record_locks fails for any table left without them.
+back (_triggers.triggers_set_aside); test_record_locks fails for any table left without them.
 """
 
 from django.db import migrations
+
+from assessments.migrations._triggers import triggers_create
 
 # Frozen here on purpose, as in 0006: a migration must not change when the model's constant does.
 LOCKED = (
@@ -102,25 +104,10 @@ SQLITE_FORWARD = [
 SQLITE_REVERSE = [f"DROP TRIGGER IF EXISTS {t}_locked_{op};" for t in TABLES for op in ("insert", "update")]
 
 
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        # No parameters: the function body uses a % placeholder of its own (RAISE's).
-        schema_editor.execute(PG_FORWARD, params=None)
-    elif vendor == "sqlite":
-        for statement in SQLITE_FORWARD:
-            schema_editor.execute(statement)
-
-
-def reverse(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_REVERSE)
-    elif vendor == "sqlite":
-        for statement in SQLITE_REVERSE:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("assessments", "0016_qualification_registrations")]
-    operations = [migrations.RunPython(forward, reverse)]
+    operations = [
+        triggers_create(
+            postgresql=PG_FORWARD, postgresql_reverse=PG_REVERSE, sqlite=SQLITE_FORWARD, sqlite_reverse=SQLITE_REVERSE
+        )
+    ]
