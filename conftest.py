@@ -16,7 +16,7 @@ from units.models import Unit
 
 UNIT_SLUG = "deliver-customer-service-to-difficult-customers"
 # The local S3 server's fixtures (s3_server, s3_bucket).
-pytest_plugins = ["tests.s3"]
+pytest_plugins = ["tests.s3", "tests.browser.session"]
 
 
 @pytest.fixture(scope="session")

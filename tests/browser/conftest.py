@@ -13,7 +13,6 @@ naming the address and what overflowed.
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
@@ -21,15 +20,7 @@ import pytest
 # calls are still synchronous, so Django's async-safety guard must stand aside.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser.session import CHROMIUM_ARGS  # noqa: E402,F401 - where the tests import it from
 
 # A common phone in portrait (iPhone 12 to 15): the narrowest screen the site promises to fit.
 PHONE = {"width": 390, "height": 844}
@@ -187,38 +178,6 @@ def close_watched(contexts) -> None:
         context.close()
     if found:
         pytest.fail("Pages broke the layout or security rules:\n" + "\n".join(found), pytrace=False)
-
-
-def _chromium_path() -> str | None:
-    configured = os.environ.get("CHROMIUM_PATH")
-    if configured:
-        return configured
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-@pytest.fixture(scope="session")
-def browser():
-    path = _chromium_path()
-    required = os.environ.get("REQUIRE_BROWSER_TESTS", "").lower() in {"1", "true", "yes"}
-    if path is None:
-        message = "No Chromium found (install Debian's chromium, or set CHROMIUM_PATH): browser tests skipped."
-        if required:
-            pytest.fail(message.replace("skipped", "required by REQUIRE_BROWSER_TESTS"))
-        pytest.skip(message)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if required:
-            pytest.fail("The playwright package is not installed.")
-        pytest.skip("The playwright package is not installed: browser tests skipped.")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

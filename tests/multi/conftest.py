@@ -1,4 +1,2 @@
-"""The browser the multi-instance journey drives: the same system Chromium as tests/browser (skipped without it,
-unless REQUIRE_BROWSER_TESTS is set)."""
-
-from tests.browser.conftest import browser  # noqa: F401 - the fixture, shared
+"""The browser the multi-instance journey drives is the session's one Chromium (tests/browser/session.py, registered
+by the root conftest): skipped without it, unless REQUIRE_BROWSER_TESTS is set."""
