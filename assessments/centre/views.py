@@ -54,6 +54,17 @@ class Page:
     def has_previous(self) -> bool:
         return self.number > 1
 
+    # What the shared pagination (templates/includes/pagination.html) asks of a page.
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
     @property
     def start_index(self) -> int:
         return (self.number - 1) * PER_PAGE + 1 if self.rows else 0
