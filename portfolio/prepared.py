@@ -1,5 +1,7 @@
 """A row read by its primary key on every signed-in request, its SQL built by the ORM once per process.
 
+Used for the session, the signed-in user and the portfolio with its people.
+
 Building the SQL of a query with several joined tables (`Portfolio.objects.with_people()`) costs more CPU than
 running it (0.5 of the 0.7 ms on SQLite): the ORM's compiler does it once here, and each request runs that SQL with
 its own key and turns the row into the same objects the ORM would (the fields' converters, then the instance and
@@ -45,16 +47,19 @@ class PreparedGet(Generic[M]):
         connection = connections[alias]
         key = (alias, connection.vendor)
         if key not in self._plans:
-            compiler = self.queryset().filter(pk=_SENTINEL).query.get_compiler(using=alias)
+            queryset = self.queryset()
+            # As the key's field prepares it: a number for an id, text for a session key.
+            sentinel = queryset.model._meta.pk.get_prep_value(_SENTINEL)
+            compiler = queryset.filter(pk=sentinel).query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
-            assert list(params).count(_SENTINEL) == 1, "the key must be the query's only parameter of its value"
+            assert list(params).count(sentinel) == 1, "the key must be the query's only parameter of its value"
             select, klass_info = compiler.select, compiler.klass_info
             fields = klass_info["select_fields"]
             start, end = fields[0], fields[-1] + 1
             self._plans[key] = _Plan(
                 sql=sql,
                 params=tuple(params),
-                key_index=list(params).index(_SENTINEL),
+                key_index=list(params).index(sentinel),
                 start=start,
                 end=end,
                 init_list=[column[0].target.attname for column in select[start:end]],

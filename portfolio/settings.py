@@ -149,9 +149,10 @@ if REDIS_URL:
     # Every signed-in request reads its session: from the shared cache, the database only on a miss. Writes go to
     # both, and signing out deletes from both, so every process and machine sees it at once. Not with a cache of
     # each process's own, where a session signed out in one worker would live on in another's.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "portfolio.sessions.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SESSION_ENGINE = "portfolio.sessions.db"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -159,7 +160,9 @@ AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = [
     # Axes first, so a locked-out sign-in is refused before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's, reading the signed-in user by SQL built once. Sessions signed in before it was named here carry
+    # Django's backend path and are asked to sign in again once.
+    "people.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

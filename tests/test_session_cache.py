@@ -35,8 +35,8 @@ def _engine(**env: str) -> str:
 
 def test_sessions_use_the_cache_only_when_it_is_shared():
     # A cache of each process's own would keep a session signed out in one worker alive in the others.
-    assert _engine() == "django.contrib.sessions.backends.db"
-    assert _engine(REDIS_URL=REDIS_URL) == "django.contrib.sessions.backends.cached_db"
+    assert _engine() == "portfolio.sessions.db"
+    assert _engine(REDIS_URL=REDIS_URL) == "portfolio.sessions.cached_db"
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def cached_sessions(settings):
             "KEY_PREFIX": prefix,
         }
     }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "portfolio.sessions.cached_db"
     yield
     server = redis.Redis.from_url(REDIS_URL)
     for key in server.scan_iter(f"{prefix}:*"):
