@@ -127,7 +127,7 @@ class Membership(models.Model):
     class Meta:
         ordering = ["centre__name", "role"]
         indexes = [
-            # The admin's dashboard counts the centre's people by role from this index alone, without the rows.
+            # The tallies' recount (people.tallies) counts a centre's people by role from this index alone.
             models.Index(fields=["centre", "is_active", "role"], name="membership_centre_counts"),
         ]
         constraints = [
@@ -148,6 +148,22 @@ class Membership(models.Model):
     @property
     def is_qualifying(self) -> bool:
         return self.qualification == Qualification.QUALIFYING
+
+
+class MembershipTally(models.Model):
+    """How many active memberships a centre has in a role, kept by the database as memberships are written (triggers,
+    migration people 0006), so the admin's dashboard reads a row rather than counting a centre's people. Repaired by
+    people.tallies if rows were ever written past the triggers."""
+
+    centre = models.ForeignKey(Centre, on_delete=models.CASCADE, related_name="membership_tallies")
+    role = models.CharField(max_length=20)
+    active = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["centre", "role"], name="membership_tally_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.centre}: {self.active} active {self.role}"
 
 
 class ExternalVerifier(models.Model):

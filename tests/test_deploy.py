@@ -222,6 +222,7 @@ def test_maintenance_prunes_old_database_task_results_and_expired_sessions(db):
     assert [name for name, _ in steps()] == [
         "exports_prune",
         "ev_visits_close",
+        "tallies_recount",
         "prune_db_task_results",
         "clearsessions",
     ]
@@ -293,7 +294,7 @@ def test_with_rq_maintenance_cleans_rqs_registries_instead_of_pruning_the_databa
         assert result.returncode == 0, result.stderr
         lines = [json.loads(line) for line in result.stdout.splitlines()]
         done = [line["step"] for line in lines if line["message"].startswith("Maintenance step")]
-        assert done == ["exports_prune", "ev_visits_close", "rq_clean_registries", "clearsessions"]
+        assert done == ["exports_prune", "ev_visits_close", "tallies_recount", "rq_clean_registries", "clearsessions"]
         assert connection.zcard("rq:finished:default") == 0
     finally:
         connection.flushdb()

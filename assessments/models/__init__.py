@@ -22,7 +22,14 @@ from assessments.models.observations import (
     ObservationNote,
     QuestionAnswer,
 )
-from assessments.models.portfolio import LOCKED_STATUSES, TRANSITIONS, Portfolio, PortfolioQuerySet, PortfolioStatus
+from assessments.models.portfolio import (
+    LOCKED_STATUSES,
+    TRANSITIONS,
+    Portfolio,
+    PortfolioQuerySet,
+    PortfolioStatus,
+    RegistrationTally,
+)
 from assessments.models.qualifications import QualificationRegistration
 from assessments.models.records import (
     RecordCode,
@@ -59,6 +66,7 @@ __all__ = [
     "PortfolioStatus",
     "QualificationRegistration",
     "Referral",
+    "RegistrationTally",
     "Signature",
     "SufficiencyThresholds",
     "SignatureKind",

@@ -136,7 +136,7 @@ class Portfolio(models.Model):
         indexes = [
             # The centre admin's registrations list, newest first, a page at a time without sorting the centre.
             models.Index(fields=["centre", "-id"], name="portfolio_centre_newest"),
-            # The admin's dashboard totals (current, complete, needing an assessor or IV) from this index alone.
+            # The tallies' recount (current, complete, needing an assessor or IV) counts from this index alone.
             models.Index(fields=["centre", "status", "assessor", "iv"], name="portfolio_centre_totals"),
         ]
         constraints = [
@@ -166,3 +166,20 @@ class Portfolio(models.Model):
                 code.awarding_body = self.awarding_body
                 return code
         return None
+
+
+class RegistrationTally(models.Model):
+    """A centre's registrations as the admin's dashboard totals them: current (not withdrawn), complete, and current
+    but without an assessor or an IV. Kept by the database as portfolios are written (triggers, migration
+    assessments 0020), so the dashboard reads this row rather than counting the centre; repaired by
+    assessments.centre.tallies if rows were ever written past the triggers."""
+
+    centre = models.OneToOneField(
+        "people.Centre", on_delete=models.CASCADE, primary_key=True, related_name="registration_tally"
+    )
+    current = models.IntegerField(default=0)
+    complete = models.IntegerField(default=0)
+    unassigned = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.centre}: {self.current} current, {self.complete} complete, {self.unassigned} unassigned"

@@ -1,7 +1,8 @@
 """`manage.py maintenance`: the daily housekeeping (deploy/systemd/portfolio-maintenance.timer), one command for
 whichever task backend is configured. Old task results are removed from the database by django-tasks' prune, and
 from Redis by cleaning RQ's registries (RQ expires finished jobs by itself; the registries keep their ids until
-cleaned). Every step runs even when one fails, and the command fails if any did, so the timer's unit shows it."""
+cleaned). The centres' tallies are recounted, which puts right any written past their triggers. Every step runs
+even when one fails, and the command fails if any did, so the timer's unit shows it."""
 
 from __future__ import annotations
 
@@ -44,7 +45,11 @@ def _clean_rq_registries() -> str:
 
 def steps() -> list[tuple[str, Callable[[], str]]]:
     """Each step by name, in order, for the configured task backend."""
-    found = [("exports_prune", _command("exports_prune")), ("ev_visits_close", _command("ev_visits_close"))]
+    found = [
+        ("exports_prune", _command("exports_prune")),
+        ("ev_visits_close", _command("ev_visits_close")),
+        ("tallies_recount", _command("tallies_recount")),
+    ]
     kind = tasks_backend_kind()
     if kind == DATABASE:
         days = str(TASK_RESULTS_KEEP_DAYS)
@@ -59,8 +64,8 @@ def steps() -> list[tuple[str, Callable[[], str]]]:
 
 class Command(BaseCommand):
     help = (
-        "Daily housekeeping: expired exports and kept upload files, ended EV visits, old task results (database or "
-        "RQ, whichever TASKS_BACKEND names) and expired sessions."
+        "Daily housekeeping: expired exports and kept upload files, ended EV visits, centres' tallies recounted, old "
+        "task results (database or RQ, whichever TASKS_BACKEND names) and expired sessions."
     )
 
     def handle(self, *args, **options) -> None:
