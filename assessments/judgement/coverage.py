@@ -7,10 +7,11 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Aggregate, Case, CharField, Count, F, Max, OuterRef, Q, Subquery, When
+from django.db.models import Aggregate, Case, CharField, Count, F, IntegerField, Max, OuterRef, Q, Subquery, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from assessments.judgement.sql_once import SqlOnce
 from assessments.models import Evidence, Portfolio
 from units.models import Criterion, LearningOutcome, RangeItem, UnitCode
 
@@ -170,91 +171,110 @@ class _Joined(Aggregate):
         )
 
 
-def _ids(joined: str | None) -> list[int]:
-    return [int(i) for i in joined.split(",")] if joined else []
+def _tokens(joined: str | None) -> list[int]:
+    return list(map(int, joined.split(","))) if joined else []
 
 
-def _grouped_claims(
-    portfolio: Portfolio, criterion_ids: set[int], range_ids: set[int]
-) -> tuple[dict[int, list[int]], dict[int, int], dict[int, list[int]]]:
-    """claims_in for a page that has read the unit's criteria and range items: a row for each criterion and range
-    item, its items' ids joined into one string, rather than a row for each claim (thousands, each a tuple for the
-    database driver to build), and the number of different dates each criterion's items were on. Two queries."""
-    counted = Q(evidence__in=Evidence.objects.filter(in_portfolio(portfolio)).values("pk"))
-    by_criterion: dict[int, list[int]] = {}
-    dates: dict[int, int] = {}
-    for criterion_id, joined, different_dates in (
-        Evidence.criteria.through.objects.filter(counted)
+def _token(portfolio_id) -> Case:
+    """How a claim names its item in the joined strings below: an item of the portfolio's own by its number (its
+    reference is "E" and the number, and the numbers give the order), one cross-referenced from another unit by its
+    id made negative (looked up among those items, which are few)."""
+    return Case(
+        When(evidence__portfolio_id=portfolio_id, then=F("evidence__number")),
+        default=F("evidence_id") * -1,
+        output_field=IntegerField(),
+    )
+
+
+def _counted(portfolio_id) -> Q:
+    crossed = Evidence.cross_references.through.objects.filter(portfolio_id=portfolio_id).values("evidence_id")
+    return Q(evidence__in=Evidence.objects.filter(Q(portfolio_id=portfolio_id) | Q(pk__in=crossed)).values("pk"))
+
+
+# The grids' queries, built by the ORM once per process (sql_once.py): building them cost more CPU than running
+# them. Each criterion and range item with its items joined into one string (a row for each claim would be
+# thousands of tuples for the database driver to build), and each criterion's number of different dates.
+_CRITERIA = SqlOnce(
+    lambda unit: (
+        Criterion.objects.filter(outcome__unit_id=unit).select_related("outcome").order_by("outcome__number", "number")
+    ),
+    "unit",
+)
+_RANGE_ITEMS = SqlOnce(lambda unit: RangeItem.objects.filter(unit_id=unit).order_by("letter"), "unit")
+_CRITERION_CLAIMS = SqlOnce(
+    lambda portfolio: (
+        Evidence.criteria.through.objects.filter(_counted(portfolio))
         .order_by()
         .values("criterion_id")
-        .annotate(ids=_Joined("evidence_id"), dates=Count("evidence__activity_date", distinct=True))
-        .values_list("criterion_id", "ids", "dates")
-    ):
-        if criterion_id in criterion_ids:  # not the other units' criteria a cross-referenced item also claims
-            by_criterion[criterion_id] = _ids(joined)
-            dates[criterion_id] = different_dates
-    by_range: dict[int, list[int]] = {}
-    for item_id, joined in (
-        Evidence.range_items.through.objects.filter(counted)
+        .annotate(tokens=_Joined(_token(portfolio)), dates=Count("evidence__activity_date", distinct=True))
+        .values_list("criterion_id", "tokens", "dates")
+    ),
+    "portfolio",
+)
+_RANGE_CLAIMS = SqlOnce(
+    lambda portfolio: (
+        Evidence.range_items.through.objects.filter(_counted(portfolio))
         .order_by()
         .values("rangeitem_id")
-        .annotate(ids=_Joined("evidence_id"))
-        .values_list("rangeitem_id", "ids")
-    ):
-        if item_id in range_ids:
-            by_range[item_id] = _ids(joined)
-    return by_criterion, dates, by_range
+        .annotate(tokens=_Joined(_token(portfolio)))
+        .values_list("rangeitem_id", "tokens")
+    ),
+    "portfolio",
+)
+# The items cross-referenced into the portfolio from the learner's other units, with their home unit's number.
+_CROSSED = SqlOnce(
+    lambda portfolio: (
+        Evidence.objects.filter(cross_references=portfolio)
+        .annotate(home_unit_code=home_unit_code())
+        .order_by()
+        .values_list("pk", "number", "home_unit_code")
+    ),
+    "portfolio",
+)
 
 
 def portfolio_coverage(portfolio: Portfolio) -> Coverage:
-    """The portfolio's grids, in time linear in its evidence: each item's reference and place in the order are
-    worked out once, and every cell only looks them up."""
+    """The portfolio's grids, in time linear in its evidence and in a fixed number of queries: the claims come
+    grouped by criterion and range item, each naming its items by the number that orders them, and every cell is
+    made from those."""
     unit_code = portfolio.unit_code
-    criteria = list(
-        Criterion.objects.filter(outcome__unit_id=portfolio.unit_id)
-        .select_related("outcome")
-        .order_by("outcome__number", "number")
-    )
-    range_items = list(RangeItem.objects.filter(unit_id=portfolio.unit_id).order_by("letter"))
-    # Only the columns the grids read: no model instance for each of possibly thousands of items.
-    rows = (
-        Evidence.objects.filter(in_portfolio(portfolio))
-        # The home unit's number only for items cross-referenced from another unit, not a subquery an item.
-        .annotate(home_unit_code=Case(When(portfolio_id=portfolio.pk, then=None), default=home_unit_code()))
-        .order_by()
-        .values_list("pk", "number", "portfolio_id", "home_unit_code")
-    )
-    reference: dict[int, str] = {}
-    keys = []
-    home = portfolio.pk
-    for pk, number, portfolio_id, code in rows:
-        own = portfolio_id == home
-        reference[pk] = reference_text(number, own, code)
-        # Own items first, then those from other units, each in reference order.
-        keys.append((not own, code or "", number, pk))
-    rank = {key[3]: n for n, key in enumerate(sorted(keys))}
-    range_ids = [r.pk for r in range_items]  # in letter order, the matrix's columns
-    by_criterion, dates, by_range = _grouped_claims(portfolio, {c.pk for c in criteria}, set(range_ids))
+    criteria = _CRITERIA.objects(unit=portfolio.unit_id)
+    range_items = _RANGE_ITEMS.objects(unit=portfolio.unit_id)
+    criterion_ids, range_ids = {c.pk for c in criteria}, [r.pk for r in range_items]
+    # Not the other units' criteria and range items that a cross-referenced item also claims.
+    by_criterion: dict[int, list[int]] = {}
+    dates: dict[int, int] = {}
+    for criterion_id, joined, different_dates in _CRITERION_CLAIMS.rows(portfolio=portfolio.pk):
+        if criterion_id in criterion_ids:
+            by_criterion[criterion_id] = _tokens(joined)
+            dates[criterion_id] = different_dates
+    by_range = {item_id: _tokens(joined) for item_id, joined in _RANGE_CLAIMS.rows(portfolio=portfolio.pk)}
+    # Cross-referenced items after the portfolio's own, by their home unit's number and then their own.
+    crossed = {
+        -pk: ((code or "", number, pk), reference_text(number, False, code))
+        for pk, number, code in _CROSSED.rows(portfolio=portfolio.pk)
+    }
 
-    def refs(ids) -> list[str]:
-        return [reference[i] for i in sorted(ids, key=rank.__getitem__)]
+    def in_order(tokens: list[int]) -> tuple[list[int], list[str]]:
+        own = sorted(t for t in tokens if t > 0)
+        others = sorted((t for t in tokens if t < 0 and t in crossed), key=lambda t: crossed[t][0])
+        return [*own, *others], [f"E{t}" for t in own] + [crossed[t][1] for t in others]
 
-    # The range matrix in one pass over the range claims: each item's situations as a set, so a cell is a
-    # lookup rather than a set built for every evidence id of every criterion.
+    # The range matrix in one pass over the range claims: each item's situations, in letter order, so a cell is a
+    # lookup rather than a set built for every item of every criterion.
     situations: dict[int, list[int]] = defaultdict(list)
     for item_id in range_ids:
-        for evidence_id in by_range.get(item_id, ()):
-            situations[evidence_id].append(item_id)
+        for token in by_range.get(item_id, ()):
+            situations[token].append(item_id)
     blocks: dict[int, OutcomeBlock] = {}
     matrix = []
     for criterion in criteria:
-        ids = by_criterion.get(criterion.pk, [])
+        tokens, refs = in_order(by_criterion.get(criterion.pk, []))
         performance = criterion.outcome.is_performance
-        in_order = sorted(ids, key=rank.__getitem__)
         row = CriterionRow(
             criterion=criterion,
             label=criterion.label(unit_code),
-            refs=[reference[i] for i in in_order],
+            refs=refs,
             one_date_only=performance and dates.get(criterion.pk) == 1,
             text=criterion.wording(unit_code),
         )
@@ -262,13 +282,13 @@ def portfolio_coverage(portfolio: Portfolio) -> Coverage:
         if performance:
             # One pass over the criterion's items, in its order, dealing each into its situations' cells.
             cells: dict[int, list[str]] = {item_id: [] for item_id in range_ids}
-            for i in in_order:
-                for item_id in situations.get(i, ()):
-                    cells[item_id].append(reference[i])
+            for token, ref in zip(tokens, refs, strict=True):
+                for item_id in situations.get(token, ()):
+                    cells[item_id].append(ref)
             matrix.append((row.label, criterion, list(cells.values())))
     return Coverage(
         outcomes=list(blocks.values()),
-        range_rows=[RangeRow(item, refs(by_range.get(item.pk, []))) for item in range_items],
+        range_rows=[RangeRow(item, in_order(by_range.get(item.pk, []))[1]) for item in range_items],
         matrix=matrix,
         criteria=criteria,
         range_items=range_items,
