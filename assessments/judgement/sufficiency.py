@@ -1,8 +1,8 @@
 """The sufficiency ledger: per criterion and range item, how many different customers and occasions the
 accepted, confirmed evidence comes from, and over how many weeks; set against the centre's own thresholds.
 
-Read in a fixed number of queries whatever the evidence: criteria, range items, accepted items, confirmed
-claims and the centre's thresholds.
+Read in a fixed number of queries whatever the evidence: criteria, range items, the confirmed claims on accepted
+items (with what the ledger reads of each item) and the centre's thresholds.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from assessments.models import ClaimJudgement, Decision, Portfolio, SufficiencyThresholds, Verdict
-from assessments.records.document import portfolio_evidence
+from django.db.models import Q
+
+from assessments.judgement.sql_once import SqlOnce
+from assessments.models import ClaimJudgement, Decision, Evidence, Portfolio, SufficiencyThresholds, Verdict
 from units.models import Criterion, RangeItem
 
 
@@ -87,9 +89,40 @@ def _row(label: str, text: str, items: list[dict], thresholds: SufficiencyThresh
     return row
 
 
+def _counted(portfolio_id) -> Q:
+    crossed = Evidence.cross_references.through.objects.filter(portfolio_id=portfolio_id).values("evidence_id")
+    return Q(evidence__portfolio_id=portfolio_id) | Q(evidence_id__in=crossed)
+
+
+# The confirmed claims on accepted evidence (its own items and those cross-referenced into it), each with what the
+# ledger reads of its item, in one query whose SQL the ORM builds once per process (sql_once.py).
+_CONFIRMED = SqlOnce(
+    lambda portfolio: (
+        ClaimJudgement.objects.filter(
+            _counted(portfolio), verdict=Verdict.CONFIRMED, evidence__decision=Decision.ACCEPTED
+        )
+        .order_by()
+        .values_list(
+            "evidence_id",
+            "evidence__number",
+            "evidence__activity_date",
+            "evidence__customer_ref",
+            "evidence__occasion_ref",
+            "criterion_id",
+            "range_item_id",
+        )
+    ),
+    "portfolio",
+)
+_THRESHOLDS = SqlOnce(
+    lambda centre: SufficiencyThresholds.objects.filter(centre_id=centre).order_by("pk")[:1],
+    "centre",
+)
+
+
 def sufficiency(portfolio: Portfolio, unit_code=None, *, criteria=None, range_items=None) -> Ledger:
     """The ledger for the portfolio's unit, from accepted evidence with confirmed claims (its own items and
-    those cross-referenced into it); five queries, three when the page has read the unit's criteria (in outcome
+    those cross-referenced into it); four queries, two when the page has read the unit's criteria (in outcome
     and number order, with their outcomes) and range items (in letter order) already and passes them."""
     unit = portfolio.unit
     if criteria is None:
@@ -98,22 +131,26 @@ def sufficiency(portfolio: Portfolio, unit_code=None, *, criteria=None, range_it
         )
     if range_items is None:
         range_items = list(RangeItem.objects.filter(unit=unit).order_by("letter"))
-    items: dict[int, dict] = {
-        i["pk"]: i
-        for i in portfolio_evidence(portfolio)
-        .filter(decision=Decision.ACCEPTED)
-        .values("pk", "number", "activity_date", "customer_ref", "occasion_ref")
-    }
+    items: dict[int, dict] = {}
     by_criterion: dict[int, list[dict]] = defaultdict(list)
     by_range: dict[int, list[dict]] = defaultdict(list)
-    for j in ClaimJudgement.objects.filter(evidence_id__in=list(items), verdict=Verdict.CONFIRMED).values(
-        "evidence_id", "criterion_id", "range_item_id"
+    for pk, number, activity_date, customer_ref, occasion_ref, criterion_id, range_item_id in _CONFIRMED.rows(
+        portfolio=portfolio.pk
     ):
-        if j["criterion_id"]:
-            by_criterion[j["criterion_id"]].append(items[j["evidence_id"]])
-        elif j["range_item_id"]:
-            by_range[j["range_item_id"]].append(items[j["evidence_id"]])
-    thresholds = SufficiencyThresholds.objects.filter(centre_id=portfolio.centre_id).first()
+        item = items.get(pk)
+        if item is None:
+            item = items[pk] = {
+                "pk": pk,
+                "number": number,
+                "activity_date": activity_date,
+                "customer_ref": customer_ref,
+                "occasion_ref": occasion_ref,
+            }
+        if criterion_id:
+            by_criterion[criterion_id].append(item)
+        elif range_item_id:
+            by_range[range_item_id].append(item)
+    thresholds = next(iter(_THRESHOLDS.objects(centre=portfolio.centre_id)), None)
     rows = [_row(c.label(unit_code), c.wording(unit_code), by_criterion[c.pk], thresholds) for c in criteria]
     rows += [_row(f"Range {r.letter}", r.text, by_range[r.pk], thresholds) for r in range_items]
     return Ledger(rows=rows, thresholds=thresholds)
