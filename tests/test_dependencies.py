@@ -28,6 +28,7 @@ def _pins(path: Path) -> dict[str, str]:
     [
         (["requirements.txt"], "requirements.lock"),
         (["requirements.txt", "requirements-dev.txt"], "requirements-dev.lock"),
+        (["requirements-postgres.txt"], "requirements-postgres.lock"),
     ],
 )
 def test_each_lock_pins_exactly_what_the_requirements_ask_for(inputs, lock):
@@ -45,6 +46,16 @@ def test_every_locked_package_has_a_hash_and_the_bundled_driver_is_gone(lock):
     assert len(entries) == len(_pins(ROOT / lock)) > 30
     assert all("--hash=sha256:" in entry for entry in entries)
     assert "psycopg" in _pins(ROOT / lock) and "psycopg2-binary" not in _pins(ROOT / lock)
+
+
+def test_postgresql_deployments_install_the_c_driver_built_for_the_locked_psycopg():
+    # The C implementation must be psycopg's own version, or psycopg refuses it and falls back to pure Python.
+    assert _pins(ROOT / "requirements-postgres.lock") == {"psycopg-c": _pins(ROOT / "requirements.lock")["psycopg"]}
+    assert "--hash=sha256:" in (ROOT / "requirements-postgres.lock").read_text()
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    for place in (dockerfile, (ROOT / ".ci" / "run").read_text()):
+        assert "-r requirements-postgres.lock" in place and "--require-hashes" in place
+        assert '__impl__ == "c"' in place or '__impl__ != "c"' in place
 
 
 def test_nothing_imports_the_old_postgresql_driver():
