@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 from django.db import connections, router
@@ -32,7 +31,6 @@ class _Plan:
     params: tuple
     places: dict[str, list[int]]
     width: int
-    reorder: Callable | None
     converters: dict[int, tuple[list, Any]]
     # For model instances: where the main model's columns are, their attribute names, the joined models.
     start: int = 0
@@ -69,14 +67,6 @@ class SqlOnce:
         assert all(places.values()), "every value must be among the query's parameters"
         select = compiler.select
         width = compiler.col_count
-        reorder = None
-        if queryset._iterable_class is ValuesListIterable and queryset._fields:
-            # As ValuesListIterable does: the columns in the order values_list() names them.
-            query = queryset.query
-            columns = [*query.extra_select, *query.values_select, *query.annotation_select]
-            wanted = [*queryset._fields, *(f for f in query.annotation_select if f not in queryset._fields)]
-            if wanted != columns:
-                reorder = itemgetter(*[columns.index(f) for f in wanted])
         model_columns: dict[str, Any] = {}
         if queryset._iterable_class is not ValuesListIterable:
             klass_info = compiler.klass_info
@@ -93,7 +83,6 @@ class SqlOnce:
             params=tuple(params),
             places=places,
             width=width,
-            reorder=reorder,
             converters=compiler.get_converters([column[0] for column in select[:width]]),
             **model_columns,
         )
@@ -121,12 +110,11 @@ class SqlOnce:
         return rows
 
     def rows(self, **values: int) -> list[tuple]:
-        """A values_list() query's rows, as tuples in the order it names its columns."""
+        """A values_list() query's rows, as tuples in the order it names its columns (the order Django selects them
+        in)."""
         _, alias = self._alias()
         plan = self._plan(alias)
         rows = self._rows(alias, plan, values)
-        if plan.reorder is not None:
-            return [tuple(plan.reorder(row)) for row in rows]
         return [tuple(row[: plan.width]) for row in rows]
 
     def objects(self, **values: int) -> list:
