@@ -9,17 +9,18 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from django.core.paginator import Paginator
-from django.db.models import Case, Prefetch, Q, Value, When
+from django.db.models import Case, F, Value, When
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.text import Truncator
 
 from assessments.access import links_reach_sibling
 from assessments.evidence.policy import evidence_may
-from assessments.judgement.coverage import home_unit_code, in_portfolio, shown_reference
+from assessments.judgement.coverage import home_unit_code, in_portfolio, shown_reference, unit_criteria
+from assessments.judgement.sql_once import SqlOnce
 from assessments.models import Evidence, EvidenceFile, Portfolio
 from people.models import Role
-from units.models import Criterion
+from units.models import AssessmentMethod
 
 SORTS = {"ref": "number", "-ref": "-number", "date": "activity_date", "-date": "-activity_date"}
 PER_PAGE = 25
@@ -31,6 +32,82 @@ def _url_for_each(name: str) -> Callable[[int], str]:
     marker = 918273645
     before, after = reverse(name, args=[marker]).split(str(marker))
     return lambda pk: f"{before}{pk}{after}"
+
+
+# The page's rows are read by their ids: a page holds PER_PAGE, and a shorter page repeats its last id, so each
+# query below has one SQL for every page, built by the ORM once per process (assessments/judgement/sql_once.py).
+# Building them (joins, subqueries, and a filter for each row's related objects) cost more than running them.
+_IDS = tuple(f"e{n}" for n in range(PER_PAGE))
+
+
+def _in_ids(ids: dict) -> list:
+    return list(ids.values())
+
+
+_ITEMS = SqlOnce(
+    lambda **ids: (
+        Evidence.objects.filter(pk__in=_in_ids(ids)).select_related("method").defer("description", "witness_statement")
+    ),
+    *_IDS,
+)
+_FILES = SqlOnce(lambda **ids: EvidenceFile.objects.filter(evidence_id__in=_in_ids(ids)).order_by("pk"), *_IDS)
+# The units each item also counts towards: the row names them, and the evidence policy reads their status for the
+# lock. Only the columns those read, not the portfolio's and its unit's every field.
+_ALSO = SqlOnce(
+    lambda **ids: (
+        Portfolio.objects.filter(cross_referenced_evidence__in=_in_ids(ids))
+        .select_related("unit")
+        .only("status", "unit__title")
+        .annotate(code=home_unit_code(via=""), item=F("cross_referenced_evidence"))
+        .order_by("unit__title", "pk")
+    ),
+    *_IDS,
+)
+# What each item covers in this unit only (a cross-referenced item covers other units' criteria too).
+_COVERS = SqlOnce(
+    lambda unit, **ids: Evidence.criteria.through.objects.filter(
+        evidence_id__in=_in_ids(ids), criterion__outcome__unit_id=unit
+    ).values_list("evidence_id", "criterion_id"),
+    "unit",
+    *_IDS,
+)
+_LETTERS = SqlOnce(
+    lambda unit, **ids: (
+        Evidence.range_items.through.objects.filter(evidence_id__in=_in_ids(ids), rangeitem__unit_id=unit)
+        .order_by("rangeitem__letter")
+        .values_list("evidence_id", "rangeitem__letter")
+    ),
+    "unit",
+    *_IDS,
+)
+# The learner's portfolios (a few), for the items cross-referenced from their other units: read whether or not the
+# page shows any, so that the page runs the same queries.
+_HOMES = SqlOnce(
+    lambda learner: (
+        Portfolio.objects.filter(learner_id=learner).select_related("unit").annotate(code=home_unit_code(via=""))
+    ),
+    "learner",
+)
+_METHODS = SqlOnce(lambda unit: AssessmentMethod.objects.filter(units=unit).order_by("order"), "unit")
+
+
+def _prefetched(evidence: Evidence, name: str, model, objects: list) -> None:
+    """Leave `objects` where `evidence.<name>.all()` finds them, as prefetch_related would: the evidence policy
+    reads an item's cross-references so, and without them there it would read them again for each row."""
+    queryset = model._default_manager.none()
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    evidence._prefetched_objects_cache = {**getattr(evidence, "_prefetched_objects_cache", {}), name: queryset}
+
+
+_SUFFIX = Truncator("xx").chars(1)  # what truncating adds, as the active language words it ("…")
+
+
+def _short(text: str, length: int = 50) -> str:
+    """Truncator(text).chars(length), without its walk over every character of a text with nothing to combine."""
+    if not text.isascii():
+        return Truncator(text).chars(length)
+    return text if len(text) <= length else text[: length - len(_SUFFIX)] + _SUFFIX
 
 
 def evidence_page(request: HttpRequest, portfolio: Portfolio) -> dict:
@@ -53,56 +130,40 @@ def evidence_page(request: HttpRequest, portfolio: Portfolio) -> dict:
     # By reference: own items first, then the other units' (whose numbers are their own); by date: all together.
     ids = ids.order_by(*(("elsewhere", order, "portfolio_id") if "number" in order else (order, "elsewhere")))
     page = Paginator(ids.values_list("pk", flat=True), PER_PAGE).get_page(request.GET.get("page"))
-    # The page's items with only what the rows show: their portfolio is the page's own (its unit read once) for
-    # all but the few cross-referenced from the learner's other units, whose portfolios are read below.
-    items = (
-        Evidence.objects.filter(pk__in=list(page.object_list))
-        .select_related("method")
-        .defer("description", "witness_statement")
-        .prefetch_related(
-            Prefetch("files", queryset=EvidenceFile.objects.order_by("pk")),
-            # The units each item also counts towards: the row names them, and the evidence policy reads their
-            # status for the lock. Only the columns those read, not the portfolio's and its unit's every field.
-            Prefetch(
-                "cross_references",
-                queryset=Portfolio.objects.select_related("unit")
-                .only("status", "unit__title")
-                .annotate(code=home_unit_code(via=""))
-                .order_by("unit__title", "pk"),
-            ),
-        )
-        .in_bulk()
-    )
-    page.object_list = [items[pk] for pk in page.object_list]
-    others = {e.portfolio_id for e in page if e.portfolio_id != portfolio.pk}
-    # Read as the learner's portfolios (a few) so that the page runs this query whether or not it shows any.
-    homes = (
-        Portfolio.objects.filter(Q(learner_id=portfolio.learner_id) | Q(pk__in=others))
-        .select_related("unit")
-        .annotate(code=home_unit_code(via=""))
-        .in_bulk()
-    )
+    shown = list(page.object_list)
     unit_code = portfolio.unit_code
-    criteria = list(
-        Criterion.objects.filter(outcome__unit_id=portfolio.unit_id)
-        .select_related("outcome")
-        .order_by("outcome__number", "number")
-    )
-    # What each item covers in this unit only (a cross-referenced item covers other units' criteria too), as
-    # ids looked up in the unit's criteria already read for the filter: no instance per claim.
+    criteria = unit_criteria(portfolio.unit_id)
     place = {c.pk: n for n, c in enumerate(criteria)}
     covers: dict[int, list[int]] = defaultdict(list)
-    for evidence_id, criterion_id in Evidence.criteria.through.objects.filter(
-        evidence_id__in=list(items), criterion_id__in=list(place)
-    ).values_list("evidence_id", "criterion_id"):
-        covers[evidence_id].append(place[criterion_id])
     letters: dict[int, list[str]] = defaultdict(list)
-    for evidence_id, letter in (
-        Evidence.range_items.through.objects.filter(evidence_id__in=list(items), rangeitem__unit_id=portfolio.unit_id)
-        .order_by("rangeitem__letter")
-        .values_list("evidence_id", "rangeitem__letter")
-    ):
-        letters[evidence_id].append(letter)
+    items: dict[int, Evidence] = {}
+    if shown:
+        padded = dict(zip(_IDS, shown + shown[-1:] * (PER_PAGE - len(shown)), strict=True))
+        items = {e.pk: e for e in _ITEMS.objects(**padded)}
+        files: dict[int, list[EvidenceFile]] = defaultdict(list)
+        for f in _FILES.objects(**padded):
+            files[f.evidence_id].append(f)
+        also: dict[int, list[Portfolio]] = defaultdict(list)
+        for p in _ALSO.objects(**padded):
+            also[p.item].append(p)  # type: ignore[attr-defined]
+        for e in items.values():
+            e.file_list = files[e.pk]  # type: ignore[attr-defined]
+            _prefetched(e, "cross_references", Portfolio, also[e.pk])
+        # As ids looked up in the unit's criteria already read for the filter: no instance per claim.
+        for evidence_id, criterion_id in _COVERS.rows(unit=portfolio.unit_id, **padded):
+            covers[evidence_id].append(place[criterion_id])
+        for evidence_id, letter in _LETTERS.rows(unit=portfolio.unit_id, **padded):
+            letters[evidence_id].append(letter)
+    page.object_list = [items[pk] for pk in shown if pk in items]
+    homes = {p.pk: p for p in _HOMES.objects(learner=portfolio.learner_id)}
+    if others := {e.portfolio_id for e in page if e.portfolio_id != portfolio.pk} - homes.keys():
+        # Cross-referenced from a unit of someone else's, which the services do not allow: read it all the same.
+        homes.update(
+            Portfolio.objects.filter(pk__in=others)
+            .select_related("unit")
+            .annotate(code=home_unit_code(via=""))
+            .in_bulk()
+        )
     is_learner, is_assessor = Role.LEARNER in portfolio.links, Role.ASSESSOR in portfolio.links
     user_id = request.user.pk
     names = ("evidence_detail", "assessor_record_edit", "evidence_review", "evidence_edit", "evidence_delete_confirm")
@@ -149,10 +210,10 @@ def evidence_page(request: HttpRequest, portfolio: Portfolio) -> dict:
             else []
         )
     # The filter's options as words worked out here, not a filter chain for each of the unit's criteria.
-    options = [(str(c.pk), f"{c.label(unit_code)} {Truncator(c.wording(unit_code)).chars(50)}") for c in criteria]
+    options = [(str(c.pk), f"{c.label(unit_code)} {_short(c.wording(unit_code))}") for c in criteria]
     return {
         "page": page,
-        "methods": portfolio.unit.methods.order_by("order"),
+        "methods": _METHODS.objects(unit=portfolio.unit_id),
         "criteria": [(c.label(unit_code), c) for c in criteria],
         "criterion_options": options,
         "method": method,

@@ -233,6 +233,11 @@ _CROSSED = SqlOnce(
 )
 
 
+def unit_criteria(unit_id: int) -> list[Criterion]:
+    """The unit's criteria with their outcomes, in outcome and number order."""
+    return _CRITERIA.objects(unit=unit_id)
+
+
 def portfolio_coverage(portfolio: Portfolio) -> Coverage:
     """The portfolio's grids, in time linear in its evidence and in a fixed number of queries: the claims come
     grouped by criterion and range item, each naming its items by the number that orders them, and every cell is
