@@ -11,6 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from assessments.judgement.sql_once import SqlOnce
 from assessments.models import ClaimJudgement, Decision, Evidence, Portfolio, SufficiencyThresholds, Verdict
@@ -47,6 +50,13 @@ class Ledger:
         return [row for row in self.rows if row.unmet]
 
     @property
+    def rows_html(self) -> SafeString:
+        """The table's rows as HTML, built here in one pass as the page's template wrote them: a template loop costs
+        several nodes a cell, and each number there goes through the locale's formatting."""
+        checked = self.has_thresholds
+        return mark_safe("".join(f"\n  {_row_html(row, checked)}\n  " for row in self.rows))
+
+    @property
     def thresholds_text(self) -> str:
         t = self.thresholds
         if not self.has_thresholds:
@@ -59,6 +69,26 @@ class Ledger:
         if t.min_weeks is not None:
             parts.append(f"{t.min_weeks} week{'s' if t.min_weeks != 1 else ''} between the first and last")
         return "The centre looks for at least " + ", ".join(parts) + " for each criterion."
+
+
+def _number(value: int) -> str:
+    # Below 1,000 a whole number reads the same in every locale's format; larger ones are formatted as the
+    # template formats them.
+    return str(value) if -1000 < value < 1000 else str(localize(value))
+
+
+def _row_html(row: LedgerRow, checked: bool) -> str:
+    weeks = "–" if row.weeks is None else _number(row.weeks)
+    met = ""
+    if checked:
+        unmet = ", ".join(conditional_escape(u) for u in row.unmet)
+        met = f'<td>Not met<span class="visually-hidden">: {unmet}</span></td>' if row.unmet else "<td>Met</td>"
+    gap = ' class="gap"' if row.unmet else ""
+    return (
+        f'<tr{gap}><th scope="row"><span title="{conditional_escape(row.text)}">'
+        f"{conditional_escape(row.label)}</span></th><td>{_number(row.customers)}</td>"
+        f"<td>{_number(row.occasions)}</td><td>{weeks}</td>{met}</tr>"
+    )
 
 
 def _occasion(item: dict) -> tuple[str, object]:
