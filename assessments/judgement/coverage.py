@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Aggregate, Case, CharField, Count, F, IntegerField, Max, OuterRef, Q, Subquery, When
-from django.utils.html import escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
 from assessments.judgement.sql_once import SqlOnce
@@ -30,6 +30,14 @@ class CriterionRow:
         return ", ".join(self.refs)
 
 
+# A cell of a grid with no evidence yet.
+_NONE = '<span class="gap-text">none</span>'
+
+
+def _refs_cell(row) -> str:
+    return conditional_escape(row.refs_text) if row.refs else _NONE
+
+
 @dataclass
 class OutcomeBlock:
     outcome: LearningOutcome
@@ -38,6 +46,19 @@ class OutcomeBlock:
     @property
     def covered(self) -> int:
         return sum(1 for row in self.rows if row.refs)
+
+    @property
+    def rows_html(self) -> SafeString:
+        """The outcome's table rows as HTML, written in one pass as the page's template wrote them, rather than a
+        template loop of several nodes a row."""
+        return mark_safe(
+            "".join(
+                f'\n  <tr class="{"" if row.refs else "gap"}"><th scope="row"><span class="ref">'
+                f"{conditional_escape(row.label)}</span> {conditional_escape(row.text)}</th>\n"
+                f'    <td data-label="Evidence">{_refs_cell(row)}</td></tr>\n  '
+                for row in self.rows
+            )
+        )
 
 
 @dataclass
@@ -78,6 +99,18 @@ class Coverage:
                 + "".join(f"<td>{escape(refs)}</td>" if refs else gap for refs in cells)
                 + "</tr>"
                 for label, cells in self.matrix_text
+            )
+        )
+
+    @property
+    def range_rows_html(self) -> SafeString:
+        """The range table's rows as HTML, as the page's template wrote them."""
+        return mark_safe(
+            "".join(
+                f'\n  <tr class="{"" if row.refs else "gap"}"><th scope="row">{conditional_escape(row.item.letter)} '
+                f"{conditional_escape(row.item.text)}</th>"
+                f'<td data-label="Evidence">{_refs_cell(row)}</td></tr>\n  '
+                for row in self.range_rows
             )
         )
 
