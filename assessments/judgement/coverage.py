@@ -4,6 +4,8 @@ know" grids, worked out in a fixed number of queries whatever the evidence."""
 from __future__ import annotations
 
 import datetime
+import threading
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -204,6 +206,19 @@ class _Joined(Aggregate):
         )
 
 
+# "E1", "E2", ...: an own item's reference by its number, each string made once per process rather than once per
+# claim on every page (a thousand items make five thousand).
+_REFERENCES = ["E0"]
+_REFERENCES_GROWING = threading.Lock()
+
+
+def _own_references(numbers: list[int]) -> list[str]:
+    if numbers and numbers[-1] >= len(_REFERENCES):
+        with _REFERENCES_GROWING:
+            _REFERENCES.extend(f"E{n}" for n in range(len(_REFERENCES), max(numbers) + 1))
+    return [_REFERENCES[n] for n in numbers]
+
+
 def _tokens(joined: str | None) -> list[int]:
     return list(map(int, joined.split(","))) if joined else []
 
@@ -294,9 +309,11 @@ def portfolio_coverage(portfolio: Portfolio) -> Coverage:
     }
 
     def in_order(tokens: list[int]) -> tuple[list[int], list[str]]:
-        own = sorted(t for t in tokens if t > 0)
-        others = sorted((t for t in tokens if t < 0 and t in crossed), key=lambda t: crossed[t][0])
-        return [*own, *others], [f"E{t}" for t in own] + [crossed[t][1] for t in others]
+        ordered = sorted(tokens)
+        first_own = bisect_left(ordered, 1)  # the other units' items (negative) sort before the own numbers
+        own = ordered[first_own:]
+        others = sorted((t for t in ordered[:first_own] if t in crossed), key=lambda t: crossed[t][0])
+        return [*own, *others], _own_references(own) + [crossed[t][1] for t in others]
 
     # The range matrix in one pass over the range claims: each item's situations, in letter order, so a cell is a
     # lookup rather than a set built for every item of every criterion.
