@@ -5,6 +5,7 @@ allows the viewer), in the same queries whatever the number of items."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -109,8 +110,9 @@ _SUFFIX = Truncator("xx").chars(1)  # what truncating adds, as the active langua
 
 
 def _short(text: str, length: int = 50) -> str:
-    """Truncator(text).chars(length), without its walk over every character of a text with nothing to combine."""
-    if not text.isascii():
+    """Truncator(text).chars(length), without its walk over every character when no character combines with
+    another (it counts characters, not combining marks, in the text's composed form)."""
+    if not (text.isascii() or (unicodedata.is_normalized("NFC", text) and not any(map(unicodedata.combining, text)))):
         return Truncator(text).chars(length)
     return text if len(text) <= length else text[: length - len(_SUFFIX)] + _SUFFIX
 
