@@ -213,6 +213,7 @@ def test_maintenance_prunes_old_database_task_results_and_expired_sessions(db):
 
     from django.contrib.sessions.models import Session
     from django.core.management import call_command
+    from django.db import connection
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
@@ -225,6 +226,7 @@ def test_maintenance_prunes_old_database_task_results_and_expired_sessions(db):
         "tallies_recount",
         "prune_db_task_results",
         "clearsessions",
+        *(["sqlite_statistics"] if connection.vendor == "sqlite" else []),
     ]
     old, recent = render_unit_record.enqueue(0), render_unit_record.enqueue(1)
     finished = timezone.now() - timedelta(days=31)
@@ -234,6 +236,39 @@ def test_maintenance_prunes_old_database_task_results_and_expired_sessions(db):
     call_command("maintenance")
     assert [str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)] == [str(recent.id)]
     assert not Session.objects.exists()
+
+
+def test_maintenance_gathers_sqlites_planner_statistics(db):
+    """On SQLite the planner chooses indexes by sqlite_stat1, which nothing else fills; PostgreSQL's autovacuum
+    gathers its own statistics, so there the step is not run at all."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    from people.models import User
+    from portfolio.management.commands.maintenance import steps
+
+    if connection.vendor != "sqlite":
+        assert "sqlite_statistics" not in [name for name, _ in steps()]
+        return
+    User.objects.bulk_create(User(email=f"person{n}@example.com", full_name=f"Person {n}") for n in range(20))
+
+    def counted(table: str) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+            if not cursor.fetchone()[0]:
+                return []
+            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s", [table])
+            return [row[0] for row in cursor.fetchall()]
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if cursor.fetchone()[0]:
+            cursor.execute("DELETE FROM sqlite_stat1")
+    assert counted("people_user") == []
+    call_command("maintenance")
+    # One row per index of the table, each beginning with the number of rows it counted.
+    people = str(User.objects.count())
+    assert counted("people_user") and all(stat.split()[0] == people for stat in counted("people_user"))
 
 
 def test_maintenance_runs_every_step_and_fails_if_one_did(db, monkeypatch):
@@ -294,7 +329,14 @@ def test_with_rq_maintenance_cleans_rqs_registries_instead_of_pruning_the_databa
         assert result.returncode == 0, result.stderr
         lines = [json.loads(line) for line in result.stdout.splitlines()]
         done = [line["step"] for line in lines if line["message"].startswith("Maintenance step")]
-        assert done == ["exports_prune", "ev_visits_close", "tallies_recount", "rq_clean_registries", "clearsessions"]
+        assert done == [
+            "exports_prune",
+            "ev_visits_close",
+            "tallies_recount",
+            "rq_clean_registries",
+            "clearsessions",
+            "sqlite_statistics",
+        ]
         assert connection.zcard("rq:finished:default") == 0
     finally:
         connection.flushdb()
