@@ -23,7 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import configure, measure, prepare_postgres, start_django, status_guard_off  # noqa: E402
+from harness import (  # noqa: E402
+    configure,
+    gather_statistics,
+    measure,
+    prepare_postgres,
+    start_django,
+    status_guard_off,
+)
 from registrations import add_registrations  # noqa: E402
 from sizes import compare  # noqa: E402
 
@@ -33,7 +40,6 @@ def fill(learners: int, items: int, number: str = "90002", *, migrate: bool = Tr
     import datetime
 
     from django.core.management import call_command
-    from django.db import connection
     from django.utils import timezone
 
     from assessments.models import (
@@ -159,10 +165,9 @@ def fill(learners: int, items: int, number: str = "90002", *, migrate: bool = Tr
         for p in referred
     )
     Portfolio.objects.filter(pk__in=[p.pk for p in referred]).update(round=2)
-    if connection.vendor == "postgresql":
-        # Fresh statistics, as autovacuum would have gathered on a live database after so many inserts.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    # Fresh statistics, as autovacuum would have gathered on a live database after so many inserts (and on SQLite
+    # the daily maintenance).
+    gather_statistics()
     return assessor, centre
 
 
@@ -189,9 +194,7 @@ def main() -> None:
         big_assessor, big_centre = fill(args.learners, args.items, "90012", migrate=False)
         add_registrations(centre, args.small - args.learners)
         add_registrations(big_centre, args.large - args.learners)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+        gather_statistics()
         print(
             f"Filled a caseload of {args.learners} learners with {args.items} evidence items each, at centres of "
             f"{args.small:,} and {args.large:,} learners, in {time.perf_counter() - started:.1f} s"

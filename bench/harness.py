@@ -122,3 +122,19 @@ def status_guard_off() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ALTER TABLE assessments_portfolio DISABLE TRIGGER assessments_portfolio_status")
+
+
+def gather_statistics(*, vacuum: bool = False) -> None:
+    """Fresh planner statistics after a fill, as a live database would have them: on PostgreSQL what autovacuum
+    gathers after so many inserts (ANALYZE; with `vacuum`, VACUUM ANALYZE, which also merges the trigram indexes'
+    pending entries), on SQLite what the daily `manage.py maintenance` gathers (its sqlite_statistics step, as
+    nothing on SQLite gathers them by itself)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
+    elif connection.vendor == "sqlite":
+        from portfolio.management.commands.maintenance import steps
+
+        dict(steps())["sqlite_statistics"]()

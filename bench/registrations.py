@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import configure, prepare_postgres, start_django  # noqa: E402
+from harness import configure, gather_statistics, prepare_postgres, start_django  # noqa: E402
 from sizes import compare  # noqa: E402
 
 
@@ -133,11 +133,9 @@ def main() -> None:
         else:
             call_command("loaddata", "unit_c4", verbosity=0)
             admins = [fill_centre("91001", args.small), fill_centre("91002", args.large)]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                # As autovacuum would have after so many inserts: the planner's statistics, and the trigram
-                # indexes' pending entries merged.
-                cursor.execute("VACUUM ANALYZE")
+        # As autovacuum would have after so many inserts: the planner's statistics, and on PostgreSQL the trigram
+        # indexes' pending entries merged (on SQLite, what the daily maintenance gathers).
+        gather_statistics(vacuum=True)
         print(
             f"Filled centres of {args.small:,} and {args.large:,} learners (one assessor to 40) "
             f"in {time.perf_counter() - started:.1f} s"

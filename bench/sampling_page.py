@@ -24,7 +24,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import configure, measure, prepare_postgres, start_django, status_guard_off  # noqa: E402
+from harness import (  # noqa: E402
+    configure,
+    gather_statistics,
+    measure,
+    prepare_postgres,
+    start_django,
+    status_guard_off,
+)
 from registrations import add_registrations  # noqa: E402
 from sizes import compare  # noqa: E402
 
@@ -35,7 +42,6 @@ def fill(learners: int, items: int, assessors: int, number: str = "90003", *, mi
 
     from django.contrib.auth.hashers import make_password
     from django.core.management import call_command
-    from django.db import connection
     from django.utils import timezone
 
     from assessments.models import Evidence, EvidenceSetting, Portfolio, PortfolioStatus
@@ -191,10 +197,9 @@ def fill(learners: int, items: int, assessors: int, number: str = "90003", *, mi
         )
         for item, agreement in zip(reported, [Agreement.AGREE, Agreement.DISAGREE], strict=True)
     )
-    if connection.vendor == "postgresql":
-        # Fresh statistics, as autovacuum would have gathered on a live database after so many inserts.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    # Fresh statistics, as autovacuum would have gathered on a live database after so many inserts (and on SQLite
+    # the daily maintenance).
+    gather_statistics()
     return iv, plan
 
 
@@ -222,9 +227,7 @@ def main() -> None:
         big_iv, big_plan = fill(args.learners, args.items, args.assessors, "90013", migrate=False)
         add_registrations(plan.centre, args.small - args.learners)
         add_registrations(big_plan.centre, args.large - args.learners)
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+        gather_statistics()
         print(
             f"Filled {args.learners} learners' units, {args.assessors} assessors and {args.items} evidence items "
             f"for one IV, at centres of {args.small:,} and {args.large:,} learners, "
