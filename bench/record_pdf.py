@@ -3,12 +3,15 @@
 Builds one complete, signed portfolio of unit C4 (12 evidence items covering
 every criterion and range item, a few with photos so the appendix shows
 thumbnails; signed by the learner, assessor, IV and EV), renders its record
-once to warm the process (fonts, stylesheet, templates), then renders the same
-HTML repeatedly, side by side: with WeasyPrint under an earlier revision's
-stylesheet (--before) and under today's, and with headless Chromium
-(Playwright's `page.pdf()`, /usr/bin/chromium). Prints the CPU time of each
-render (Chromium's own processes included), the page count and the CPU a page
-beside issue 14's goal of 60 ms a page.
+once to warm the process (fonts, stylesheet, templates), then renders it
+repeatedly, side by side: with WeasyPrint under an earlier revision's templates
+and stylesheet (--before) and under today's, and with headless Chromium
+(Playwright's `page.pdf()`, /usr/bin/chromium) on today's HTML. The same
+portfolio's draft (the record as it reads before anyone signs: watermark, no
+record code, no QR code; issue 14 asks about the draft's first render) is
+rendered beside it the same ways. Prints the CPU time of each render
+(Chromium's own processes included), the page count and the CPU a page beside
+issue 14's goal of 60 ms a page.
 
 Chromium does not support `string-set`, so its running header is empty: it is
 the yardstick for the engine on the same HTML, not a replacement renderer.
@@ -38,7 +41,10 @@ from harness import ROOT, configure, percentile95, prepare_postgres, start_djang
 
 PASSWORD = "bench-password"
 CHROMIUM = "/usr/bin/chromium"
-BEFORE = "33cd6cf"  # the stylesheet before issue 14's work on the record
+# The record's layout before the second round of issue 14's work (flex layout, whitespace between tags, margin boxes
+# of auto width); 33cd6cf is the layout before the first round (automatic table layout).
+BEFORE = "f3ac36a"
+TEMPLATES = ("pdf/unit_record.html", "pdf/refs_table.html", "pdf/assessor_records.html")
 
 
 def fill(items: int, photos: int, *, sign: bool = True):
@@ -183,25 +189,57 @@ def self_contained(html: str, css: str, content) -> str:
     return html.replace("</head>", f"<style>{css}</style></head>", 1)
 
 
-def chromium_cpu(html: str, runs: int) -> tuple[list[float], int]:
-    """CPU ms of each headless Chromium `page.pdf()` of the same HTML (this process and Chromium's together),
-    and its page count."""
+def chromium_cpu(htmls: dict[str, str], runs: int) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """CPU ms of each headless Chromium `page.pdf()` of each HTML (this process and Chromium's together), and
+    each one's page count; one browser for all, the documents taken in turn."""
     from playwright.sync_api import sync_playwright
     from pypdf import PdfReader
 
-    times = []
+    times: dict[str, list[float]] = {label: [] for label in htmls}
+    pages: dict[str, int] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page()
-        pdf = b""
         for n in range(runs + 1):
-            before = time.process_time() + _descendants_cpu()
-            page.set_content(html)
-            pdf = page.pdf(format="A4", tagged=True, display_header_footer=False, prefer_css_page_size=True)
-            if n:  # the first warms the browser up
-                times.append((time.process_time() + _descendants_cpu() - before) * 1000)
+            for label, html in htmls.items():
+                before = time.process_time() + _descendants_cpu()
+                page.set_content(html)
+                pdf = page.pdf(format="A4", tagged=True, display_header_footer=False, prefer_css_page_size=True)
+                if n:  # the first round warms the browser up
+                    times[label].append((time.process_time() + _descendants_cpu() - before) * 1000)
+                pages[label] = len(PdfReader(io.BytesIO(pdf)).pages)
         browser.close()
-    return times, len(PdfReader(io.BytesIO(pdf)).pages)
+    return times, pages
+
+
+def git_show(revision: str, path: str) -> str | None:
+    shown = subprocess.run(["git", "show", f"{revision}:{path}"], cwd=ROOT, capture_output=True, text=True)
+    return shown.stdout if shown.returncode == 0 else None
+
+
+def html_at(revision: str, content) -> str:
+    """The record's HTML as the templates of an earlier revision wrote it (today's where that revision had none),
+    with the context today's render gives."""
+    from unittest import mock
+
+    from django.template import Context, Engine
+
+    from assessments.records.pdf import render
+
+    sources = {name: git_show(revision, f"templates/{name}") for name in TEMPLATES}
+    engine = Engine(
+        loaders=[
+            ("django.template.loaders.locmem.Loader", {k: v for k, v in sources.items() if v is not None}),
+            "django.template.loaders.filesystem.Loader",
+        ],
+        dirs=[str(ROOT / "templates")],
+    )
+
+    def render_to_string(name: str, context: dict) -> str:
+        return engine.get_template(name).render(Context(context))
+
+    with mock.patch.object(render, "render_to_string", render_to_string):
+        return render.record_html(content)
 
 
 def main() -> None:
@@ -210,7 +248,9 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=3, help="of which with a photo (default 3)")
     parser.add_argument("--runs", type=int, default=10, help="renders of each kind after the warm-up (default 10)")
     parser.add_argument(
-        "--before", default=BEFORE, help=f"git revision whose stylesheet is measured beside today's (default {BEFORE})"
+        "--before",
+        default=BEFORE,
+        help=f"git revision whose templates and stylesheet are measured beside today's (default {BEFORE})",
     )
     parser.add_argument("--no-chromium", action="store_true", help="leave headless Chromium out")
     args = parser.parse_args()
@@ -235,55 +275,66 @@ def main() -> None:
             f"and {len(signatures)} signatures in {time.perf_counter() - started:.1f} s; database: {connection.vendor}"
         )
         content = record_content(portfolio, signatures)
-        html = render.record_html(content)
+        draft = record_content(portfolio, [])  # the same portfolio as it reads before anyone has signed
         css_now = (ROOT / "static/pdf/record.css").read_text()
-        show = ["git", "show", f"{args.before}:static/pdf/record.css"]
-        css_before = subprocess.run(show, cwd=ROOT, capture_output=True, text=True, check=True).stdout
-        sheets = {
-            f"WeasyPrint, stylesheet of {args.before}": CSS(
-                string=css_before, url_fetcher=RecordFetcher(), font_config=render._fonts()
-            ),
-            "WeasyPrint, stylesheet now": render._stylesheet(),
-        }
+        css_before = git_show(args.before, "static/pdf/record.css")
+        sheet_before = CSS(string=css_before, url_fetcher=RecordFetcher(), font_config=render._fonts())
+        # (label, content, HTML, stylesheet): each kind of record under the earlier layout and today's.
+        renders = [
+            (f"WeasyPrint, signed, layout of {args.before}", content, html_at(args.before, content), sheet_before),
+            ("WeasyPrint, signed, layout now", content, render.record_html(content), render._stylesheet()),
+            (f"WeasyPrint, draft, layout of {args.before}", draft, html_at(args.before, draft), sheet_before),
+            ("WeasyPrint, draft, layout now", draft, render.record_html(draft), render._stylesheet()),
+        ]
 
-        def weasy(sheet) -> bytes:
+        def weasy(content, html, sheet) -> bytes:
             fetcher = RecordFetcher(images=content.image_files)
             return HTML(string=html, url_fetcher=fetcher, base_url="static:/").write_pdf(
                 stylesheets=[sheet], font_config=render._fonts(), pdf_variant="pdf/ua-1"
             )
 
         pages: dict[str, int] = {}
-        for label, sheet in sheets.items():  # warm up: fonts, stylesheet, templates
-            pages[label] = len(PdfReader(io.BytesIO(weasy(sheet))).pages)
-        times: dict[str, list[float]] = {label: [] for label in sheets}
+        for label, *job in renders:  # warm up: fonts, stylesheets, templates
+            pages[label] = len(PdfReader(io.BytesIO(weasy(*job))).pages)
+        times: dict[str, list[float]] = {label: [] for label, *_ in renders}
         contents = []
-        for _ in range(args.runs):  # side by side, so a busy moment on the machine falls on both alike
+        for _ in range(args.runs):  # side by side, so a busy moment on the machine falls on all alike
             start = time.process_time()
             record_content(portfolio, signatures)
             contents.append((time.process_time() - start) * 1000)
-            for label, sheet in sheets.items():
+            for label, *job in renders:
                 start = time.process_time()
-                weasy(sheet)
+                weasy(*job)
                 times[label].append((time.process_time() - start) * 1000)
         if not args.no_chromium:
-            label = "Headless Chromium, same HTML"
-            times[label], pages[label] = chromium_cpu(self_contained(html, css_now, content), args.runs)
+            chromium = {
+                f"Headless Chromium, {kind}, same HTML": self_contained(render.record_html(c), css_now, c)
+                for kind, c in (("signed", content), ("draft", draft))
+            }
+            chromium_times, chromium_pages = chromium_cpu(chromium, args.runs)
+            times.update(chromium_times)
+            pages.update(chromium_pages)
 
         print(f"\n{args.runs} renders each after a warm-up; CPU time (ms), per page beside the goal\n")
-        print(f"{'Render':42} {'pages':>5} {'median':>8} {'p95':>8} {'per page':>9} {'goal':>6} {'ratio':>6}")
+        print(f"{'Render':45} {'pages':>5} {'median':>8} {'p95':>8} {'per page':>9} {'goal':>6} {'ratio':>6}")
         median, p95 = statistics.median(contents), percentile95(contents)
-        print(f"{'Record content (queries)':42} {'':>5} {median:8.1f} {p95:8.1f}")
+        print(f"{'Record content (queries)':45} {'':>5} {median:8.1f} {p95:8.1f}")
+        per_page = {}
         for label, t in times.items():
-            per_page = statistics.median(t) / pages[label]
-            verdict = "PASS" if per_page <= GOAL_PAGE_MS else "FAIL"
+            per_page[label] = statistics.median(t) / pages[label]
+            verdict = "PASS" if per_page[label] <= GOAL_PAGE_MS else "FAIL"
             print(
-                f"{label:42} {pages[label]:5} {statistics.median(t):8.1f} {percentile95(t):8.1f} {per_page:9.1f} "
-                f"{GOAL_PAGE_MS:6.0f} {per_page / GOAL_PAGE_MS:5.1f}x {verdict}"
+                f"{label:45} {pages[label]:5} {statistics.median(t):8.1f} {percentile95(t):8.1f} "
+                f"{per_page[label]:9.1f} {GOAL_PAGE_MS:6.0f} {per_page[label] / GOAL_PAGE_MS:5.1f}x {verdict}"
             )
-        now = statistics.median(times["WeasyPrint, stylesheet now"]) / pages["WeasyPrint, stylesheet now"]
-        if not args.no_chromium:
-            chromium = statistics.median(times[label]) / pages[label]
-            print(f"\nWeasyPrint needs {now / chromium:.1f}x Chromium's CPU a page for the same HTML.")
+        print()
+        for kind in ("signed", "draft"):
+            now = per_page[f"WeasyPrint, {kind}, layout now"]
+            before = per_page[f"WeasyPrint, {kind}, layout of {args.before}"]
+            line = f"{kind.capitalize()}: today's layout takes {now / before:.2f}x the CPU a page of {args.before}'s"
+            if not args.no_chromium:
+                line += f"; WeasyPrint needs {now / per_page[f'Headless Chromium, {kind}, same HTML']:.1f}x Chromium's"
+            print(line + ".")
         pdf = render.render_pdf(content)
         print(f"The stored record: {len(pdf) / 1024:.0f} KiB ({len(pdf):,} bytes), {len(content.images)} thumbnails")
 
