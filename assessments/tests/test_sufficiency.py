@@ -116,3 +116,18 @@ def test_the_assessor_needs_no_statement_when_thresholds_are_met_or_unset(world)
     SufficiencyThresholds.objects.create(centre=world.portfolio.centre, min_occasions=1)
     assert not sufficiency(world.portfolio).unmet
     assert sign(world, world.assessor, SignatureKind.ASSESSOR).statement == world.portfolio.unit.assessor_statement
+
+
+def test_the_ledgers_rows_are_written_escaped_with_a_dash_for_no_weeks_and_what_is_not_met():
+    from assessments.judgement.sufficiency import Ledger, LedgerRow
+
+    short = LedgerRow(label="2.1", text='Greet "them" & <smile>', customers=1, occasions=2, unmet=["customers"])
+    met = LedgerRow(label="Range a", text="In person", customers=3, occasions=1234, weeks=6)
+    ledger = Ledger(rows=[short, met], thresholds=SufficiencyThresholds(min_customers=2))
+    assert ledger.rows_html == (
+        '\n  <tr class="gap"><th scope="row"><span title="Greet &quot;them&quot; &amp; &lt;smile&gt;">2.1</span></th>'
+        '<td>1</td><td>2</td><td>–</td><td>Not met<span class="visually-hidden">: customers</span></td></tr>\n  '
+        '\n  <tr><th scope="row"><span title="In person">Range a</span></th>'
+        "<td>3</td><td>1234</td><td>6</td><td>Met</td></tr>\n  "
+    )
+    assert "<td>Met</td>" not in Ledger(rows=[met], thresholds=None).rows_html  # no thresholds, no column
