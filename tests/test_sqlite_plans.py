@@ -126,3 +126,19 @@ def test_with_statistics_the_ivs_evidence_is_counted_by_method_from_an_index_alo
     [found] = plans_of(lambda: method_counts(world.iv, world.centre), "assessments_evidence")
 
     assert any("assessments_evidence USING COVERING INDEX evidence_portfolio_method" in line for line in found), found
+
+
+def test_the_assessor_search_reads_the_centres_assessors_off_an_index_of_centre_and_role(client, world):
+    for n in range(30):
+        member(world.centre, Role.LEARNER if n % 5 else Role.ASSESSOR)
+    dict(steps())["sqlite_statistics"]()
+    client.force_login(world.admin)
+    url = reverse("centre_portfolios")
+
+    plans = plans_of(lambda: client.get(url, {"assessor": "asha"}), "people_user")
+
+    assert any(
+        "people_membership USING COVERING INDEX membership_centre_role (centre_id=? AND role=?)" in line
+        for found in plans
+        for line in found
+    ), plans
