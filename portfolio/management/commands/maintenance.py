@@ -56,7 +56,9 @@ def _sqlite_statistics() -> str:
     the assessor's or IV's would find their forty (bench/caseload.py, bench/sampling_page.py). SQLite's advice is
     `PRAGMA optimize`, which runs ANALYZE only on tables whose statistics are missing or out of date; before 3.46 it
     only looks at the tables its own connection has queried, none in a fresh command, so there ANALYZE itself runs
-    (under a second at a centre of 100,000 learners)."""
+    (under a second at a centre of 100,000 learners). Statistics also lead SQLite astray where a column is mostly
+    empty (it counts the empty ones as one value): SQLite-only indexes keep those plans (assessments 0021 and 0022,
+    people 0007; tests/test_sqlite_plans.py)."""
     with connection.cursor() as cursor:
         if sqlite3.sqlite_version_info >= OPTIMIZE_ALL_TABLES_SINCE:
             cursor.execute("PRAGMA optimize=0x10002")
