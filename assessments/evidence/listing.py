@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from django.core.paginator import Paginator
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, QuerySet, Value, When
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -97,10 +97,19 @@ _HOMES = SqlOnce(
 _METHODS = SqlOnce(lambda unit: AssessmentMethod.objects.filter(units=unit).order_by("order"), "unit")
 
 
+class _ReadAlready(QuerySet):
+    """Rows read with the page, handed out as they are. Anything built on them (`.filter()`, `.all()` on the
+    queryset, `.count()` through a new query) would need the relation's own query, which this has not got: it
+    refuses rather than answering from nothing."""
+
+    def _chain(self):
+        raise TypeError("these rows were read with the evidence list's page: iterate them, do not query them")
+
+
 def _prefetched(evidence: Evidence, name: str, model, objects: list) -> None:
     """Leave `objects` where `evidence.<name>.all()` finds them, as prefetch_related would: the evidence policy
     reads an item's cross-references so, and without them there it would read them again for each row."""
-    queryset = model._default_manager.none()
+    queryset = _ReadAlready(model=model)
     queryset._result_cache = objects
     queryset._prefetch_done = True
     evidence._prefetched_objects_cache = {**getattr(evidence, "_prefetched_objects_cache", {}), name: queryset}

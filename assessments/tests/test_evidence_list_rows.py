@@ -64,3 +64,18 @@ def test_the_assessor_reads_a_review_link_a_row_and_none_of_the_learners_actions
             f'<span class="visually-hidden"> {item.reference}</span></a></td>'
         ) in row
         assert "Edit<span" not in row and "Delete<span" not in row
+
+
+def test_a_rows_cross_references_come_read_with_the_page_and_refuse_a_query_built_on_them(client, world, request):
+    import pytest
+
+    item = add(world, criteria=["2.1"], title="Counted twice")
+    second_portfolio = request.getfixturevalue("second_portfolio")  # after: its unit has a criterion 2.1 too
+    item.cross_references.add(second_portfolio)
+    client.force_login(world.learner)
+    response = client.get(reverse("evidence_list", args=[world.portfolio.pk]))
+    row = next(e for e in response.context["page"] if e.pk == item.pk)
+    assert list(row.cross_references.all()) == [second_portfolio]
+    # A filter on them would need the relation's own query: refused, not answered from nothing.
+    with pytest.raises(TypeError, match="read with the evidence list's page"):
+        row.cross_references.filter(pk=second_portfolio.pk)
