@@ -15,7 +15,7 @@ from assessments.models import Evidence, EvidenceFile, Portfolio
 from people.access import available_roles
 from people.models import EVAllocation, Membership, Qualification, Role
 from people.visit_links import visit_reaches
-from portfolio.prepared import PreparedGet
+from portfolio.sql_once import PreparedGet
 
 # Not roles of their own: a qualified assessor (or IV) at the centre is linked to the portfolios of a colleague
 # who is still qualifying, to read them and countersign their decisions.
@@ -124,7 +124,7 @@ def get_portfolio_for_user(
 ) -> Portfolio:
     """The portfolio, if the user is linked to it (404 otherwise) in one of `allowed` ways (403 otherwise, saying
     `reason`, or who may)."""
-    # Every portfolio page asks this first: the query's SQL is built once per process (portfolio/prepared.py).
+    # Every portfolio page asks this first: the query's SQL is built once per process (portfolio/sql_once.py).
     portfolio = _WITH_PEOPLE.get(portfolio_id)
     if portfolio is None:
         raise Http404("No Portfolio matches the given query.")

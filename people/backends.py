@@ -1,7 +1,7 @@
 """The sign-in backend: Django's, with the signed-in user read by SQL built once per process.
 
 Every signed-in request reads its user by the id in the session; Django's backend builds that query each time,
-which costs more CPU than running it (portfolio/prepared.py). The user is still read from the database on every
+which costs more CPU than running it (portfolio/sql_once.py). The user is still read from the database on every
 request, so a deactivated account or a changed password (the session's hash) stops working at once.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib.auth import backends
 
 from people.models import User
-from portfolio.prepared import PreparedGet
+from portfolio.sql_once import PreparedGet
 
 _BY_ID = PreparedGet(lambda: User._default_manager.all())
 

@@ -1,4 +1,4 @@
-"""The portfolio with its people, read by SQL built once (portfolio/prepared.py): the same objects the ORM gives,
+"""The portfolio with its people, read by SQL built once (portfolio/sql_once.py): the same objects the ORM gives,
 in one query, None when there is no such portfolio."""
 
 from __future__ import annotations

@@ -22,10 +22,10 @@ from django.utils.text import Truncator
 from assessments.access import links_reach_sibling
 from assessments.evidence.policy import evidence_may
 from assessments.judgement.coverage import home_unit_code, in_portfolio, shown_reference, unit_criteria
-from assessments.judgement.sql_once import SqlOnce
 from assessments.models import Evidence, EvidenceFile, Portfolio
 from assessments.templatetags.badges import decision_badge, witness_badge
 from people.models import Role
+from portfolio.sql_once import SqlOnce
 from units.models import AssessmentMethod
 
 SORTS = {"ref": "number", "-ref": "-number", "date": "activity_date", "-date": "-activity_date"}

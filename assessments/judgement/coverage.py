@@ -13,8 +13,8 @@ from django.db.models import Aggregate, Case, CharField, Count, F, IntegerField,
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 
-from assessments.judgement.sql_once import SqlOnce
 from assessments.models import Evidence, Portfolio
+from portfolio.sql_once import SqlOnce
 from units.models import Criterion, LearningOutcome, RangeItem, UnitCode
 
 

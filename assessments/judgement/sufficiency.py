@@ -15,8 +15,8 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
-from assessments.judgement.sql_once import SqlOnce
 from assessments.models import ClaimJudgement, Decision, Evidence, Portfolio, SufficiencyThresholds, Verdict
+from portfolio.sql_once import SqlOnce
 from units.models import Criterion, RangeItem
 
 

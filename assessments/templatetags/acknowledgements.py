@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django import template
 
-from assessments.judgement.sql_once import SqlOnce
 from assessments.models import LOCKED_STATUSES, Acknowledgement, Observation
+from portfolio.sql_once import SqlOnce
 
 register = template.Library()
 

@@ -1,4 +1,4 @@
-"""Session stores that read the session row by SQL the ORM builds once per process (portfolio/prepared.py).
+"""Session stores that read the session row by SQL the ORM builds once per process (portfolio/sql_once.py).
 
 Every signed-in request reads its session; Django's stores build `Session.objects.get(session_key=...,
 expire_date__gt=now)` each time, and building that query costs more CPU than running it. Here the row is read by
@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
-from portfolio.prepared import PreparedGet
+from portfolio.sql_once import PreparedGet
 
 _BY_KEY = PreparedGet(lambda: Session.objects.all())
 

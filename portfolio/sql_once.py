@@ -7,19 +7,23 @@ query's parameters, and from then on runs that same SQL with the real values, tu
 would have returned: tuples in the query's column order for a `values_list()` query, model instances (with those
 joined by `select_related`) otherwise, each value through the fields' own converters.
 
-The values must be whole numbers (ids): a value the ORM would write differently (None becomes IS NULL, an empty
-list no query at all) cannot stand in a query built for a number.
+The values must be ids: whole numbers, or text for a text key (a session's), which the ORM writes as the number's
+digits. A value the ORM would write differently (None becomes IS NULL, an empty list no query at all) cannot stand
+in a query built for one. `PreparedGet` is the one-row case: a row by its primary key, on every signed-in request
+(the session, the user, the portfolio with its people).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.db.models.query import ValuesListIterable, get_related_populators
+
+M = TypeVar("M", bound=Model)
 
 # Values no row has, to find where the ORM put each value among the query's parameters.
 _SENTINEL = -7_919_000_000_101
@@ -63,7 +67,8 @@ class SqlOnce:
         compiler = queryset.query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         params = list(params)
-        places = {name: [i for i, p in enumerate(params) if p == value] for name, value in sentinels.items()}
+        # A text key's field writes the sentinel as its digits.
+        places = {name: [i for i, p in enumerate(params) if p in (v, str(v))] for name, v in sentinels.items()}
         assert all(places.values()), "every value must be among the query's parameters"
         select = compiler.select
         width = compiler.col_count
@@ -130,3 +135,14 @@ class SqlOnce:
                 setattr(instance, name, row[position])
             out.append(instance)
         return out
+
+
+class PreparedGet(Generic[M]):
+    """`PreparedGet(lambda: Portfolio.objects.with_people()).get(pk)`: the object, or None when there is none."""
+
+    def __init__(self, queryset: Callable[[], QuerySet[M]]) -> None:
+        self._query = SqlOnce(lambda pk: queryset().filter(pk=pk), "pk")
+
+    def get(self, pk: int | str) -> M | None:
+        found = self._query.objects(pk=pk)
+        return found[0] if found else None

@@ -8,9 +8,9 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from assessments.judgement.sql_once import SqlOnce
 from assessments.models import Evidence
 from assessments.tests.test_evidence_views import add
+from portfolio.sql_once import SqlOnce
 from units.models import Criterion
 
 
