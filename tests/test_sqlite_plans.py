@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.models import Decision, Evidence, EvidenceSetting, PortfolioStatus
+from assessments.models import Decision, Evidence, EvidenceSetting, Portfolio, PortfolioStatus
 from people.models import Role
 from portfolio.management.commands.maintenance import steps
 from quality.sampling import method_counts, population
@@ -142,3 +142,17 @@ def test_the_assessor_search_reads_the_centres_assessors_off_an_index_of_centre_
         for found in plans
         for line in found
     ), plans
+
+
+def test_with_statistics_a_qualification_registrations_units_are_looked_up_not_scanned_for(world):
+    # Units registered on their own: their qualification registration is empty.
+    for _ in range(30):
+        PortfolioFactory(centre=world.centre, assessor=world.assessor, iv=world.iv)
+    dict(steps())["sqlite_statistics"]()
+
+    found = plan(Portfolio.objects.filter(qualification_registration_id=1).exclude(status="withdrawn").order_by())
+
+    assert found == [
+        "SEARCH assessments_portfolio USING INDEX portfolio_qualification_registration_set "
+        "(qualification_registration_id=?)"
+    ]
