@@ -57,7 +57,7 @@ def _sqlite_statistics() -> str:
     `PRAGMA optimize`, which runs ANALYZE only on tables whose statistics are missing or out of date; before 3.46 it
     only looks at the tables its own connection has queried, none in a fresh command, so there ANALYZE itself runs
     (under a second at a centre of 100,000 learners). Statistics also lead SQLite astray where a column is mostly
-    empty (it counts the empty ones as one value): SQLite-only indexes keep those plans (assessments 0021 and 0022,
+    empty (it counts the empty ones as one value): SQLite-only indexes keep those plans (assessments 0021 to 0023,
     people 0007; tests/test_sqlite_plans.py)."""
     with connection.cursor() as cursor:
         if sqlite3.sqlite_version_info >= OPTIMIZE_ALL_TABLES_SINCE:
