@@ -442,3 +442,12 @@ def test_after_too_many_unknown_codes_even_a_real_code_gets_429(client, world, c
     assert response["Retry-After"] == "3600"
     page = response.content.decode()
     assert "Too many unknown codes" in page and "Genuine" not in page
+
+
+def test_the_drafts_layout_key_covers_every_template_the_record_includes():
+    from assessments.records.services.drafts import record_templates
+
+    # The assessor's records were once left out of the key: a change to them would have served stale drafts.
+    names = record_templates()
+    assert names[0] == "pdf/unit_record.html" and len(names) == len(set(names))
+    assert {"pdf/refs_table.html", "pdf/assessor_records.html"} <= set(names)

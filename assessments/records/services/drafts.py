@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 from functools import cache
 
 from django.core.files.base import ContentFile
@@ -29,14 +30,27 @@ from assessments.records.services.renders import RecordFile
 logger = logging.getLogger(__name__)
 
 FOLDER = "record-drafts"
-TEMPLATES = ("pdf/unit_record.html", "pdf/refs_table.html")
+RECORD_TEMPLATE = "pdf/unit_record.html"
+_INCLUDE = re.compile(r"""{%\s*include\s+["']([^"']+)["']""")
+
+
+def record_templates() -> list[str]:
+    """The record's template and every template it includes, however deep: found in their sources, so a template
+    added to the record is part of the layout's key without being listed here."""
+    found, waiting = [], [RECORD_TEMPLATE]
+    while waiting:
+        name = waiting.pop(0)
+        if name not in found:
+            found.append(name)
+            waiting.extend(_INCLUDE.findall(get_template(name).template.source))
+    return found
 
 
 @cache
 def _layout() -> str:
-    """The template and stylesheet as this process has them: a deployment that changes either renders afresh."""
+    """The templates and stylesheet as this process has them: a deployment that changes any renders afresh."""
     digest = hashlib.sha256()
-    for name in TEMPLATES:
+    for name in record_templates():
         digest.update(get_template(name).template.source.encode())
     digest.update(RecordFetcher().fetch("static:pdf/record.css").read())
     return digest.hexdigest()
