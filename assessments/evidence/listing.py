@@ -5,12 +5,13 @@ allows the viewer), in the same queries whatever the number of items."""
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 
 from django.core.paginator import Paginator
-from django.db.models import Case, F, QuerySet, Value, When
+from django.db.models import Case, F, QuerySet, Value, When, sql
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -106,10 +107,16 @@ class _ReadAlready(QuerySet):
         raise TypeError("these rows were read with the evidence list's page: iterate them, do not query them")
 
 
+@functools.cache
+def _empty_query(model) -> sql.Query:
+    return sql.Query(model)
+
+
 def _prefetched(evidence: Evidence, name: str, model, objects: list) -> None:
     """Leave `objects` where `evidence.<name>.all()` finds them, as prefetch_related would: the evidence policy
     reads an item's cross-references so, and without them there it would read them again for each row."""
-    queryset = _ReadAlready(model=model)
+    # One empty query for them all: nothing is built on these rows (see _ReadAlready), so none is changed.
+    queryset = _ReadAlready(model=model, query=_empty_query(model))
     queryset._result_cache = objects
     queryset._prefetch_done = True
     evidence._prefetched_objects_cache = {**getattr(evidence, "_prefetched_objects_cache", {}), name: queryset}
@@ -213,13 +220,13 @@ def evidence_page(request: HttpRequest, portfolio: Portfolio) -> dict:
     covers: dict[int, list[int]] = defaultdict(list)
     letters: dict[int, list[str]] = defaultdict(list)
     items: dict[int, Evidence] = {}
+    also: dict[int, list[Portfolio]] = defaultdict(list)
     if shown:
         padded = dict(zip(_IDS, shown + shown[-1:] * (PER_PAGE - len(shown)), strict=True))
         items = {e.pk: e for e in _ITEMS.objects(**padded)}
         files: dict[int, list[EvidenceFile]] = defaultdict(list)
         for f in _FILES.objects(**padded):
             files[f.evidence_id].append(f)
-        also: dict[int, list[Portfolio]] = defaultdict(list)
         for p in _ALSO.objects(**padded):
             also[p.item].append(p)  # type: ignore[attr-defined]
         for e in items.values():
@@ -259,7 +266,7 @@ def evidence_page(request: HttpRequest, portfolio: Portfolio) -> dict:
         e.shown_reference = shown_reference(e, portfolio)  # type: ignore[attr-defined]
         e.home_link = not e.is_home and links_reach_sibling(request, portfolio, e.portfolio)  # type: ignore[attr-defined]
         e.also = (  # type: ignore[attr-defined]
-            [f"unit {p.code} {p.unit.title}" if p.code else p.unit.title for p in e.cross_references.all()]
+            [f"unit {p.code} {p.unit.title}" if p.code else p.unit.title for p in also[e.pk]]
             if e.is_home
             else []
         )

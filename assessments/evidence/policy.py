@@ -104,8 +104,11 @@ def locked_reason(portfolio: Portfolio, evidence: Evidence | None = None) -> str
     if portfolio.status in LOCKED_STATUSES:
         return LOCKED
     if evidence is not None and evidence.pk:
+        # A list page's rows come with them read (where prefetch_related leaves them); asking the related manager
+        # would build one for every question of every row.
+        read = getattr(evidence, "_prefetched_objects_cache", {}).get("cross_references")
         locked = next(
-            (p for p in evidence.cross_references.all() if p.status in LOCKED_STATUSES),
+            (p for p in (evidence.cross_references.all() if read is None else read) if p.status in LOCKED_STATUSES),
             None,
         )
         if locked is not None:
