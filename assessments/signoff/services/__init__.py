@@ -14,8 +14,9 @@ recorded, or put in an EV visit's sample by quality/services/visits.py) is not
 complete until the EV signs it, or the EV releases it, or the visit ends with it
 unsigned; this package never looks at visits itself.
 
-Each service is atomic by wrapping (`unit_sign = transaction.atomic(unit_sign)`) rather than by decorator: the
+Each service is atomic by wrapping (`unit_refer = transaction.atomic(unit_refer)`) rather than by decorator: the
 mutation testing in the README does not reach decorated functions, and these are the bodies it must reach.
+`unit_sign` checks the password first, outside any transaction, and wraps the rest (`_unit_sign`).
 
 The modules: `chain` (the lock, the checked status move and its audit, shared by
 every step), `signing`, `sampling` (the IV's and EV's samples, the IV's release

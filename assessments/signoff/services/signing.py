@@ -107,7 +107,23 @@ def unit_sign(
     (a form without it) is refused. Only code acting for no reader (demo data, imports) passes None.
     `sufficiency_statement` is the assessor's own words on sufficiency, required where a criterion falls below
     the centre's thresholds (assessments/judgement/sufficiency.py) and kept in the signature's statement."""
+    # Before the transaction, not only before the lock: SQLite takes the database's write lock as a transaction
+    # begins (IMMEDIATE), so a password checked inside one waits behind any other writer, however wrong it is.
     _check_password(actor, password)
+    return _unit_sign(
+        actor=actor,
+        portfolio=portfolio,
+        kind=kind,
+        expected_digest=expected_digest,
+        sufficiency_statement=sufficiency_statement,
+    )
+
+
+def _unit_sign(
+    *, actor: User, portfolio: Portfolio, kind: str, expected_digest: str | None, sufficiency_statement: str
+) -> Signature:
+    """`unit_sign` once the password is right: the checks, the signature, the move and its audit, in one
+    transaction under the unit's lock."""
     portfolio = _lock(portfolio)
     role = _who_may_sign(portfolio, kind, actor)
     if standing := _standing(portfolio, kind):
@@ -188,4 +204,4 @@ def unit_sign(
     return signature
 
 
-unit_sign = transaction.atomic(unit_sign)
+_unit_sign = transaction.atomic(_unit_sign)
