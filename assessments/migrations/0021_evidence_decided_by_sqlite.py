@@ -10,21 +10,9 @@ values already, so it has no need of this index."""
 
 from django.db import migrations
 
+from portfolio.sqlite_indexes import sqlite_indexes
+
 NAME = "evidence_decided_by_set"
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {NAME} ON assessments_evidence (decided_by_id) WHERE decided_by_id IS NOT NULL"
-    )
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    schema_editor.execute(f"DROP INDEX IF EXISTS {NAME}")
 
 
 class Migration(migrations.Migration):
@@ -33,5 +21,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create, drop),
+        sqlite_indexes({NAME: "assessments_evidence (decided_by_id) WHERE decided_by_id IS NOT NULL"}),
     ]

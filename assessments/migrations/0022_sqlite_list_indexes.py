@@ -17,6 +17,8 @@ bench/sampling_page.py), so it is not given them.
 
 from django.db import migrations
 
+from portfolio.sqlite_indexes import sqlite_indexes
+
 INDEXES = {
     "portfolio_centre_status_newest": "assessments_portfolio (centre_id, status, id DESC)",
     "portfolio_centre_unassigned": (
@@ -26,25 +28,11 @@ INDEXES = {
 }
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for name, definition in INDEXES.items():
-        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    for name in INDEXES:
-        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("assessments", "0021_evidence_decided_by_sqlite"),
     ]
 
     operations = [
-        migrations.RunPython(create, drop),
+        sqlite_indexes(INDEXES),
     ]

@@ -7,22 +7,9 @@ evidence by who decided it). PostgreSQL's statistics know the share of empty val
 
 from django.db import migrations
 
+from portfolio.sqlite_indexes import sqlite_indexes
+
 NAME = "portfolio_qualification_registration_set"
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {NAME} ON assessments_portfolio (qualification_registration_id)"
-        " WHERE qualification_registration_id IS NOT NULL"
-    )
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    schema_editor.execute(f"DROP INDEX IF EXISTS {NAME}")
 
 
 class Migration(migrations.Migration):
@@ -31,5 +18,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create, drop),
+        sqlite_indexes(
+            {
+                NAME: "assessments_portfolio (qualification_registration_id) WHERE qualification_registration_id IS NOT NULL"
+            }
+        ),
     ]

@@ -9,21 +9,9 @@ existing index and has no need of this one."""
 
 from django.db import migrations
 
+from portfolio.sqlite_indexes import sqlite_indexes
+
 NAME = "membership_centre_role"
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    schema_editor.execute(
-        f"CREATE INDEX IF NOT EXISTS {NAME} ON people_membership (centre_id, role, is_active, user_id)"
-    )
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    schema_editor.execute(f"DROP INDEX IF EXISTS {NAME}")
 
 
 class Migration(migrations.Migration):
@@ -32,5 +20,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create, drop),
+        sqlite_indexes({NAME: "people_membership (centre_id, role, is_active, user_id)"}),
     ]
