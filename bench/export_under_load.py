@@ -1,7 +1,7 @@
 """Benchmark: the web pages' latency while the worker builds a cohort export, at normal and at lower priority.
 
 Seeds two cohorts of LEARNERS learners (as bench/cohort_export.py does: a few items each, half signed), and a
-learner with 1,000 evidence items, on PostgreSQL; starts gunicorn (persistent connections) and measures the unit
+learner with 1,000 evidence items; starts gunicorn (persistent connections) and measures the unit
 page's p95 with CLIENTS clients at once:
 
   idle                        no export running
@@ -13,6 +13,7 @@ memory (from the kernel's accounting of the finished process), and both scaled t
 work is one record a learner, so it grows in proportion; say which size was measured).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nvq_bench .venv/bin/python bench/export_under_load.py
+    .venv/bin/python bench/export_under_load.py          # SQLite in a temporary folder, shared by web and worker
     ... bench/export_under_load.py --learners 500        # the goal's size, if there is the time (about 10 min)
 
 Goals (issue 14): a cohort export of 500 learners within 10 minutes of worker CPU and 500 MB peak memory; the web
@@ -69,8 +70,6 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3)")
     parser.add_argument("--idle-seconds", type=float, default=20.0)
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        sys.exit("Set DATABASE_URL=postgres://postgres@127.0.0.1:5432/<your own database>: this measures PostgreSQL.")
 
     with tempfile.TemporaryDirectory(prefix="nvq-bench-") as tmp:
         configure(Path(tmp))
