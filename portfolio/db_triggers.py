@@ -72,6 +72,18 @@ class TallyTriggers:
     sqlite_reverse: list[str]
     fill: str
 
+    def operations(self) -> list:
+        """A migration's operations: the triggers, then the tallies of the rows already there."""
+        from django.db import migrations
+
+        triggers = triggers_create(
+            postgresql=self.postgresql,
+            postgresql_reverse=self.postgresql_reverse,
+            sqlite=self.sqlite,
+            sqlite_reverse=self.sqlite_reverse,
+        )
+        return [triggers, migrations.RunSQL(self.fill, migrations.RunSQL.noop)]
+
 
 def tally_triggers(*, table: str, tally: str, keys: Sequence[str], counts: Mapping[str, str]) -> TallyTriggers:
     """Triggers that keep `tally` (a row for each value of `keys`, unique together, and an integer column for each

@@ -170,20 +170,13 @@ def _row_html(e: Evidence, is_learner: bool, is_assessor: bool, url: dict[str, C
         for words in e.also  # type: ignore[attr-defined]
     )
     hidden = f'<span class="visually-hidden"> {esc(e.reference)}</span>'
-    assessor = (
-        '<td class="text-nowrap cell-actions">'
-        + "".join(f'<a href="{esc(link)}">{esc(words)}{hidden}</a>' for link, words in e.assessor_actions)  # type: ignore[attr-defined]
-        + "</td>"
-        if is_assessor
-        else ""
-    )
-    learner = (
-        '<td class="text-nowrap cell-actions">'
-        + " · ".join(f'<a href="{esc(link)}">{esc(words)}{hidden}</a>' for link, words in e.learner_actions)  # type: ignore[attr-defined]
-        + "</td>"
-        if is_learner
-        else ""
-    )
+
+    def actions(pairs: list[tuple[str, str]], between: str) -> str:
+        links = between.join(f'<a href="{esc(link)}">{esc(words)}{hidden}</a>' for link, words in pairs)
+        return f'<td class="text-nowrap cell-actions">{links}</td>'
+
+    assessor = actions(e.assessor_actions, "") if is_assessor else ""  # type: ignore[attr-defined]
+    learner = actions(e.learner_actions, " · ") if is_learner else ""  # type: ignore[attr-defined]
     return mark_safe(
         f"\n  <tr><td>{ref}<br>{decision_badge(e)}</td><td>{esc(e.title)}{simulation}\n    {files}</td>"
         f'<td data-label="Method">{esc(e.method.code)}{witness}</td>'

@@ -9,7 +9,7 @@ counted twice."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-from portfolio.db_triggers import tally_triggers, triggers_create
+from portfolio.db_triggers import tally_triggers
 
 # Frozen here on purpose, as the statuses are in 0006: a migration must not change when the model's constants do.
 TALLY = tally_triggers(
@@ -52,11 +52,5 @@ class Migration(migrations.Migration):
                 ("unassigned", models.IntegerField(default=0)),
             ],
         ),
-        triggers_create(
-            postgresql=TALLY.postgresql,
-            postgresql_reverse=TALLY.postgresql_reverse,
-            sqlite=TALLY.sqlite,
-            sqlite_reverse=TALLY.sqlite_reverse,
-        ),
-        migrations.RunSQL(TALLY.fill, migrations.RunSQL.noop),
+        *TALLY.operations(),
     ]

@@ -7,7 +7,7 @@ triggers exist and in the same transaction, so none is missed or counted twice."
 import django.db.models.deletion
 from django.db import migrations, models
 
-from portfolio.db_triggers import tally_triggers, triggers_create
+from portfolio.db_triggers import tally_triggers
 
 # Frozen here on purpose: a migration must not change when the model does.
 TALLY = tally_triggers(
@@ -43,11 +43,5 @@ class Migration(migrations.Migration):
                 "constraints": [models.UniqueConstraint(fields=("centre", "role"), name="membership_tally_unique")],
             },
         ),
-        triggers_create(
-            postgresql=TALLY.postgresql,
-            postgresql_reverse=TALLY.postgresql_reverse,
-            sqlite=TALLY.sqlite,
-            sqlite_reverse=TALLY.sqlite_reverse,
-        ),
-        migrations.RunSQL(TALLY.fill, migrations.RunSQL.noop),
+        *TALLY.operations(),
     ]
