@@ -15,6 +15,31 @@ class _Counter(HTMLParser):
         self.tags[tag] = self.tags.get(tag, 0) + 1
 
 
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._hidden += tag in ("script", "style")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._hidden -= tag in ("script", "style")
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def page_text(html: str) -> str:
+    """The words a reader sees, without attributes or scripts: random tokens (CSRF, nonces) can hold any short
+    string, so a check that some wording is absent reads this rather than the raw HTML."""
+    reader = _Text()
+    reader.feed(html)
+    return " ".join(" ".join(reader.parts).split())
+
+
 def tag_counts(html: str) -> dict[str, int]:
     counter = _Counter()
     counter.feed(html)
