@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q
 
 from assessments.policy import OWN_DECISIONS
 from people.models import Centre, Role, User
@@ -20,13 +19,6 @@ class UnitCodeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: UnitCode) -> str:
         # The unit's name says its version from the second on: a centre sees which specification it registers on.
         return f"{obj.awarding_body.name} {obj.code}: {obj.unit}"
-
-
-def name_or_email(text: str) -> Q:
-    """People whose name or email contains the text, whatever the case: the search of the registrations list (by
-    learner and by assessor) and of the cohort page's learners. On PostgreSQL it reads off trigram indexes of exactly
-    these expressions (`UPPER(column::text)`, migration people 0003), not a scan of every person."""
-    return Q(full_name__icontains=text) | Q(email__icontains=text)
 
 
 def people_with_role(centre: Centre, role: Role):

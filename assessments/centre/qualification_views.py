@@ -9,7 +9,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from assessments.centre.forms import CohortForm, QualificationUnitsForm, name_or_email, people_with_role
+from assessments.centre.forms import CohortForm, QualificationUnitsForm, people_with_role
 from assessments.centre.qualifications import cohort_register, qualification_units
 from assessments.centre.qualifications import qualification_units_add as units_add
 from assessments.centre.views import _page_of
@@ -18,6 +18,7 @@ from assessments.judgement.progress import RULE_IN_WORDS, attach, qualifications
 from assessments.models import Portfolio, PortfolioStatus, QualificationRegistration
 from people.access import require_centre_admin, require_role
 from people.models import Role
+from people.search import name_or_email
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
 from units.models import Qualification

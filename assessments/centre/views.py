@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from assessments import services
-from assessments.centre.forms import AssignForm, RegisterForm, name_or_email, people_with_role
+from assessments.centre.forms import AssignForm, RegisterForm, people_with_role
 from assessments.centre.imports import MAX_BYTES, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, MalformedFile, learners_import
 from assessments.centre.thresholds import FIELDS as THRESHOLD_FIELDS
 from assessments.centre.thresholds import ThresholdsForm, thresholds_save
@@ -21,7 +21,9 @@ from people.access import require_centre_admin, require_role
 from people.forms import ImportForm
 from people.models import Role, User
 from people.roles import ActiveRole
+from people.search import name_or_email
 from portfolio.forms import apply_validation_error
+from portfolio.text_search import TextSearch
 from submissions.once import once_per_token
 
 
@@ -81,12 +83,16 @@ def _page_of(portfolios: QuerySet, number: str | None) -> Page:
     return Page(rows[:PER_PAGE], page, len(rows) > PER_PAGE)
 
 
+# Its SQLite index is migration 0024; PostgreSQL's is a trigram index of exactly this `icontains` (0018).
+LEARNER_NUMBERS = TextSearch(table="assessments_portfolio_search", fields=("learner_number",))
+
+
 def _learner_matches(query: str) -> Q:
     """Registrations whose learner's name or email, or whose learner number, contains the text. The people are
-    found first (on PostgreSQL off trigram indexes on names and emails, migration people 0003), so a search for one
-    learner reads their registrations off the learner index and the learner numbers off their own trigram index,
-    rather than comparing the text with every registration of the centre. A text that many people match (more than
-    LEARNERS_FOUND) is matched row by row instead: so many rows match that a page of them comes early."""
+    found first (off indexes on names and emails, people/search.py), so a search for one learner reads their
+    registrations off the learner index and the learner numbers off their own index, rather than comparing the text
+    with every registration of the centre. A text that many people match (more than LEARNERS_FOUND) is matched row
+    by row instead: so many rows match that a page of them comes early."""
     found = list(
         User.objects.filter(name_or_email(query)).order_by().values_list("pk", flat=True)[: LEARNERS_FOUND + 1]
     )
@@ -96,7 +102,7 @@ def _learner_matches(query: str) -> Q:
             | Q(learner__email__icontains=query)
             | Q(learner_number__icontains=query)
         )
-    return Q(learner_id__in=found) | Q(learner_number__icontains=query)
+    return Q(learner_id__in=found) | LEARNER_NUMBERS.matches(query)
 
 
 def portfolio_list(request: HttpRequest) -> HttpResponse:

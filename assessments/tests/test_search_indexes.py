@@ -10,10 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessments.centre import views
-from assessments.centre.forms import name_or_email
 from assessments.models import Portfolio
 from assessments.tests.qualifications import made_qualification
 from people.models import Role, User
+from people.search import name_or_email
 from tests.factories import PortfolioFactory, member
 
 

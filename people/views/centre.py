@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -16,6 +16,7 @@ from people.forms import MemberAddForm, QualificationForm
 from people.models import CENTRE_ROLES, Membership, Role, User
 from people.registrations import registrations_involving
 from people.roles import ActiveRole
+from people.search import name_or_email
 from portfolio.forms import apply_validation_error
 from submissions.once import once_per_token
 
@@ -45,7 +46,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
     elif show == "inactive":
         people = people.exclude(Exists(roles_asked.filter(is_active=True)))
     if query:
-        people = people.filter(Q(full_name__icontains=query) | Q(email__icontains=query))
+        people = people.filter(name_or_email(query))
     people = people.order_by("full_name", "email").prefetch_related(
         Prefetch("memberships", queryset=at_centre.order_by("role"), to_attr="centre_memberships")
     )
