@@ -226,7 +226,7 @@ def test_maintenance_prunes_old_database_task_results_and_expired_sessions(db):
         "tallies_recount",
         "prune_db_task_results",
         "clearsessions",
-        *(["sqlite_statistics"] if connection.vendor == "sqlite" else []),
+        *(["search_rebuild", "sqlite_statistics"] if connection.vendor == "sqlite" else []),
     ]
     old, recent = render_unit_record.enqueue(0), render_unit_record.enqueue(1)
     finished = timezone.now() - timedelta(days=31)
@@ -335,6 +335,7 @@ def test_with_rq_maintenance_cleans_rqs_registries_instead_of_pruning_the_databa
             "tallies_recount",
             "rq_clean_registries",
             "clearsessions",
+            "search_rebuild",
             "sqlite_statistics",
         ]
         assert connection.zcard("rq:finished:default") == 0

@@ -4,7 +4,7 @@ ANALYZE counts a column's empty values as one value shared by every row that has
 that is mostly empty looks to the planner as if any lookup in it matched most of the table. Where that would turn a
 lookup into a scan of the table, SQLite has an index of the filled rows alone (assessments 0021). Where it would
 read a whole centre's rows of one kind and sort them for a page of 50, SQLite has an index in the page's order
-(assessments 0022)."""
+(assessments 0022). The learner search finds its registrations off the search indexes (portfolio/text_search.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Decision, Evidence, EvidenceSetting, Portfolio, PortfolioStatus
-from people.models import Role
+from people.models import Membership, Role, User
 from portfolio.management.commands.maintenance import steps
 from quality.sampling import method_counts, population
 from tests.factories import PortfolioFactory, member
@@ -156,3 +156,48 @@ def test_with_statistics_a_qualification_registrations_units_are_looked_up_not_s
         "SEARCH assessments_portfolio USING INDEX portfolio_qualification_registration_set "
         "(qualification_registration_id=?)"
     ]
+
+
+def test_with_statistics_the_learner_search_reads_its_registrations_off_the_search_index_not_the_centres_rows(
+    client, world
+):
+    # A centre of a few hundred learners: enough that reading all its registrations is the costly plan.
+    learners = User.objects.bulk_create(
+        User(email=f"learner{n}@example.org", full_name=f"Learner {n:04d}") for n in range(300)
+    )
+    Membership.objects.bulk_create(Membership(user=u, centre=world.centre, role=Role.LEARNER) for u in learners)
+    unit = world.portfolio
+    Portfolio.objects.bulk_create(
+        Portfolio(
+            learner=learner,
+            centre=world.centre,
+            unit=unit.unit,
+            awarding_body=unit.awarding_body,
+            assessor=world.assessor,
+            iv=world.iv,
+            learner_number=f"N-{n:04d}",
+            start_date=unit.start_date,
+            planned_end_date=unit.planned_end_date,
+        )
+        for n, learner in enumerate(learners)
+    )
+    dict(steps())["sqlite_statistics"]()
+    client.force_login(world.admin)
+    url = reverse("centre_portfolios")
+
+    def page_plan(query: str) -> list[str]:
+        plans = plans_of(lambda: client.get(url, {"q": query}), "assessments_portfolio")
+        [found] = [p for p in plans if any("assessments_portfolio_search VIRTUAL TABLE" in line for line in p)]
+        return found
+
+    # By name: the learners' registrations by the learner, or their learner numbers off the search index.
+    by_name, by_number = page_plan("learner 0012"), page_plan("n-0012")
+
+    for found in (by_name, by_number):
+        assert not any(
+            line.startswith(
+                ("SCAN assessments_portfolio ", "SEARCH assessments_portfolio USING INDEX portfolio_centre")
+            )
+            for line in found
+        ), found
+    assert "SEARCH assessments_portfolio USING INTEGER PRIMARY KEY (rowid=?)" in by_number, by_number
