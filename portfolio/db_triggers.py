@@ -177,3 +177,89 @@ CREATE TRIGGER {table}_tally_{event} AFTER {event.upper()} ON {table}
         + f" FROM {table} AS r GROUP BY {key_list}"
     )
     return TallyTriggers(postgresql, postgresql_reverse, sqlite, sqlite_reverse, fill)
+
+
+@dataclass(frozen=True)
+class StampTriggers:
+    """What stamp_triggers makes: the text for triggers_create."""
+
+    postgresql: str
+    postgresql_reverse: str
+    sqlite: list[str]
+    sqlite_reverse: list[str]
+
+    def operation(self) -> migrations.RunPython:
+        return triggers_create(
+            postgresql=self.postgresql,
+            postgresql_reverse=self.postgresql_reverse,
+            sqlite=self.sqlite,
+            sqlite_reverse=self.sqlite_reverse,
+        )
+
+
+def stamp_triggers(
+    *,
+    table: str,
+    stamp: str,
+    key: str,
+    keys: str,
+    columns: Sequence[str],
+    events: Sequence[str] = ("insert", "update", "delete"),
+    watched: Sequence[str] = (),
+) -> StampTriggers:
+    """Triggers that move a stamp (table `stamp`: a unique `key` column and a `version` bigint) for every key a write
+    to `table` touches, whatever makes the write: a service, a bulk update, the Django admin, raw SQL. `keys` is a
+    SELECT of one column, never null, written with `{rows}` for the rows written (old and new alike), of which it
+    may read `columns`. A key without a stamp row gets one at version 1; an existing one goes up by one. With
+    `watched`, an update moves the stamps only when one of those columns changed (the table's other columns are
+    written often and show nowhere the stamp stands for); the table must then have an `id`.
+
+    - PostgreSQL once a statement, from its transition tables, so a bulk update of a thousand rows of one key moves
+      its stamp once rather than a thousand times in one transaction, and the stamps are written in key order, so
+      two statements moving the same stamps cannot deadlock on them.
+    - SQLite once a row (it has no statement triggers): the row's columns stand in for `{rows}`."""
+    sides = {"insert": ["new"], "update": ["new", "old"], "delete": ["old"]}
+
+    def pg_rows(event: str, side: str) -> str:
+        if event == "update" and watched:
+            this, other = ("n", "o") if side == "new" else ("o", "n")
+            same = " OR ".join(f"n.{col} IS DISTINCT FROM o.{col}" for col in watched)
+            return f"(SELECT {this}.* FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id WHERE {same})"
+        return f"{side}_rows"
+
+    def sqlite_rows(side: str) -> str:
+        return "(SELECT " + ", ".join(f"{side.upper()}.{col} AS {col}" for col in columns) + ")"
+
+    def move(changed: str, alias: str, ordered: str) -> str:
+        # WHERE true: SQLite would otherwise read ON CONFLICT as a join's ON.
+        return (
+            f"INSERT INTO {stamp}{alias} ({key}, version) SELECT c.*, 1 FROM ({changed}) AS c WHERE true{ordered} "
+            f"ON CONFLICT ({key}) DO UPDATE SET version = {stamp if not alias else 's'}.version + 1;"
+        )
+
+    postgresql, postgresql_reverse, sqlite, sqlite_reverse = "", "", [], []
+    for event in events:
+        name = f"{table}_record_stamp_{event}"
+        changed = " UNION ".join(keys.format(rows=pg_rows(event, side)) for side in sides[event])
+        referencing = " ".join(f"{side.upper()} TABLE AS {side}_rows" for side in sides[event])
+        postgresql += f"""
+CREATE FUNCTION {name}() RETURNS trigger AS $$
+BEGIN
+    {move(changed, " AS s", " ORDER BY 1")}
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER {name} AFTER {event.upper()} ON {table}
+    REFERENCING {referencing}
+    FOR EACH STATEMENT EXECUTE FUNCTION {name}();
+"""
+        postgresql_reverse += f"DROP TRIGGER IF EXISTS {name} ON {table}; DROP FUNCTION IF EXISTS {name}();"
+        when = ""
+        if event == "update" and watched:
+            when = " WHEN " + " OR ".join(f"OLD.{col} IS NOT NEW.{col}" for col in watched)
+        changed = " UNION ".join(keys.format(rows=sqlite_rows(side)) for side in sides[event])
+        sqlite.append(
+            f"CREATE TRIGGER {name} AFTER {event.upper()} ON {table}{when} BEGIN {move(changed, '', '')} END;"
+        )
+        sqlite_reverse.append(f"DROP TRIGGER IF EXISTS {name};")
+    return StampTriggers(postgresql, postgresql_reverse, sqlite, sqlite_reverse)

@@ -34,6 +34,7 @@ from assessments.models.qualifications import QualificationRegistration
 from assessments.models.records import (
     RecordCode,
     RecordRender,
+    RecordStamp,
     format_record_code,
     normalise_record_code,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "Portfolio",
     "RecordCode",
     "RecordRender",
+    "RecordStamp",
     "PortfolioQuerySet",
     "PortfolioStatus",
     "QualificationRegistration",

@@ -76,3 +76,19 @@ class RecordRender(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_code} ({self.state})"
+
+
+class RecordStamp(models.Model):
+    """A number the database moves on every write to what a portfolio's draft record shows (the portfolio, its
+    evidence and everything hung on it, items cross-referenced into it), so the draft cache keys on it rather than
+    reading the whole record (assessments/records/stamps.py). Row 0 moves on every write to the rows all records
+    share: units, criteria, range items, methods, awarding bodies, centres, people's names. Kept by triggers
+    (migration 0025); no foreign key, as the rows of a portfolio being deleted move its stamp as they go."""
+
+    SHARED = 0
+
+    portfolio_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.portfolio_id}: {self.version}"

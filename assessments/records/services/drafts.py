@@ -1,11 +1,13 @@
 """Draft PDFs of the unit record (nothing signed yet in this round), rendered once for each state of the record.
 
-A draft is keyed by the record's digest (`current_digest`: every evidence item, mapping, judgement and file the
-record covers) together with what the PDF prints beyond it (the status, the names of the learner, centre, body and
-unit) and the layout itself (the template and stylesheet), so any change to what the draft would show is a new key
-and a new render: nothing is ever invalidated by hand. Drafts are kept through the storage API beside the stored
-records, one per portfolio (a new one replaces the last), and not in RecordRender, which is for signed states and
-immutable in the database. A draft is not a record anyone vouches for, so it carries no SHA-256 row to check.
+A draft is keyed by the record's stamps (assessments/records/stamps.py: numbers the database moves on every write to
+anything the draft shows, the portfolio's own and the one all records share) together with what the PDF prints of the
+portfolio's own row and the rows beside it (the status, the names of the learner, centre, body and unit, which the
+stamps cover too) and the layout itself (the template and stylesheet), so any change to what the draft would show is
+a new key and a new render: nothing is ever invalidated by hand. Reading the key is one small query; the record's
+digest, which it once used, read the whole record on every download. Drafts are kept through the storage API beside
+the stored records, one per portfolio (a new one replaces the last), and not in RecordRender, which is for signed
+states and immutable in the database. A draft is not a record anyone vouches for, so it carries no SHA-256 row.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from django.core.files.storage import default_storage
 from django.template.loader import get_template
 
 from assessments.models import Portfolio
-from assessments.records.document import current_digest
 from assessments.records.pdf.content import record_content
 from assessments.records.pdf.fetcher import RecordFetcher
 from assessments.records.pdf.render import render_pdf
 from assessments.records.services.renders import RecordFile
+from assessments.records.stamps import record_stamps
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +58,12 @@ def _layout() -> str:
     return digest.hexdigest()
 
 
-def draft_key(portfolio: Portfolio) -> str:
-    """What the draft of the record as it stands now shows, as a key."""
-    unit_code = portfolio.unit_code
+def draft_key(portfolio: Portfolio) -> tuple[str, str | None]:
+    """What the draft of the record as it stands now shows, as a key; and the unit's number, read with it."""
+    own, shared, number = record_stamps(portfolio)
     shown = [
         _layout(),
-        current_digest(portfolio),
+        f"{own}:{shared}",
         portfolio.status,
         str(portfolio.round),
         portfolio.learner.full_name,
@@ -69,9 +71,9 @@ def draft_key(portfolio: Portfolio) -> str:
         f"{portfolio.centre.name} ({portfolio.centre.number})",
         portfolio.awarding_body.name,
         portfolio.unit.title,
-        unit_code.code if unit_code else "",
+        number or "",
     ]
-    return hashlib.sha256("\n".join(shown).encode()).hexdigest()
+    return hashlib.sha256("\n".join(shown).encode()).hexdigest(), number
 
 
 def _name(portfolio: Portfolio, key: str) -> str:
@@ -105,9 +107,7 @@ def record_drafts_delete(*, portfolio: Portfolio) -> int:
 def draft_file(portfolio: Portfolio) -> RecordFile:
     """The draft of the record as it stands: from the cache if this state has been rendered, else rendered now
     and kept for the next request."""
-    key = draft_key(portfolio)
-    unit_code = portfolio.unit_code
-    number = unit_code.code if unit_code else None
+    key, number = draft_key(portfolio)
     name = _name(portfolio, key)
     try:
         handle = default_storage.open(name, "rb")
@@ -121,10 +121,13 @@ def draft_file(portfolio: Portfolio) -> RecordFile:
             last_modified=default_storage.get_modified_time(name),
             unit_number=number,
         )
-    pdf = render_pdf(record_content(portfolio, []))
+    # Read again after the stamps, with the rows beside it: a write that lands after the view read the portfolio
+    # and before the stamps would otherwise be rendered from the older rows under the newer stamps, and kept.
+    fresh = Portfolio.objects.with_people().get(pk=portfolio.pk)
+    pdf = render_pdf(record_content(fresh, []))
     # Kept only if nothing changed while it was read: a change in between would file newer content under the
-    # older key. Reading the digest again costs a few queries, on a miss only.
-    if draft_key(portfolio) == key:
+    # older key. Reading the stamps again costs one query, on a miss only.
+    if draft_key(portfolio)[0] == key:
         try:
             _store(portfolio, key, pdf)
         except OSError:
