@@ -118,8 +118,9 @@ TEXTS = [
     "xyz",
     "  ",
     "   ",
-    "a\0b",
-    "abc\0",
+    # PostgreSQL refuses a NUL in any text (as icontains did before); SQLite matches it row by row.
+    pytest.param("a\0b", marks=sqlite_only),
+    pytest.param("abc\0", marks=sqlite_only),
     "é-0",
     "É-0",
     "50%-",
@@ -154,7 +155,8 @@ def test_the_awkward_texts_find_something_and_miss_something(awkward):
         return set(User.objects.filter(name_or_email(text)).values_list("full_name", flat=True))
 
     assert names("okafor") == {"Omar Okafor", "Ömer Okafor"}
-    assert names("élo") == {"élodie martin"}  # LIKE folds ASCII only: "É" is not "é", as with icontains
+    # SQLite's LIKE folds ASCII only, so there "É" is not "é", as with icontains; PostgreSQL's UPPER folds both.
+    assert names("élo") == ({"élodie martin"} if connection.vendor == "sqlite" else {"élodie martin", "Élodie Durand"})
     assert names("Elo") == {"Élodie Durand"}  # by the email, elodie@
     assert names('"hi"') == {'Said "Hi" Twice'}
     assert names("r_s") == {"Under_Score"}
