@@ -3,8 +3,9 @@
 The database moves a portfolio's stamp (RecordStamp) on every write to what its draft shows, and stamp 0 on every
 write to the rows all records share, whatever makes the write: a service, `queryset.update()`, the Django admin, raw
 SQL. The triggers are made in migration assessments 0025 (which tables, and how their rows map to portfolios), from
-portfolio/db_triggers.py's stamp_triggers. So the draft's key is two numbers read in one small query, where the
-record's digest read every item, claim, judgement and file (eleven queries).
+portfolio/db_triggers.py's stamp_triggers. So the draft's key is two numbers, read in the download's one query beside
+the signatures (or one small query of their own), where the record's digest read every item, claim, judgement and
+file (eleven queries).
 
 What the triggers cannot see: rows written past them. A restore of the rows without their triggers (a data-only
 restore, `session_replication_role = replica`), a TRUNCATE, or a SQLite table rebuilt without triggers_set_aside
@@ -25,24 +26,27 @@ from assessments.models import Portfolio, RecordStamp
 from units.models import UnitCode
 
 
-def _stamps_sql() -> str:
-    # Written out rather than built by the ORM: this runs on every draft download, and three scalar subqueries in
-    # one statement cost one round trip. Table names come from the models.
-    stamp, code = RecordStamp._meta.db_table, UnitCode._meta.db_table
+def stamps_sql() -> str:
+    """The portfolio's stamp and the shared one as two scalar subqueries, to ride along in another statement (the
+    download's one query, assessments/records/services/renders.py); one parameter, the portfolio's id."""
+    stamp = RecordStamp._meta.db_table
     return (
-        f"SELECT (SELECT version FROM {stamp} WHERE portfolio_id = %s), "
-        f"(SELECT version FROM {stamp} WHERE portfolio_id = {RecordStamp.SHARED}), "
-        f"(SELECT c.code FROM {code} c WHERE c.unit_id = %s AND c.awarding_body_id = %s LIMIT 1)"
+        f"(SELECT version FROM {stamp} WHERE portfolio_id = %s), "
+        f"(SELECT version FROM {stamp} WHERE portfolio_id = {RecordStamp.SHARED})"
     )
 
 
-def record_stamps(portfolio: Portfolio) -> tuple[int, int, str | None]:
-    """The portfolio's stamp, the shared stamp (0 for a stamp never moved) and the unit's number under the
+def record_stamps(portfolio: Portfolio) -> tuple[tuple[int, int], str | None]:
+    """The portfolio's stamp and the shared stamp (0 for a stamp never moved), and the unit's number under the
     learner's awarding body, in one query."""
+    code = UnitCode._meta.db_table
+    sql = (
+        f"SELECT {stamps_sql()}, (SELECT c.code FROM {code} c WHERE c.unit_id = %s AND c.awarding_body_id = %s LIMIT 1)"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(_stamps_sql(), [portfolio.pk, portfolio.unit_id, portfolio.awarding_body_id])
+        cursor.execute(sql, [portfolio.pk, portfolio.unit_id, portfolio.awarding_body_id])
         own, shared, number = cursor.fetchone()
-    return own or 0, shared or 0, number
+    return (own or 0, shared or 0), number
 
 
 @transaction.atomic

@@ -58,9 +58,10 @@ def _layout() -> str:
     return digest.hexdigest()
 
 
-def draft_key(portfolio: Portfolio) -> tuple[str, str | None]:
-    """What the draft of the record as it stands now shows, as a key; and the unit's number, read with it."""
-    own, shared, number = record_stamps(portfolio)
+def draft_key(portfolio: Portfolio, read: tuple[tuple[int, int], str | None] | None = None) -> tuple[str, str | None]:
+    """What the draft of the record as it stands now shows, as a key; and the unit's number, read with it. `read`:
+    the stamps and number as the caller has just read them (stored_record), else they are read here."""
+    (own, shared), number = read or record_stamps(portfolio)
     shown = [
         _layout(),
         f"{own}:{shared}",
@@ -104,10 +105,10 @@ def record_drafts_delete(*, portfolio: Portfolio) -> int:
     return len(names)
 
 
-def draft_file(portfolio: Portfolio) -> RecordFile:
+def draft_file(portfolio: Portfolio, read: tuple[tuple[int, int], str | None] | None = None) -> RecordFile:
     """The draft of the record as it stands: from the cache if this state has been rendered, else rendered now
-    and kept for the next request."""
-    key, number = draft_key(portfolio)
+    and kept for the next request. `read`: as for draft_key."""
+    key, number = draft_key(portfolio, read)
     name = _name(portfolio, key)
     try:
         handle = default_storage.open(name, "rb")

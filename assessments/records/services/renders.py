@@ -29,6 +29,7 @@ from assessments.models import Portfolio, RecordCode, RecordRender, Signature
 from assessments.records.integrity import checked_sha256
 from assessments.records.pdf.content import RecordContent, record_content, record_state, standing_signatures
 from assessments.records.pdf.render import render_pdf
+from assessments.records.stamps import stamps_sql
 from units.models import UnitCode
 
 
@@ -49,22 +50,26 @@ def record_render_enqueue(portfolio: Portfolio) -> None:
 @dataclass
 class StoredRecord:
     """What one query says about the record as it stands: whether anything is signed in this round, the stored
-    render of this state if there is one yet, and the unit's number under the learner's body (for file names)."""
+    render of this state if there is one yet, the unit's number under the learner's body (for file names), and
+    the record's stamps (the portfolio's and the shared one), which key its draft when nothing is signed."""
 
     signed: bool
     render: RecordRender | None
     unit_number: str | None
+    stamps: tuple[int, int]
 
 
 def _stored_record_sql() -> str:
     # Written out rather than built by the ORM: this runs on every download, and compiling the same joins and
     # subquery through the ORM cost more CPU than the database took to answer it. Table names come from the models.
+    # The signatures are joined to one row, so an unsigned record still gives a row: its number and its stamps.
     signature, render, code = Signature._meta.db_table, RecordRender._meta.db_table, UnitCode._meta.db_table
     return (
         f"SELECT s.id, (SELECT c.code FROM {code} c WHERE c.unit_id = %s AND c.awarding_body_id = %s LIMIT 1), "
-        f"r.id, r.record_code_id, r.state, r.file, r.sha256, r.size, r.created_at "
-        f"FROM {signature} s LEFT OUTER JOIN {render} r ON r.signature_id = s.id "
-        f"WHERE s.portfolio_id = %s AND s.round = %s AND s.withdrawn_at IS NULL "
+        f"r.id, r.record_code_id, r.state, r.file, r.sha256, r.size, r.created_at, {stamps_sql()} "
+        f"FROM (SELECT 1 AS one) AS here "
+        f"LEFT OUTER JOIN {signature} s ON s.portfolio_id = %s AND s.round = %s AND s.withdrawn_at IS NULL "
+        f"LEFT OUTER JOIN {render} r ON r.signature_id = s.id "
         f"ORDER BY s.signed_at, s.id"
     )
 
@@ -74,18 +79,19 @@ def stored_record(portfolio: Portfolio) -> StoredRecord:
 
     The standing signatures of the round, each joined to the renders it is the latest signature of: the render of
     the current state, if made, is among them (its latest signature stands), so the state is worked out here and
-    matched against them. The unit number rides along as a scalar subquery, sparing the download a query of its
-    own for its file name."""
-    params = [portfolio.unit_id, portfolio.awarding_body_id, portfolio.pk, portfolio.round]
+    matched against them. The unit number and the record's stamps ride along as scalar subqueries, sparing the
+    download a query of its own for its file name, and a draft one for its key."""
+    params = [portfolio.unit_id, portfolio.awarding_body_id, portfolio.pk, portfolio.pk, portfolio.round]
     with connections[Signature.objects.db].cursor() as cursor:
         cursor.execute(_stored_record_sql(), params)
         rows = cursor.fetchall()
-    if not rows:
-        return StoredRecord(signed=False, render=None, unit_number=None)
+    number, stamps = rows[0][1], (rows[0][9] or 0, rows[0][10] or 0)
+    if rows[0][0] is None:
+        return StoredRecord(signed=False, render=None, unit_number=number, stamps=stamps)
     ids = list(dict.fromkeys(row[0] for row in rows))
     state = f"{portfolio.status}:{','.join(str(pk) for pk in ids)}"
     render = None
-    for signature_id, _, pk, code_id, row_state, name, sha256, size, created_at in rows:
+    for signature_id, _, pk, code_id, row_state, name, sha256, size, created_at, *_ in rows:
         if pk is not None and row_state == state:
             render = RecordRender(
                 pk=pk,
@@ -100,7 +106,7 @@ def stored_record(portfolio: Portfolio) -> StoredRecord:
             render._state.adding = False
             render._state.db = Signature.objects.db
             break
-    return StoredRecord(signed=True, render=render, unit_number=rows[0][1])
+    return StoredRecord(signed=True, render=render, unit_number=number, stamps=stamps)
 
 
 def _aware(value) -> datetime:
@@ -207,7 +213,7 @@ def record_file(portfolio: Portfolio) -> RecordFile:
 
     found = stored_record(portfolio)
     if not found.signed:
-        return draft_file(portfolio)
+        return draft_file(portfolio, read=(found.stamps, found.unit_number))
     render = found.render or record_render_store(portfolio=portfolio)
     if render is None:  # every signature was withdrawn between the two reads
         return draft_file(portfolio)
