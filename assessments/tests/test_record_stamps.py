@@ -4,10 +4,12 @@ a service, a bulk update or raw SQL, must give the next download a new key and t
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -282,7 +284,13 @@ def test_a_bulk_update_moves_each_stamp_once_and_leaves_other_portfolios_alone(r
 def test_moving_the_stamps_by_hand_renders_every_draft_afresh(rich, download):
     first, _, _ = download()
     before = RecordStamp.objects.filter(portfolio_id=RecordStamp.SHARED).values_list("version", flat=True).first()
-    moved = record_stamps_move()
-    assert moved > (before or 0) and moved == RecordStamp.objects.get(portfolio_id=RecordStamp.SHARED).version
+    said = io.StringIO()
+    call_command("record_stamps_move", stdout=said)
+    moved = RecordStamp.objects.get(portfolio_id=RecordStamp.SHARED).version
+    assert moved > (before or 0) and str(moved) in said.getvalue()
     after, _, rendered = download()
     assert after != first and rendered
+    # Past any value it has held, when a restore put back an older one: the microseconds since 1970 at least.
+    assert record_stamps_move() > moved
+    RecordStamp.objects.filter(portfolio_id=RecordStamp.SHARED).update(version=10**17)
+    assert record_stamps_move() == 10**17 + 1
