@@ -21,7 +21,7 @@ from people.access import require_centre_admin, require_role
 from people.forms import ImportForm
 from people.models import Role, User
 from people.roles import ActiveRole
-from people.search import name_or_email
+from people.search import PEOPLE, name_or_email
 from portfolio.forms import apply_validation_error
 from portfolio.text_search import TextSearch
 from submissions.once import once_per_token
@@ -97,11 +97,7 @@ def _learner_matches(query: str) -> Q:
         User.objects.filter(name_or_email(query)).order_by().values_list("pk", flat=True)[: LEARNERS_FOUND + 1]
     )
     if len(found) > LEARNERS_FOUND:
-        return (
-            Q(learner__full_name__icontains=query)
-            | Q(learner__email__icontains=query)
-            | Q(learner_number__icontains=query)
-        )
+        return PEOPLE.row_by_row(query, through="learner") | LEARNER_NUMBERS.row_by_row(query)
     return Q(learner_id__in=found) | LEARNER_NUMBERS.matches(query)
 
 
