@@ -9,11 +9,13 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from assessments.evidence.uploads import inspect_upload
 from assessments.models import ClaimJudgement, Evidence, EvidenceFile, Portfolio, RecordStamp, Verdict
 from assessments.records.pdf.render import render_pdf
 from assessments.records.services import drafts
@@ -24,6 +26,7 @@ from assessments.tests.test_cross_references import crit as crit_in
 from assessments.tests.test_cross_references import save
 from assessments.tests.test_record_pdf import covered, pdf_text  # noqa: F401  (fixtures)
 from people.models import User
+from tests import samples
 from tests.assessor_records import discuss, observe, question
 from tests.factories import PASSWORD
 from units.models import Criterion, Unit
@@ -153,6 +156,12 @@ def _add_item(world):
     return "A refund refused politely"
 
 
+def _upload_photo(world):
+    photo = inspect_upload(SimpleUploadedFile("notice-board.png", samples.png((300, 200))))
+    save(world.learner, world.portfolio, criteria=[crit_in(C4, "1.2")], title="The notice board", files=[photo])
+    return "notice-board.png"
+
+
 def _rename_file(world):
     EvidenceFile.objects.filter(evidence=item(world, "Card machine went down")).update(original_name="till-2.png")
     return "till-2.png"
@@ -213,6 +222,7 @@ def _claim_deleted_raw(world):
 WRITES = [
     _add_item,
     _rename_item,
+    _upload_photo,
     _rename_file,
     _judge,
     _cross_reference,
