@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -451,3 +452,22 @@ def test_the_drafts_layout_key_covers_every_template_the_record_includes():
     names = record_templates()
     assert names[0] == "pdf/unit_record.html" and len(names) == len(set(names))
     assert {"pdf/refs_table.html", "pdf/assessor_records.html"} <= set(names)
+
+
+def test_the_drafts_layout_key_moves_with_the_code_that_fills_the_record(monkeypatch, tmp_path):
+    from assessments.records.pdf import content
+    from assessments.records.services import drafts
+
+    # A deployment that changes what record_content writes must not serve drafts rendered by the old code.
+    drafts._layout.cache_clear()
+    before = drafts._layout()
+    changed = tmp_path / "content.py"
+    changed.write_bytes(Path(content.__file__).read_bytes() + b"\n# changed\n")
+    monkeypatch.setattr(content, "__file__", str(changed))
+    drafts._layout.cache_clear()
+    try:
+        assert drafts._layout() != before
+    finally:
+        monkeypatch.undo()
+        drafts._layout.cache_clear()
+    assert drafts._layout() == before

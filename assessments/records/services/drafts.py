@@ -17,12 +17,14 @@ import io
 import logging
 import re
 from functools import cache
+from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.template.loader import get_template
 
 from assessments.models import Portfolio
+from assessments.records.pdf import content, render
 from assessments.records.pdf.content import record_content
 from assessments.records.pdf.fetcher import RecordFetcher
 from assessments.records.pdf.render import render_pdf
@@ -50,11 +52,14 @@ def record_templates() -> list[str]:
 
 @cache
 def _layout() -> str:
-    """The templates and stylesheet as this process has them: a deployment that changes any renders afresh."""
+    """The templates, stylesheet and the code that fills and renders them, as this process has them: a deployment
+    that changes any renders afresh (the stamps move with the rows, not with the code that reads them)."""
     digest = hashlib.sha256()
     for name in record_templates():
         digest.update(get_template(name).template.source.encode())
     digest.update(RecordFetcher().fetch("static:pdf/record.css").read())
+    for module in (content, render):
+        digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()
 
 
