@@ -231,9 +231,12 @@ def stamp_triggers(
         return "(SELECT " + ", ".join(f"{side.upper()}.{col} AS {col}" for col in columns) + ")"
 
     def move(changed: str, alias: str, ordered: str) -> str:
-        # WHERE true: SQLite would otherwise read ON CONFLICT as a join's ON.
+        # DISTINCT: a statement writing several rows of one key (a bulk insert) must move its stamp once, as
+        # PostgreSQL refuses an upsert that touches one row twice. WHERE true: SQLite would otherwise read ON
+        # CONFLICT as a join's ON.
         return (
-            f"INSERT INTO {stamp}{alias} ({key}, version) SELECT c.*, 1 FROM ({changed}) AS c WHERE true{ordered} "
+            f"INSERT INTO {stamp}{alias} ({key}, version) SELECT DISTINCT c.*, 1 FROM ({changed}) AS c WHERE true"
+            f"{ordered} "
             f"ON CONFLICT ({key}) DO UPDATE SET version = {stamp if not alias else 's'}.version + 1;"
         )
 

@@ -29,7 +29,7 @@ from people.models import User
 from tests import samples
 from tests.assessor_records import discuss, observe, question
 from tests.factories import PASSWORD
-from units.models import Criterion, Unit
+from units.models import AwardingBody, Criterion, Unit
 
 C4 = "deliver-customer-service-to-difficult-customers"
 SECOND = "test-communicate-with-customers"
@@ -289,6 +289,15 @@ def test_a_bulk_update_moves_each_stamp_once_and_leaves_other_portfolios_alone(r
     assert record_stamps(second_portfolio)[0][0] == other, "its items are not cross-referenced there"
     User.objects.filter(pk=rich.assessor.pk).update(last_login="2026-01-01T00:00:00Z")
     assert record_stamps(rich.portfolio)[0][1] == shared, "a login shows on no record"
+
+
+def test_a_bulk_insert_of_several_rows_of_one_stamp_moves_it_once_a_statement(rich):
+    (own, shared), _ = record_stamps(rich.portfolio)
+    # Two shared rows in one statement: PostgreSQL's upsert must not meet stamp 0 twice.
+    AwardingBody.objects.bulk_create([AwardingBody(code="XA", name="Body A"), AwardingBody(code="XB", name="Body B")])
+    moved, _ = record_stamps(rich.portfolio)
+    assert moved[0] == own
+    assert moved[1] == shared + (1 if connection.vendor == "postgresql" else 2)
 
 
 def test_moving_the_stamps_by_hand_renders_every_draft_afresh(rich, download):
