@@ -12,7 +12,7 @@ once; the error marks the connection, and Django checks it and replaces it befor
 
 from __future__ import annotations
 
-from time import monotonic
+import time
 
 from django.conf import settings
 from django.db.backends.postgresql import base
@@ -21,33 +21,25 @@ from django.db.backends.postgresql import base
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # When the server is known to have answered on this connection: it connected, or a request that used it
-        # ended without a database error (taken as of that request's last cursor, so never later than the truth).
+        # time.monotonic() when a request that used this connection last ended without a database error.
         self.answered_at: float | None = None
-        self._cursor_at: float | None = None
-
-    def connect(self) -> None:
-        super().connect()
-        self._cursor_at = monotonic()
 
     def close_if_health_check_failed(self) -> None:
-        # Django asks this before every cursor it opens.
-        now = self._cursor_at = monotonic()
         if (
             self.connection is not None
             and self.health_check_enabled
             and not self.health_check_done
             and self.answered_at is not None
-            and now - self.answered_at < settings.DATABASE_HEALTH_CHECK_IDLE
+            and time.monotonic() - self.answered_at < settings.DATABASE_HEALTH_CHECK_IDLE
         ):
             self.health_check_done = True
             return
         super().close_if_health_check_failed()
 
     def close_if_unusable_or_obsolete(self) -> None:
-        # Django calls this as each request starts and ends. health_check_done says the connection was opened or
-        # used since the last call; errors_occurred is Django's own mark of a failure other than bad data, after
-        # which the connection is checked before reuse whatever the window.
+        # Django calls this as each request starts and ends. A connection that this request opened, checked or
+        # queried (health_check_done) with no error since has just answered; its errors_occurred is Django's own
+        # mark of a failure other than bad data, after which it is checked before reuse whatever the window.
         if self.connection is not None and self.health_check_done and not self.errors_occurred:
-            self.answered_at = self._cursor_at
+            self.answered_at = time.monotonic()
         super().close_if_unusable_or_obsolete()
