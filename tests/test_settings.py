@@ -77,8 +77,7 @@ def test_database_url_selects_postgresql():
         DEBUG="true",
         DATABASE_URL="postgres://someone@db.example.org:5432/portfolio",
     )
-    # Django's backend, with the health check asked only after a quiet spell (portfolio/db/postgresql/base.py).
-    assert result.stdout.strip().splitlines()[-1] == "portfolio.db.postgresql"
+    assert result.stdout.strip().splitlines()[-1] == "django.db.backends.postgresql"
 
 
 def test_env_readers_fail_loudly(monkeypatch):
