@@ -10,8 +10,7 @@ indexes (people 0003, assessments 0018), so there the search is `icontains` alon
 The index is read first, in its own query, and only narrows: the rows it finds (up to INDEX_FOUND) are then matched
 with `icontains` itself, so the answer is exactly Django's. (The tokenizer folds every letter's case where SQLite's
 LIKE folds ASCII only, so "É" finds "é" in the index, and LIKE then leaves it out as `icontains` does.) Texts under
-three characters have no trigram, and one holding a NUL cannot pass to the tokenizer whole: both are matched row by
-row, as before.
+three characters have no trigram: they are matched row by row, as before. A text holding a NUL matches nothing.
 
 Here, in the project package, as every app may import it. SQLite drops a table's triggers when a migration rebuilds
 the table: wrap such a rebuild in `portfolio.db_triggers.triggers_set_aside`. `search_tables_rebuild` (the daily
@@ -45,8 +44,12 @@ class TextSearch:
     def matches(self, text: str) -> Q:
         """Rows where any of the fields contains `text`, whatever the case: the same rows as `icontains`. On SQLite
         a text of three characters or more is first looked up in the index, in a query of its own."""
+        if "\0" in text:
+            # No stored text holds a NUL (Django's form fields refuse them, PostgreSQL cannot store one, and its
+            # LIKE would fail on the text), so nothing matches.
+            return Q(pk__in=[])
         contains = self.row_by_row(text)
-        if connection.vendor != "sqlite" or len(text) < TRIGRAM or "\0" in text:
+        if connection.vendor != "sqlite" or len(text) < TRIGRAM:
             return contains
         # The text as one FTS5 phrase (a quote doubled inside), so quotes, `*`, `-`, AND or NEAR are characters
         # to find, never query syntax.

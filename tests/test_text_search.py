@@ -119,9 +119,9 @@ TEXTS = [
     "xyz",
     "  ",
     "   ",
-    # PostgreSQL refuses a NUL in any text (as icontains did before); SQLite matches it row by row.
-    pytest.param("a\0b", marks=sqlite_only),
-    pytest.param("abc\0", marks=sqlite_only),
+    # A NUL matches nothing on either database (PostgreSQL's LIKE would refuse it).
+    "a\0b",
+    "abc\0",
     "é-0",
     "É-0",
     "50%-",
@@ -152,6 +152,10 @@ def test_each_search_finds_exactly_what_icontains_finds(awkward, index_found, te
     people = set(User.objects.filter(name_or_email(text)).values_list("pk", flat=True))
     numbers = set(Portfolio.objects.filter(LEARNER_NUMBERS.matches(text)).values_list("pk", flat=True))
 
+    if "\0" in text:
+        # PostgreSQL's LIKE refuses a NUL, so there is no icontains to compare with: no stored text holds one.
+        assert people == numbers == set()
+        return
     assert people == set(
         User.objects.filter(Q(full_name__icontains=text) | Q(email__icontains=text)).values_list("pk", flat=True)
     )

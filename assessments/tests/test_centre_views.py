@@ -295,6 +295,13 @@ def test_search_finds_registration_by_learner_number(admin_client, world):
     assert listed_numbers(response) == {"CG-0001"}
 
 
+def test_a_search_holding_a_nul_lists_nothing_rather_than_failing(admin_client, world):
+    response = admin_client.get(reverse("centre_portfolios"), {"q": "cg\x000001", "assessor": "a\x00b"})
+
+    assert response.status_code == 200
+    assert listed_numbers(response) == set()
+
+
 def test_registrations_list_never_shows_other_centre(admin_client, world):
     PortfolioFactory(centre=world.other_centre, learner_number="ELSEWHERE-1")
 
