@@ -7,7 +7,10 @@ for screen readers.
 
 from __future__ import annotations
 
+import gc
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 import segno
@@ -34,6 +37,26 @@ def _fonts() -> FontConfiguration:
 @cache
 def _stylesheet() -> CSS:
     return CSS(url="static:pdf/record.css", url_fetcher=RecordFetcher(), font_config=_fonts())
+
+
+@contextmanager
+def _render_alone() -> Iterator[None]:
+    """One render at a time, with Python's cycle collector paused for its duration.
+
+    A render builds tens of thousands of short-lived objects, and the collector otherwise walks them over and over
+    as they pile up (2-5% of a render). Reference counting still frees nearly all of them as it goes; what cycles
+    are left are collected once the render is over. The pause is process-wide: in a threaded worker, other threads
+    go without cycle collection for the render's fraction of a second, which only delays freeing cyclic garbage.
+    The collector's previous state is restored, so a caller that had paused it keeps it paused.
+    """
+    with _RENDER_LOCK:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            yield
+        finally:
+            if was_enabled:
+                gc.enable()
 
 
 def verification_url(code: str) -> str:
@@ -63,7 +86,7 @@ def record_html(content: RecordContent) -> str:
 def render_pdf(content: RecordContent) -> bytes:
     html = record_html(content)
     fetcher = RecordFetcher(images=content.image_files)
-    with _RENDER_LOCK:
+    with _render_alone():
         return HTML(string=html, url_fetcher=fetcher, base_url="static:/").write_pdf(
             stylesheets=[_stylesheet()], font_config=_fonts(), pdf_variant="pdf/ua-1"
         )
@@ -71,7 +94,7 @@ def render_pdf(content: RecordContent) -> bytes:
 
 def render_html_pdf(html: str) -> bytes:
     """Another document in the record's style (an export's index), with the same fetcher walls."""
-    with _RENDER_LOCK:
+    with _render_alone():
         return HTML(string=html, url_fetcher=RecordFetcher(), base_url="static:/").write_pdf(
             stylesheets=[_stylesheet()], font_config=_fonts(), pdf_variant="pdf/ua-1"
         )
