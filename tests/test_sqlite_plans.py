@@ -17,10 +17,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Decision, Evidence, EvidenceSetting, Portfolio, PortfolioStatus
+from exports.models import Export, ExportKind
 from people.models import Membership, Role, User
 from portfolio.management.commands.maintenance import steps
+from quality.models import Agreement, SampleItem, SampleScope, SampleStage, SamplingPlan
 from quality.sampling import method_counts, population
-from tests.factories import PortfolioFactory, member
+from quality.services.reports import iv_report_unit
+from tests.factories import CentreFactory, PortfolioFactory, member
+from units.models import Criterion
 
 pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner and statistics")
 
@@ -210,3 +214,88 @@ def test_with_statistics_the_learner_search_reads_its_registrations_off_the_sear
         "SEARCH assessments_portfolio USING INDEX assessments_portfolio_learner_id_f8cf451d (learner_id=?)" in by_name
     )
     assert "SEARCH assessments_portfolio USING INTEGER PRIMARY KEY (rowid=?)" in by_number, by_number
+
+
+def test_with_statistics_a_learners_exports_are_looked_up_not_found_among_the_centres_cohort_exports(client, world):
+    # Centres that export their cohorts far more often than single learners: most exports name no learner.
+    centres = [world.centre] + [CentreFactory() for _ in range(5)]
+    Export.objects.bulk_create(
+        Export(centre=centre, kind=ExportKind.COHORT, requested_by=world.admin, requested_role="admin", description="")
+        for centre in centres
+        for _ in range(100)
+    )
+    learners = [world.learner] + [member(world.centre, Role.LEARNER) for _ in range(2)]
+    Export.objects.bulk_create(
+        Export(
+            centre=world.centre,
+            kind=ExportKind.LEARNER,
+            learner=learner,
+            requested_by=world.admin,
+            requested_role="admin",
+            description="",
+        )
+        for learner in learners
+    )
+    dict(steps())["sqlite_statistics"]()
+    client.force_login(world.admin)
+
+    [found] = plans_of(lambda: client.get(reverse("export_learner", args=[world.learner.pk])), "exports_export")
+
+    # The learner's few exports by their learner (exports 0002), not the centre's hundreds read newest first.
+    assert found[0] == "SEARCH exports_export USING INDEX export_learner_set (learner_id=?)", found
+
+
+def test_with_statistics_the_sample_items_covering_a_unit_are_looked_up_by_unit_and_learner(world):
+    # An IV's plans at two centres, each sampling a few units and an assessor's criteria; no learner sampled whole.
+    other = CentreFactory()
+    criteria = list(Criterion.objects.filter(outcome__unit=world.portfolio.unit)[:4])
+    pool = [PortfolioFactory(centre=world.centre, assessor=world.assessor, iv=world.iv) for _ in range(40)]
+    plans = [
+        SamplingPlan.objects.create(
+            centre=centre,
+            iv=world.iv,
+            title=f"Plan {n}",
+            starts_on=datetime.date(2026, 1, 1),
+            ends_on=datetime.date(2026, 12, 31),
+        )
+        for centre in (world.centre, other)
+        for n in range(10)
+    ]
+    day = datetime.date(2026, 3, 1)
+    SampleItem.objects.bulk_create(
+        [
+            SampleItem(
+                plan=plan_,
+                scope=SampleScope.UNIT,
+                stage=SampleStage.INTERIM,
+                portfolio=portfolio,
+                planned_for=day,
+                created_by=world.iv,
+            )
+            for n, plan_ in enumerate(plans)
+            for portfolio in pool[n * 2 : n * 2 + 2]
+        ]
+        + [
+            SampleItem(
+                plan=plan_,
+                scope=SampleScope.CRITERION,
+                stage=SampleStage.INTERIM,
+                assessor=world.assessor,
+                criterion=criterion,
+                planned_for=day,
+                created_by=world.iv,
+            )
+            for plan_ in plans
+            for criterion in criteria
+        ]
+    )
+    dict(steps())["sqlite_statistics"]()
+
+    def report() -> None:
+        iv_report_unit(actor=world.iv, portfolio=pool[3], agreement=Agreement.AGREE, feedback="Sound decisions.")
+
+    [found] = plans_of(report, "quality_sampleitem")
+
+    # The unit's items and its learner's, each off its own index (quality 0003), not every item of the IV's plans.
+    assert "SEARCH quality_sampleitem USING INDEX sample_item_portfolio_set (portfolio_id=?)" in found, found
+    assert "SEARCH quality_sampleitem USING INDEX sample_item_learner_set (learner_id=?)" in found, found

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -140,10 +141,19 @@ def _sample_item_for(actor: User, portfolio: Portfolio, stage: str, given: Sampl
             raise ValidationError({"sample_item": "That sample item is not in your plan for this unit."})
         return given
     # The item planned for this stage first, then one not yet reported on for this unit, then the earliest due.
+    # The reports are counted item by item: joined and grouped, SQLite read every sample item there is to find the
+    # unit's and the learner's.
+    reports = (
+        IVReport.objects.filter(sample_item=OuterRef("pk"), portfolio_id=portfolio.pk)
+        .order_by()
+        .values("sample_item")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         covering.annotate(
             other_stage=Case(When(stage=stage, then=Value(0)), default=Value(1), output_field=IntegerField()),
-            reported=Count("reports", filter=Q(reports__portfolio_id=portfolio.pk)),
+            reported=Coalesce(Subquery(reports), 0),
         )
         .order_by("other_stage", "reported", "planned_for", "pk")
         .first()

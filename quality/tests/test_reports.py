@@ -229,6 +229,26 @@ def test_a_report_is_linked_to_the_ivs_sample_item_for_the_unit(signed):
     assert interim.reports.count() == 0
 
 
+def test_a_report_is_linked_to_the_ivs_item_for_the_unit_not_yet_reported_on_before_the_earlier_due(world):
+    plan = plan_for(world)
+    earlier, later_due = (
+        SampleItem.objects.create(
+            plan=plan,
+            scope=scope,
+            stage=SampleStage.INTERIM,
+            planned_for=later(days),
+            created_by=world.iv,
+            **what,
+        )
+        for scope, days, what in (
+            (SampleScope.UNIT, 1, {"portfolio": world.portfolio}),
+            (SampleScope.LEARNER, 20, {"learner": world.learner}),
+        )
+    )
+
+    assert [report(world).sample_item for _ in range(3)] == [earlier, later_due, earlier]
+
+
 def test_a_sample_item_given_must_cover_the_unit(world):
     elsewhere = PortfolioFactory(centre=world.centre, assessor=world.assessor, iv=world.iv)
     plan = plan_for(world)
