@@ -20,7 +20,16 @@ from assessments.models import Decision, Evidence, EvidenceSetting, Portfolio, P
 from exports.models import Export, ExportKind
 from people.models import Membership, Role, User
 from portfolio.management.commands.maintenance import steps
-from quality.models import Agreement, SampleItem, SampleScope, SampleStage, SamplingPlan
+from quality.models import (
+    Agreement,
+    EVFinding,
+    EVVisit,
+    IVReport,
+    SampleItem,
+    SampleScope,
+    SampleStage,
+    SamplingPlan,
+)
 from quality.sampling import method_counts, population
 from quality.services.reports import iv_report_unit
 from tests.factories import CentreFactory, PortfolioFactory, member
@@ -299,3 +308,53 @@ def test_with_statistics_the_sample_items_covering_a_unit_are_looked_up_by_unit_
     # The unit's items and its learner's, each off its own index (quality 0003), not every item of the IV's plans.
     assert "SEARCH quality_sampleitem USING INDEX sample_item_portfolio_set (portfolio_id=?)" in found, found
     assert "SEARCH quality_sampleitem USING INDEX sample_item_learner_set (learner_id=?)" in found, found
+
+
+def test_with_statistics_a_visits_findings_and_its_samples_reports_are_looked_up_not_scanned_for(client, world):
+    # Findings mostly recorded outside a visit, and IV reports mostly on assessors' criteria: most name no visit and
+    # no unit.
+    units = [world.portfolio] + [
+        PortfolioFactory(centre=world.centre, assessor=world.assessor, iv=world.iv) for _ in range(20)
+    ]
+    visit = EVVisit.objects.create(
+        centre=world.centre,
+        external_verifier=world.ev.ev_roles.get(),
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(days=1),
+        created_by=world.admin,
+    )
+    visit.sample.set(units[:10])
+    EVFinding.objects.bulk_create(
+        EVFinding(
+            portfolio=portfolio,
+            round=round_,
+            ev=world.ev,
+            visit=visit if round_ == 1 and n < 3 else None,
+            agreement="agree",
+            findings="Sound.",
+        )
+        for n, portfolio in enumerate(units)
+        for round_ in range(1, 31)
+    )
+    report = {"iv": world.iv, "centre": world.centre, "assessor": world.assessor, "stage": SampleStage.INTERIM}
+    IVReport.objects.bulk_create(
+        [
+            IVReport(criterion=criterion, agreement=Agreement.AGREE, feedback="Sound.", **report)
+            for criterion in Criterion.objects.filter(outcome__unit=world.portfolio.unit)[:20]
+            for _ in range(30)
+        ]
+        + [
+            IVReport(portfolio=portfolio, round=1, agreement=Agreement.AGREE, feedback="Sound.", **report)
+            for portfolio in units[:8]
+        ]
+    )
+    dict(steps())["sqlite_statistics"]()
+    client.force_login(world.admin)
+    url = reverse("ev_visit_detail", args=[visit.pk])
+
+    [findings] = plans_of(lambda: client.get(url), "quality_evfinding")
+    [reports] = plans_of(lambda: client.get(url), "quality_ivreport")
+
+    # The visit's few findings by their visit, not every registration on their unit; the sample's reports by unit.
+    assert "SEARCH quality_evfinding USING INDEX ev_finding_visit_set (visit_id=?)" in findings, findings
+    assert reports[0] == "SEARCH quality_ivreport USING INDEX iv_report_portfolio_set (portfolio_id=?)", reports
