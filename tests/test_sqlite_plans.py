@@ -2,7 +2,8 @@
 
 ANALYZE counts a column's empty values as one value shared by every row that has none, so an index of a column
 that is mostly empty looks to the planner as if any lookup in it matched most of the table. Where that would turn a
-lookup into a scan of the table, SQLite has an index of the filled rows alone (assessments 0021). Where it would
+lookup into a scan of the table, or a walk through a wider set of rows, SQLite has an index of the filled rows alone
+(assessments 0021 and 0023, exports 0002, quality 0003 and 0004). Where it would
 read a whole centre's rows of one kind and sort them for a page of 50, SQLite has an index in the page's order
 (assessments 0022). The learner search finds its registrations off the search indexes (portfolio/text_search.py)."""
 
