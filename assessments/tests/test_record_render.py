@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gc
 import re
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from weasyprint.html import UA
 
 from assessments.records.pdf.render import _UNUSED_UA_RULES, _render_alone, _user_agent_stylesheet, render_html_pdf
@@ -51,3 +53,15 @@ def test_a_caller_that_paused_the_collector_finds_it_still_paused():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_no_record_template_uses_what_the_trimmed_stylesheet_left_out():
+    # A list's bullets and numbers are ::marker, a footnote's call float: footnote; without their rules a list
+    # added to a record would lose its markers silently. Use the full stylesheet again before adding one.
+    pdf_templates = sorted((Path(settings.BASE_DIR) / "templates" / "pdf").glob("*.html"))
+    assert pdf_templates
+    for template in pdf_templates:
+        source = template.read_text()
+        assert not re.search(r"<(?:ul|ol|li)\b|float:\s*footnote|list-item", source), template.name
+    css = (Path(settings.BASE_DIR) / "static" / "pdf" / "record.css").read_text()
+    assert not re.search(r"list-item|footnote|::marker", css)
