@@ -57,6 +57,24 @@ def plans_of(run, table: str) -> list[list[str]]:
     return found
 
 
+def forty_items(units, *, method, more=lambda n: {}) -> None:
+    """Forty evidence items in each unit, in bulk: item n with method(n) and the further fields more(n)."""
+    Evidence.objects.bulk_create(
+        Evidence(
+            portfolio=portfolio,
+            number=n,
+            title=f"Item {n}",
+            method=method(n),
+            activity_date=datetime.date(2026, 1, 1),
+            setting=EvidenceSetting.REAL_WORK,
+            created_by=portfolio.learner,
+            **more(n),
+        )
+        for portfolio in units
+        for n in range(1, 41)
+    )
+
+
 def test_with_statistics_the_ivs_population_looks_up_their_decisions_rather_than_scan_the_evidence(world):
     # Ten learners' units, their items mostly waiting for a decision (decided_by empty), a few decided.
     units = [world.portfolio] + [
@@ -65,20 +83,7 @@ def test_with_statistics_the_ivs_population_looks_up_their_decisions_rather_than
     method = world.portfolio.unit.methods.first()
     now = timezone.now()
     decided = {"decision": Decision.ACCEPTED, "decided_by": world.assessor, "decided_at": now}
-    Evidence.objects.bulk_create(
-        Evidence(
-            portfolio=portfolio,
-            number=n,
-            title=f"Item {n}",
-            method=method,
-            activity_date=datetime.date(2026, 1, 1),
-            setting=EvidenceSetting.REAL_WORK,
-            created_by=portfolio.learner,
-            **(decided if n == 1 else {}),
-        )
-        for portfolio in units
-        for n in range(1, 41)
-    )
+    forty_items(units, method=lambda n: method, more=lambda n: decided if n == 1 else {})
     dict(steps())["sqlite_statistics"]()
 
     found = plan(population(world.iv, world.centre).values_list("pk"))
@@ -122,19 +127,7 @@ def test_with_statistics_the_ivs_evidence_is_counted_by_method_from_an_index_alo
         PortfolioFactory(centre=world.centre, assessor=world.assessor, iv=world.iv) for _ in range(4)
     ]
     methods = list(world.portfolio.unit.methods.all())
-    Evidence.objects.bulk_create(
-        Evidence(
-            portfolio=portfolio,
-            number=n,
-            title=f"Item {n}",
-            method=methods[n % len(methods)],
-            activity_date=datetime.date(2026, 1, 1),
-            setting=EvidenceSetting.REAL_WORK,
-            created_by=portfolio.learner,
-        )
-        for portfolio in units
-        for n in range(1, 41)
-    )
+    forty_items(units, method=lambda n: methods[n % len(methods)])
     dict(steps())["sqlite_statistics"]()
 
     [found] = plans_of(lambda: method_counts(world.iv, world.centre), "assessments_evidence")

@@ -25,6 +25,7 @@ from assessments.signoff.services import signature_withdraw, unit_sign
 from assessments.tests.test_cross_references import crit as crit_in
 from assessments.tests.test_cross_references import save
 from assessments.tests.test_record_pdf import covered, pdf_text  # noqa: F401  (fixtures)
+from assessments.tests.test_record_views import draft_renders  # noqa: F401  (a fixture)
 from people.models import User
 from tests import samples
 from tests.assessor_records import discuss, observe, question
@@ -121,15 +122,9 @@ def test_every_table_the_draft_reads_moves_the_record_stamps_on_every_write(rich
 
 
 @pytest.fixture
-def download(client, rich, monkeypatch):
+def download(client, rich, draft_renders):  # noqa: F811
     """Download the draft as the learner: (ETag, the PDF's text, whether it was rendered rather than kept)."""
-    made: list[int] = []
-
-    def counting(content):
-        made.append(1)
-        return render_pdf(content)
-
-    monkeypatch.setattr(drafts, "render_pdf", counting)
+    made = draft_renders
     client.force_login(rich.learner)
 
     def get(portfolio=None):

@@ -222,14 +222,21 @@ def test_a_stored_pdf_rewritten_after_it_was_served_is_refused_even_with_its_siz
     assert AuditEvent.objects.filter(action="file.altered_refused").count() == 1
 
 
-def test_a_draft_is_rendered_once_for_each_state_of_the_record(client, world, covered, monkeypatch):  # noqa: F811
-    renders_made: list[int] = []
+@pytest.fixture
+def draft_renders(monkeypatch) -> list[int]:
+    """A list that grows by one each time a draft is rendered rather than served from the draft cache."""
+    made: list[int] = []
 
     def counting(content):
-        renders_made.append(1)
+        made.append(1)
         return render_pdf(content)
 
     monkeypatch.setattr(drafts, "render_pdf", counting)
+    return made
+
+
+def test_a_draft_is_rendered_once_for_each_state_of_the_record(client, world, covered, draft_renders):  # noqa: F811
+    renders_made = draft_renders
     client.force_login(world.learner)
     first = client.get(pdf_url(world))
     assert first.status_code == 200 and len(renders_made) == 1
