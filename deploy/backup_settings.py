@@ -28,7 +28,7 @@ def _settings():
 
 def _database(settings) -> dict:
     db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
+    if not db["ENGINE"].endswith("postgresql"):  # Django's backend, or the project's own built on it
         sys.exit(
             "The backup and restore drill scripts work on PostgreSQL (DATABASE_URL=postgres://...). This site uses "
             f"{db['ENGINE'].rsplit('.', 1)[-1]}: copy its database file with the site stopped instead."
