@@ -12,6 +12,12 @@ passed), with PASS or FAIL against issue 14's goals:
 <= 4 queries of the view's own (beyond the session and the user every signed-in request reads), no lock,
 <= 5x WhiteNoise, a second fetch answered 304.
 
+Then the same two files served as production serves them: gunicorn (one sync worker, as deploy/ runs them, with
+the request log on and persistent database connections) answering HTTP requests from this process, in rounds that
+alternate the record and WhiteNoise. The figure is the worker's CPU a request (the kernel's scheduler count for
+every thread of the worker, over each round), which adds what an HTTP server pays for any request to both sides:
+reading the request, building the WSGI environ, writing the response to the socket.
+
     .venv/bin/python bench/record_serving.py                  # SQLite in a temporary folder
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nvq_bench .venv/bin/python bench/record_serving.py
 
@@ -31,6 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import configure, percentile95, prepare_postgres, start_django  # noqa: E402
+from http_load import server_env, start_gunicorn  # noqa: E402
 from record_pdf import fill, sign_all  # noqa: E402
 
 GOAL_Q, GOAL_RATIO = 4, 5.0
@@ -82,9 +89,61 @@ def queries_of(client, url: str, headers: dict | None = None) -> tuple[list[str]
     return sql, max(0, len(sql) - SESSION_AND_USER)
 
 
+def worker_cpu_ns(pid: int) -> int:
+    """Time on a CPU of every thread of a process so far, in ns (Linux's scheduler statistics)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        total += int((task / "schedstat").read_text().split()[0])
+    return total
+
+
+def served_over_http(paths: dict[str, str], cookie: str, rounds: int, batch: int = 100) -> dict[str, list[float]]:
+    """Each path's worker CPU a request (ms), one figure a batch, the paths' batches alternating within each round.
+
+    The server logs its requests as production does (the line is part of what any request costs)."""
+    import http.client
+    import subprocess
+
+    import http_load
+
+    def production_env(conn_max_age: int = 600) -> dict[str, str]:
+        return {**server_env(conn_max_age), "LOG_REQUESTS": "true", "LOG_LEVEL": "INFO"}
+
+    http_load.server_env = production_env
+    server = start_gunicorn(workers=1, threads=1)
+    try:
+        worker = int(subprocess.check_output(["pgrep", "-P", str(server.process.pid)]).split()[0])
+        headers = {"Cookie": cookie, "Host": "127.0.0.1"}
+
+        def per_request(path: str, n: int) -> float:
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            start = worker_cpu_ns(worker)
+            for _ in range(n):
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                assert response.status == 200, (path, response.status)
+                if response.will_close:  # a sync worker answers one request a connection, as behind a proxy
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            conn.close()
+            return (worker_cpu_ns(worker) - start) / n / 1e6
+
+        for path in paths.values():  # warm up: the connection, the caches, the file's first integrity check
+            per_request(path, 50)
+        figures: dict[str, list[float]] = {label: [] for label in paths}
+        for _ in range(rounds):
+            for label, path in paths.items():
+                figures[label].append(per_request(path, batch))
+        return figures
+    finally:
+        server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=200, help="rounds of requests after the warm-up (default 200)")
+    parser.add_argument("--http-rounds", type=int, default=15, help="rounds over HTTP, 100 requests a batch")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="nvq-bench-") as tmp:
@@ -188,6 +247,23 @@ def main() -> None:
         )
         repeat = statistics.median(drafts)
         print(f"{'draft repeat, beside the stored record':40} {f'{repeat / view:.1f}x the stored record':40}")
+
+        from throughput import signed_in_cookie
+
+        served = served_over_http(
+            {"Record view": url, "WhiteNoise": static_url}, signed_in_cookie(portfolio.learner), args.http_rounds
+        )
+        record, whitenoise = (statistics.median(served[label]) for label in ("Record view", "WhiteNoise"))
+        print(
+            f"\nServed over HTTP by gunicorn (one sync worker, request log on): the worker's CPU a request, "
+            f"median of {args.http_rounds} rounds of 100 each\n"
+        )
+        for label, figures in served.items():
+            print(f"{label:42} {statistics.median(figures):8.2f} ms  (rounds {min(figures):.2f}-{max(figures):.2f})")
+        ratio = record / whitenoise
+        figure = f"{ratio:.1f}x ({record:.2f}/{whitenoise:.2f} ms)"
+        verdict = "PASS" if ratio <= GOAL_RATIO else "FAIL"
+        print(f"\n{f'served: <= {GOAL_RATIO:.0f}x WhiteNoise':40} {figure:40} {verdict}")
 
 
 if __name__ == "__main__":
