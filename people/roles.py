@@ -44,18 +44,37 @@ class ActiveRole:
 
 
 def roles_for(user: User) -> list[ActiveRole]:
-    """Every active role the user holds, centre roles first, in a stable order.
+    """Every active role the user holds, centre roles first, in a stable order."""
+    return _read(user.pk)[1]
 
-    Asked on every signed-in request (roles are checked against the database each time), so the memberships with
-    their centres and the EV roles with their awarding bodies come in one query, whose SQL is written once per
-    database (`_roles_query`) rather than built by the ORM on each request."""
+
+def user_with_roles(user_id: int) -> User | None:
+    """The user by id, with every active role they hold read in the same query (`roles_read_with`).
+
+    Every signed-in request reads its user (people/backends.py) and then their roles (roles are checked against
+    the database on each request): one query rather than two, a tenth of a signed-in file download's CPU."""
+    user, roles = _read(user_id)
+    if user is not None:
+        user._roles_read_with_it = roles  # type: ignore[attr-defined]
+    return user
+
+
+def roles_read_with(user: User) -> list[ActiveRole] | None:
+    """The roles `user_with_roles` read with this user in this request, if it did."""
+    return getattr(user, "_roles_read_with_it", None)
+
+
+def _read(user_id: int) -> tuple[User | None, list[ActiveRole]]:
+    """The user's row and their roles' rows, in one query whose SQL is written once per database (`_roles_query`)
+    rather than built by the ORM on each request: the memberships with their centres, the EV roles with their
+    awarding bodies, then the user."""
     alias = router.db_for_read(Membership)
     connection = connections[alias]
     sql, parts = _roles_query(connection.vendor, alias)
-    roles: list[ActiveRole] = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, True, True, user.pk, True])
+        cursor.execute(sql, [user_id, True, True, user_id, True, user_id])
         rows = cursor.fetchall()
+    user, roles = None, []
     for row in rows:
         if row[0] == 0:
             membership, centre = (_instance(alias, connection, part, row) for part in parts[:2])
@@ -63,11 +82,13 @@ def roles_for(user: User) -> list[ActiveRole]:
             roles.append(
                 ActiveRole(key=f"m{membership.pk}", role=Role(membership.role), centre=centre, membership=membership)
             )
-        else:
-            ev, body = (_instance(alias, connection, part, row) for part in parts[2:])
+        elif row[0] == 1:
+            ev, body = (_instance(alias, connection, part, row) for part in parts[2:4])
             ev.awarding_body = body
             roles.append(ActiveRole(key=f"ev{ev.pk}", role=Role.EV, external_verifier=ev))
-    return roles
+        else:
+            user = _instance(alias, connection, parts[4], row)
+    return user, roles
 
 
 def _instance(alias: str, connection, part: tuple, row: tuple):
@@ -85,17 +106,17 @@ _ROLES_SQL: dict[tuple[str, str], tuple[str, list[tuple]]] = {}
 
 
 def _roles_query(vendor: str, alias: str) -> tuple[str, list[tuple]]:
-    """The SQL of `roles_for` and where each model's columns are in its rows: memberships (kind 0) joined to their
-    centres, by centre name and role, then EV roles (kind 1) joined to their awarding bodies, by id; each branch
-    padded with NULLs where the other's columns are."""
+    """The SQL of `_read` and where each model's columns are in its rows: memberships (kind 0) joined to their
+    centres, by centre name and role, then EV roles (kind 1) joined to their awarding bodies, by id, then the user
+    (kind 2); each branch padded with NULLs where the others' columns are."""
     key = (vendor, alias)
     if key not in _ROLES_SQL:
         from units.models import AwardingBody
 
         connection = connections[alias]
         qn = connection.ops.quote_name
-        tables = [(Membership, "m"), (Centre, "c"), (ExternalVerifier, "ev"), (AwardingBody, "ab")]
-        parts, columns, start = [], [], 1
+        tables = [(Membership, "m"), (Centre, "c"), (ExternalVerifier, "ev"), (AwardingBody, "ab"), (User, "u")]
+        parts, columns, nulls, start = [], [], [], 1
         for model, table_alias in tables:
             fields = list(model._meta.concrete_fields)
             converters = []
@@ -106,13 +127,29 @@ def _roles_query(vendor: str, alias: str) -> tuple[str, list[tuple]]:
                     converters.append((index, expression, found))
             parts.append((model, start, fields, converters))
             columns.append([f"{table_alias}.{qn(f.column)}" for f in fields])
+            # Typed: PostgreSQL takes a column that is NULL in the first two branches for text.
+            nulls.append([f"CAST(NULL AS {f.cast_db_type(connection)})" for f in fields])
             start += len(fields)
-        nulls = [["NULL"] * len(c) for c in columns]
-        m, c, ev, ab = (qn(model._meta.db_table) for model, _ in tables)
+        m, c, ev, ab, u = (qn(model._meta.db_table) for model, _ in tables)
         centre_roles = ", ".join(
-            ["0", *columns[0], *columns[1], *nulls[2], *nulls[3], f"c.{qn('name')}", f"m.{qn('role')}", f"m.{qn('id')}"]
+            [
+                "0",
+                *columns[0],
+                *columns[1],
+                *nulls[2],
+                *nulls[3],
+                *nulls[4],
+                f"c.{qn('name')}",
+                f"m.{qn('role')}",
+                f"m.{qn('id')}",
+            ]
         )
-        ev_roles = ", ".join(["1", *nulls[0], *nulls[1], *columns[2], *columns[3], "NULL", "NULL", f"ev.{qn('id')}"])
+        ev_roles = ", ".join(
+            ["1", *nulls[0], *nulls[1], *columns[2], *columns[3], *nulls[4], "NULL", "NULL", f"ev.{qn('id')}"]
+        )
+        the_user = ", ".join(
+            ["2", *nulls[0], *nulls[1], *nulls[2], *nulls[3], *columns[4], "NULL", "NULL", f"u.{qn('id')}"]
+        )
         width = start + 3
         sql = (
             f"SELECT {centre_roles} FROM {m} m INNER JOIN {c} c ON m.{qn('centre_id')} = c.{qn('id')} "
@@ -120,6 +157,7 @@ def _roles_query(vendor: str, alias: str) -> tuple[str, list[tuple]]:
             f"UNION ALL SELECT {ev_roles} FROM {ev} ev "
             f"INNER JOIN {ab} ab ON ev.{qn('awarding_body_id')} = ab.{qn('id')} "
             f"WHERE ev.{qn('user_id')} = %s AND ev.{qn('is_active')} = %s "
+            f"UNION ALL SELECT {the_user} FROM {u} u WHERE u.{qn('id')} = %s "
             f"ORDER BY 1, {width - 2}, {width - 1}, {width}"
         )
         _ROLES_SQL[key] = (sql, parts)
@@ -135,7 +173,9 @@ def resolve(request: HttpRequest) -> tuple[ActiveRole | None, list[ActiveRole]]:
     user = request.user
     if not user.is_authenticated:
         return None, []
-    available = roles_for(user)  # type: ignore[arg-type]
+    available = roles_read_with(user)  # type: ignore[arg-type]
+    if available is None:
+        available = roles_for(user)  # type: ignore[arg-type]
     if not available:
         return None, []
     wanted = request.session.get(SESSION_KEY)

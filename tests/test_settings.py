@@ -77,7 +77,8 @@ def test_database_url_selects_postgresql():
         DEBUG="true",
         DATABASE_URL="postgres://someone@db.example.org:5432/portfolio",
     )
-    assert result.stdout.strip().splitlines()[-1] == "portfolio.postgresql"  # Django's, its health check sending nothing
+    # Django's backend, with a health check that sends nothing.
+    assert result.stdout.strip().splitlines()[-1] == "portfolio.postgresql"
 
 
 def test_env_readers_fail_loudly(monkeypatch):

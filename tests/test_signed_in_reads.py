@@ -25,7 +25,7 @@ def _signed_in(user: User) -> tuple[Client, str]:
 
 
 def _fields(instance) -> dict:
-    return {k: v for k, v in instance.__dict__.items() if k != "_state"}
+    return {k: v for k, v in instance.__dict__.items() if k not in ("_state", "_roles_read_with_it")}
 
 
 def _sent_to_sign_in(response) -> bool:
@@ -38,7 +38,7 @@ def test_the_settings_name_these_reads():
     assert "django.contrib.auth.backends.ModelBackend" not in settings.AUTHENTICATION_BACKENDS
 
 
-def test_a_signed_in_page_reads_its_session_and_its_user_once_each(world):
+def test_a_signed_in_page_reads_its_session_once_and_its_user_with_their_roles_in_one_query(world):
     browser, url = _signed_in(world.learner)
     assert browser.get(url).status_code == 200
     with CaptureQueriesContext(connection) as ctx:
@@ -46,7 +46,11 @@ def test_a_signed_in_page_reads_its_session_and_its_user_once_each(world):
     assert response.status_code == 200 and response.context["user"] == world.learner
     sql = [q["sql"] for q in ctx.captured_queries]
     assert len([s for s in sql if "django_session" in s]) == 1
-    assert len([s for s in sql if 'FROM "people_user"' in s and 'WHERE "people_user"."id" =' in s]) == 1
+    user_reads = [s for s in sql if 'FROM "people_user" u WHERE u."id" =' in s]
+    assert (
+        len(user_reads) == 1 and '"people_membership"' in user_reads[0] and '"people_externalverifier"' in user_reads[0]
+    )
+    assert not [s for s in sql if 'WHERE "people_user"."id" =' in s]
 
 
 def test_the_user_is_the_row_the_orm_reads_and_none_when_there_is_none_or_it_may_not_sign_in(world):
