@@ -24,15 +24,22 @@ ASSESSOR_SIGNATURES = (SignatureKind.ASSESSOR, SignatureKind.ASSESSOR_COUNTERSIG
 def decided_by(user_id: int) -> Q:
     """Portfolios in which this person made an assessment decision (or assess now), as one filter."""
     here = Q(portfolio=OuterRef("pk")) | Q(cross_references=OuterRef("pk"))
-    judged = ClaimJudgement.objects.filter(
-        Q(evidence__portfolio=OuterRef("pk")) | Q(evidence__cross_references=OuterRef("pk")), judged_by_id=user_id
-    )
+    # The units they judged in, worked out once for the whole query: asked unit by unit, each unit read every
+    # judgement the person ever made (an IV who assesses elsewhere has thousands), or every item there is.
+    judgements = ClaimJudgement.objects.filter(judged_by_id=user_id)
+    judged_in = Evidence.cross_references.through.objects.filter(evidence__in=judgements.values("evidence_id"))
     items = Evidence.objects.filter(here).filter(
         Q(decided_by_id=user_id) | Q(author=Author.ASSESSOR, created_by_id=user_id)
     )
     # Withdrawn ones too: the decision was made, whatever became of the signature.
     signed = Signature.objects.filter(portfolio=OuterRef("pk"), signer_id=user_id, kind__in=ASSESSOR_SIGNATURES)
-    return Q(assessor_id=user_id) | Q(Exists(judged)) | Q(Exists(items)) | Q(Exists(signed))
+    return (
+        Q(assessor_id=user_id)
+        | Q(pk__in=judgements.values("evidence__portfolio_id"))
+        | Q(pk__in=judged_in.values("portfolio_id"))
+        | Q(Exists(items))
+        | Q(Exists(signed))
+    )
 
 
 def made_assessment_decisions(user_id: int, portfolio: Portfolio) -> bool:

@@ -83,8 +83,11 @@ def audit_rows_about(person: User) -> QuerySet[AuditEvent]:
     ids = QualificationRegistration.objects.filter(learner=person).values_list("pk", flat=True)
     registered = [str(pk) for pk in ids]
     own_qualifications = Q(target_type="assessments.qualificationregistration", target_id__in=registered)
-    about = Q(portfolio__in=theirs) | own_account | own_doing | own_qualifications
-    return AuditEvent.objects.filter(about).order_by("pk")
+    # Each kind of row is found off its own index (portfolio, target, actor) and the ids joined: as one OR the
+    # search read the whole audit table, as PostgreSQL cannot look up "registration in their units" inside an OR.
+    kinds = [Q(portfolio__in=theirs), own_account, own_doing, own_qualifications]
+    first, *rest = (AuditEvent.objects.filter(kind).order_by().values("pk") for kind in kinds)
+    return AuditEvent.objects.filter(pk__in=first.union(*rest)).order_by("pk")
 
 
 class _Zip:

@@ -5,7 +5,8 @@ that is mostly empty looks to the planner as if any lookup in it matched most of
 lookup into a scan of the table, or a walk through a wider set of rows, SQLite has an index of the filled rows alone
 (assessments 0021 and 0023, exports 0002, quality 0003 and 0004). Where it would
 read a whole centre's rows of one kind and sort them for a page of 50, SQLite has an index in the page's order
-(assessments 0022). The learner search finds its registrations off the search indexes (portfolio/text_search.py)."""
+(assessments 0022). The learner search finds its registrations off the search indexes (portfolio/text_search.py).
+tests/test_postgresql_plans.py checks the same searches on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,8 +18,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments.models import Decision, Evidence, EvidenceSetting, Portfolio, PortfolioStatus
+from assessments.models import (
+    ClaimJudgement,
+    Decision,
+    Evidence,
+    EvidenceSetting,
+    Portfolio,
+    PortfolioStatus,
+    QualificationRegistration,
+    Verdict,
+)
+from audit.models import AuditEvent
 from exports.models import Export, ExportKind
+from exports.subject_access import audit_rows_about
 from people.models import Membership, Role, User
 from portfolio.management.commands.maintenance import steps
 from quality.models import (
@@ -34,7 +46,7 @@ from quality.models import (
 from quality.sampling import method_counts, population
 from quality.services.reports import iv_report_unit
 from tests.factories import CentreFactory, PortfolioFactory, member
-from units.models import Criterion
+from units.models import Criterion, Qualification
 
 pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner and statistics")
 
@@ -73,6 +85,100 @@ def forty_items(units, *, method, more=lambda n: {}) -> None:
         for portfolio in units
         for n in range(1, 41)
     )
+
+
+def plan_steps(queryset) -> list[tuple[str, list[str]]]:
+    """EXPLAIN QUERY PLAN, each step with the steps it is part of, innermost first."""
+    rows = [line.split(maxsplit=3) for line in queryset.explain().splitlines() if line.strip()]
+    details, parents = {row[0]: row[3] for row in rows}, {row[0]: row[1] for row in rows}
+
+    def above(step: str) -> list[str]:
+        return [details[parents[step]], *above(parents[step])] if parents[step] in details else []
+
+    return [(row[3], above(row[0])) for row in rows]
+
+
+def judged_population(world, *, units: int, elsewhere: int = 20) -> list[Portfolio]:
+    """The IV's population of `units` units of forty items, three claims of each judged by their assessor; and the
+    IV an assessor at another centre too, where they judged as much in `elsewhere` units."""
+    theirs = [PortfolioFactory(centre=CentreFactory(), assessor=world.iv) for _ in range(elsewhere)]
+    population_ = [world.portfolio] + [
+        PortfolioFactory(centre=world.centre, assessor=world.assessor, iv=world.iv) for _ in range(units - 1)
+    ]
+    method = world.portfolio.unit.methods.first()
+    forty_items(theirs + population_, method=lambda n: method)
+    criteria = list(Criterion.objects.filter(outcome__unit=world.portfolio.unit)[:3])
+    ClaimJudgement.objects.bulk_create(
+        ClaimJudgement(evidence=item, criterion=criterion, verdict=Verdict.CONFIRMED, judged_by=judge)
+        for judge, units_ in ((world.iv, theirs), (world.assessor, population_))
+        for item in Evidence.objects.filter(portfolio__in=units_)
+        for criterion in criteria
+    )
+    return population_
+
+
+def audit_trail(world) -> None:
+    """A centre's audit trail: two hundred learners' units with ten rows each by twenty assessors, and three hundred
+    rows on other people's accounts; then the learner's: rows on their unit, their account and their qualification
+    registration, and what they did that names no unit."""
+    staff = [member(world.centre, Role.ASSESSOR) for _ in range(20)]
+    units = [PortfolioFactory(centre=world.centre, assessor=staff[n % 20]) for n in range(200)]
+    registration = QualificationRegistration.objects.create(
+        learner=world.learner,
+        centre=world.centre,
+        qualification=Qualification.objects.get(slug="level-2-nvq-certificate-in-customer-service"),
+        learner_number="CG-0001",
+        start_date=datetime.date(2026, 9, 1),
+        planned_end_date=datetime.date(2027, 8, 31),
+    )
+    rows = [(staff[n % 20], "assessments.evidence", n, units[n % 200]) for n in range(2000)]
+    rows += [(world.admin, "people.user", 10_000 + n, None) for n in range(300)]
+    rows += [(world.assessor, "assessments.evidence", n, world.portfolio) for n in range(10)]
+    rows += [(world.admin, "people.user", world.learner.pk, None)] * 3
+    rows += [(world.admin, "assessments.qualificationregistration", registration.pk, None)]
+    rows += [(world.learner, "notifications.notification", n, None) for n in range(5)]
+    for actor, target_type, target_id, portfolio in rows:
+        AuditEvent(
+            actor=actor,
+            centre=world.centre,
+            action="test.row",
+            target_type=target_type,
+            target_id=str(target_id),
+            portfolio=portfolio,
+            summary="-",
+        ).save()
+
+
+def test_with_statistics_the_ivs_population_reads_their_judgements_once_not_unit_by_unit(world):
+    judged_population(world, units=10)
+    dict(steps())["sqlite_statistics"]()
+
+    steps_ = plan_steps(population(world.iv, world.centre).values_list("pk"))
+
+    # The units they judged in are listed once for the query, not looked for again for each unit of the population.
+    judgements = [outer for step, outer in steps_ if "claimjudgement" in step]
+    assert judgements, steps_
+    for outer in judgements:
+        assert not any(line.startswith("CORRELATED") for line in outer), steps_
+        assert outer[-1].startswith("LIST SUBQUERY"), steps_
+
+
+def test_with_statistics_the_subject_access_export_finds_a_learners_audit_rows_off_indexes_not_a_scan(world):
+    audit_trail(world)
+    dict(steps())["sqlite_statistics"]()
+
+    found = plan(audit_rows_about(world.learner))
+
+    # Each kind of row off its own index (audit 0007 for the targets and for what they did naming no unit), then
+    # the rows themselves by id.
+    assert not any(line.startswith("SCAN") for line in found), found
+    assert found[0] == "SEARCH audit_auditevent USING INTEGER PRIMARY KEY (rowid=?)", found
+    for index in (
+        "audit_portfolio_at (portfolio_id=?)",
+        "audit_target (target_type=? AND target_id=?)",
+        "audit_actor_portfolio (actor_id=? AND portfolio_id=?)",
+    ):
+        assert any(line.endswith(index) for line in found), found
 
 
 def test_with_statistics_the_ivs_population_looks_up_their_decisions_rather_than_scan_the_evidence(world):

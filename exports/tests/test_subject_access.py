@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from assessments.evidence.uploads import inspect_upload
-from assessments.models import EvidenceFile
+from assessments.models import EvidenceFile, QualificationRegistration
 from assessments.records.services.renders import record_render_store
 from assessments.tests.test_evidence_views import add
 from assessments.tests.test_record_pdf import complete, covered  # noqa: F401 (fixtures)
@@ -258,3 +258,45 @@ def test_the_zip_holds_the_learners_qualification_registrations_with_their_progr
         f"assessments.qualificationregistration {mine.pk}"
     ]
     assert b"CG-9999" not in b"".join(archive.read(name) for name in archive.namelist())
+
+
+def test_the_audit_rows_about_a_learner_are_each_kind_of_theirs_and_nothing_else_in_id_order(world):
+    import datetime
+
+    from audit.services import audit_log
+    from exports.subject_access import audit_rows_about
+    from units.models import Qualification
+
+    other = member(world.centre, Role.LEARNER)
+    theirs = PortfolioFactory(centre=world.centre, learner=other, assessor=world.assessor)
+    qualification = Qualification.objects.get(slug="level-2-nvq-certificate-in-customer-service")
+    dates = {"start_date": datetime.date(2026, 9, 1), "planned_end_date": datetime.date(2027, 8, 31)}
+    mine, oscars = (
+        QualificationRegistration.objects.create(
+            learner=who, centre=world.centre, qualification=qualification, learner_number=number, **dates
+        )
+        for who, number in ((world.learner, "CG-0001"), (other, "CG-9999"))
+    )
+    notice = Notification.objects.create(user=world.learner, kind="test", title="t", url="/", target_type="x")
+
+    def row(actor, **where) -> int:
+        return audit_log(actor=actor, action="test.row", summary="-", centre=world.centre, **where).pk
+
+    about = [
+        row(world.assessor, portfolio=world.portfolio),
+        row(world.admin, target=world.learner),
+        row(world.learner, target=notice),
+        row(world.learner, target=world.learner),
+        row(world.admin, target=mine),
+    ]
+    # Oscar's unit, account and registration, and the learner's own doing to Oscar's account or unit.
+    for actor, where in (
+        (world.assessor, {"portfolio": theirs}),
+        (world.admin, {"target": other}),
+        (world.admin, {"target": oscars}),
+        (world.learner, {"target": other}),
+        (world.learner, {"portfolio": theirs}),
+    ):
+        row(actor, **where)
+
+    assert list(audit_rows_about(world.learner).values_list("pk", flat=True)) == about
