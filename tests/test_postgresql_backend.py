@@ -17,7 +17,12 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True),
 ]
-connection = connections["default"]  # the wrapper itself, not the proxy in front of it
+
+
+@pytest.fixture
+def connection():
+    """The wrapper itself, not the proxy in front of it, as the test's thread has it now."""
+    return connections["default"]
 
 
 def end_from_elsewhere(pid: int) -> None:
@@ -38,19 +43,19 @@ def wait_for_the_farewell(sock: int) -> None:
 
 
 def backend_pid() -> int:
-    with connection.cursor() as cursor:
+    with connections["default"].cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         return cursor.fetchone()[0]
 
 
-def test_the_project_runs_on_its_own_postgresql_backend():
+def test_the_project_runs_on_its_own_postgresql_backend(connection):
     from portfolio.postgresql.base import DatabaseWrapper
 
     assert isinstance(connection, DatabaseWrapper)
     assert connection.health_check_enabled
 
 
-def test_a_healthy_kept_connection_is_kept_without_a_query(monkeypatch):
+def test_a_healthy_kept_connection_is_kept_without_a_query(monkeypatch, connection):
     pid = backend_pid()
     raw = connection.connection
     monkeypatch.setattr(type(connection), "is_usable", lambda self: pytest.fail("asked the server SELECT 1"))
@@ -60,7 +65,7 @@ def test_a_healthy_kept_connection_is_kept_without_a_query(monkeypatch):
     assert connection.connection is raw
 
 
-def test_a_connection_the_server_ended_is_replaced_before_the_next_request_uses_it():
+def test_a_connection_the_server_ended_is_replaced_before_the_next_request_uses_it(connection):
     pid = backend_pid()
     sock = connection.connection.pgconn.socket
     end_from_elsewhere(pid)
@@ -69,7 +74,7 @@ def test_a_connection_the_server_ended_is_replaced_before_the_next_request_uses_
     assert backend_pid() != pid
 
 
-def test_a_signed_in_page_after_a_database_restart_is_answered_not_an_error(client, world):
+def test_a_signed_in_page_after_a_database_restart_is_answered_not_an_error(client, world, connection):
     client.force_login(world.learner)
     assert client.get("/").status_code == 200
     sock = connection.connection.pgconn.socket
@@ -79,7 +84,7 @@ def test_a_signed_in_page_after_a_database_restart_is_answered_not_an_error(clie
     assert client.get("/").status_code == 200
 
 
-def test_a_connection_left_inside_a_transaction_is_asked_as_django_asks(monkeypatch):
+def test_a_connection_left_inside_a_transaction_is_asked_as_django_asks(monkeypatch, connection):
     asked = []
     real = type(connection).is_usable
     monkeypatch.setattr(type(connection), "is_usable", lambda self: asked.append(1) or real(self))
