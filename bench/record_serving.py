@@ -9,8 +9,8 @@ to the end, as a client would; the queries are counted in a request of their own
 request CPU (median and p95), the queries, whether any ran SELECT ... FOR UPDATE, and the ratio to WhiteNoise (and
 what the access check of any portfolio page costs on its own, from a bench-only view that answers 204 once it has
 passed), with PASS or FAIL against issue 14's goals:
-<= 4 queries of the view's own (beyond the session and the user every signed-in request reads), no lock,
-<= 5x WhiteNoise, a second fetch answered 304.
+<= 4 queries of the view's own (beyond the session, and the user with their roles, that every signed-in request
+reads), no lock, <= 5x WhiteNoise, a second fetch answered 304.
 
 Then the same two files served as production serves them: gunicorn (one sync worker, as deploy/ runs them, with
 the request log on and persistent database connections) answering HTTP requests from this process, in rounds that
@@ -41,7 +41,7 @@ from http_load import server_env, start_gunicorn  # noqa: E402
 from record_pdf import fill, sign_all  # noqa: E402
 
 GOAL_Q, GOAL_RATIO = 4, 5.0
-SESSION_AND_USER = 2  # what every signed-in request reads before the view runs
+SESSION_AND_USER = 2  # every signed-in request reads these before the view runs: the session, the user with their roles
 
 
 def access_floor(request, portfolio_id: int):
