@@ -10,7 +10,7 @@ joined by `select_related`) otherwise, each value through the fields' own conver
 The values must be ids: whole numbers, or text for a text key (a session's), which the ORM writes as the number's
 digits. A value the ORM would write differently (None becomes IS NULL, an empty list no query at all) cannot stand
 in a query built for one. `PreparedGet` is the one-row case: a row by its primary key, on every signed-in request
-(the session, the user, the portfolio with its people).
+(the session, the portfolio with its people; the user comes with their roles, people/roles.py).
 """
 
 from __future__ import annotations
